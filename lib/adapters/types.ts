@@ -1,0 +1,81 @@
+/**
+ * The small interfaces business logic talks to. Each has an AWS adapter (lib/adapters/aws/) and a
+ * local one (lib/adapters/local/); nothing outside lib/adapters/aws imports an AWS SDK client.
+ */
+import type { QueuedInvocation } from "../triggers/queued-invocation.ts";
+
+/** Reads secret strings (Secrets Manager in AWS, environment or memory locally). */
+export interface SecretsStore {
+  /** The secret's current string value. Throws SecretNotFoundError if it does not exist. */
+  getSecretString(secretId: string): Promise<string>;
+}
+
+/** Hands an invocation to the worker (SQS in AWS, an in-process queue locally). */
+export interface InvocationQueue {
+  enqueue(message: QueuedInvocation): Promise<void>;
+}
+
+export type LedgerState = "received" | "decided" | "completed" | "failed";
+
+export interface LedgerDecision {
+  output: Record<string, unknown>;
+  /** The decision's explanation (rule id, matched conditions, rules version, timings): the audit trail. */
+  explanation: unknown;
+  /** True when the output is the trigger's fallback rather than a rule's decision. */
+  fallback: boolean;
+}
+
+export interface LedgerRecord {
+  invocationId: string;
+  triggerId: string;
+  accessRequestId: string;
+  state: LedgerState;
+  /** Epoch ms. */
+  receivedAt: number;
+  /** Epoch ms after which ISC refuses a completion. */
+  deadline: number;
+  /** Epoch seconds: the DynamoDB TTL attribute (some time after the deadline). */
+  expiresAt: number;
+  decision?: LedgerDecision;
+  /** Who holds the completion lease, and until when (epoch ms); a crashed holder's lease expires. */
+  leaseOwner?: string;
+  leaseUntil?: number;
+  completedAt?: number;
+  /** How it ended when not completed normally ("already completed or expired", "deadline passed", ...). */
+  outcome?: string;
+  attempts: number;
+  updatedAt: number;
+}
+
+export interface ReceivedInvocation {
+  invocationId: string;
+  triggerId: string;
+  accessRequestId: string;
+  receivedAt: number;
+  deadline: number;
+}
+
+/**
+ * The invocation ledger keyed by invocation id. Every transition is a conditional write, so
+ * duplicate deliveries never decide twice or complete twice, and a crash between steps resumes.
+ */
+export interface InvocationLedger {
+  /** Creates the record in state "received" unless one exists; either way returns the stored record. */
+  recordReceived(invocation: ReceivedInvocation): Promise<{ created: boolean; record: LedgerRecord }>;
+  get(invocationId: string): Promise<LedgerRecord | undefined>;
+  /**
+   * Stores the decision only if none is stored yet (state "received"); returns the record as stored,
+   * which holds the earlier decision if another delivery decided first.
+   */
+  recordDecision(invocationId: string, decision: LedgerDecision): Promise<LedgerRecord>;
+  /**
+   * Takes the completion lease if the record is "decided" and nobody holds an unexpired lease.
+   * Returns false if it is completed, failed, or leased to someone else.
+   */
+  claimCompletion(invocationId: string, owner: string, leaseMs: number, now?: number): Promise<boolean>;
+  /** Final state; only from "received" or "decided". Returns false if it was already final. */
+  markCompleted(invocationId: string, completedAt: number, outcome?: string): Promise<boolean>;
+  markFailed(invocationId: string, outcome: string): Promise<boolean>;
+  /** Drops the lease (after a failed attempt) so a retry need not wait for it to expire. */
+  releaseCompletion(invocationId: string, owner: string): Promise<void>;
+}

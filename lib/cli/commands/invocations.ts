@@ -1,0 +1,11 @@
+import type { CommandGroup } from "../io.ts";
+
+// Placeholder until this command group lands.
+const command: CommandGroup = {
+  summary: "invocations",
+  async run(_argv, io) {
+    io.stderr("error: isc-responder invocations is not implemented yet");
+    return 1;
+  },
+};
+export default command;
