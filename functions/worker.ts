@@ -1,0 +1,2 @@
+// Placeholder: the SQS worker lands with the handlers work.
+export const handler = async () => ({ batchItemFailures: [] });

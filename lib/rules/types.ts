@@ -1,0 +1,66 @@
+/**
+ * The contract between the rules engine and the rest of the code (pipeline, handlers, CLI).
+ * The engine (lib/rules/) implements it; nothing else depends on how rules are compiled.
+ */
+
+import type { Invocation } from "../triggers/invocation.ts";
+import type { DynamicApproverOutput, PreApprovalOutput } from "../triggers/schemas.ts";
+import type { DYNAMIC_APPROVER, KnownTriggerId, PRE_APPROVAL } from "../triggers/trigger-ids.ts";
+
+/** An action attached to a decision, run after the invocation is completed (never delaying it). */
+export type ActionSpec =
+  | {
+      type: "update-task-status";
+      taskId: string;
+      completionStatus: "SUCCESS" | "WARNING" | "ERROR" | "TERMINATED" | "TEMPERROR";
+      /** ISO date-time written to /completed; absent = leave it. */
+      completed?: string;
+    }
+  | { type: "complete-campaign"; campaignId: string; autoCompleteAction?: "APPROVE" | "REVOKE" }
+  | { type: "request-role-insights" };
+
+export type DecisionKind = "rule" | "default" | "fallback";
+
+/** Why this output: the audit trail recorded with every decision. */
+export interface Explanation {
+  /** The matching rule's id; for "default" and "fallback", the literal "default" / "fallback". */
+  ruleId: string;
+  kind: DecisionKind;
+  /** Human-readable descriptions of the conditions that matched (e.g. `requestedItems any: type == "ROLE"`). */
+  matched: string[];
+  /** Hash of the rules document (`sha256:<hex>`, first 16 hex chars are enough to show). */
+  rulesVersion: string;
+  /** How many rules were evaluated before the decision. */
+  rulesEvaluated: number;
+  /** Evaluation time in microseconds. */
+  evaluationMicros: number;
+  /** For fallbacks: what went wrong (no secrets, no payload values). */
+  fallbackReason?: string;
+}
+
+interface DecisionBase {
+  explanation: Explanation;
+  actions: ActionSpec[];
+}
+
+export type Decision =
+  | (DecisionBase & { triggerId: typeof PRE_APPROVAL; output: PreApprovalOutput })
+  | (DecisionBase & { triggerId: typeof DYNAMIC_APPROVER; output: DynamicApproverOutput })
+  /** FIRE_AND_FORGET: nothing to answer, only actions. */
+  | (DecisionBase & {
+      triggerId: Exclude<KnownTriggerId, typeof PRE_APPROVAL | typeof DYNAMIC_APPROVER>;
+      output: null;
+    });
+
+/** A rules file (or TypeScript rule set) compiled into plain functions, once, at cold start. */
+export interface CompiledRules {
+  /** `sha256:<hex>` of the canonical rules document. */
+  readonly version: string;
+  /**
+   * The decision for one invocation: first matching rule by priority, else the trigger's default.
+   * May throw (a custom TypeScript predicate failing, say); the pipeline then uses `fallback`.
+   */
+  decide(invocation: Invocation): Decision;
+  /** The trigger's configured fallback (deny by default), for when deciding or anything after it fails. */
+  fallback(triggerId: KnownTriggerId, reason: string): Decision;
+}
