@@ -1,0 +1,109 @@
+/**
+ * InvocationLedger in process memory, with the same transition rules as the DynamoDB ledger.
+ * Each method reads and writes synchronously between awaits, so transitions are atomic within
+ * one Node.js process. Records are copied in and out (JSON round trip, as DynamoDB would), so a
+ * caller mutating a returned record cannot change the stored one.
+ */
+import { LedgerRecordNotFoundError } from "../errors.ts";
+import { canClaim, canDecide, canFinish, newLedgerRecord } from "../ledger-record.ts";
+import type { InvocationLedger, LedgerDecision, LedgerRecord, ReceivedInvocation } from "../types.ts";
+
+function copy(record: LedgerRecord): LedgerRecord {
+  return JSON.parse(JSON.stringify(record)) as LedgerRecord;
+}
+
+export interface MemoryInvocationLedgerOptions {
+  /** Clock for updatedAt (epoch ms); defaults to Date.now. */
+  now?: () => number;
+}
+
+export class MemoryInvocationLedger implements InvocationLedger {
+  readonly #records = new Map<string, LedgerRecord>();
+  readonly #now: () => number;
+
+  constructor(options: MemoryInvocationLedgerOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  async recordReceived(invocation: ReceivedInvocation): Promise<{ created: boolean; record: LedgerRecord }> {
+    const existing = this.#records.get(invocation.invocationId);
+    if (existing !== undefined) return { created: false, record: copy(existing) };
+    const record = newLedgerRecord(invocation, this.#now());
+    this.#records.set(record.invocationId, record);
+    return { created: true, record: copy(record) };
+  }
+
+  async get(invocationId: string): Promise<LedgerRecord | undefined> {
+    const record = this.#records.get(invocationId);
+    return record === undefined ? undefined : copy(record);
+  }
+
+  async recordDecision(invocationId: string, decision: LedgerDecision): Promise<LedgerRecord> {
+    const record = this.#require(invocationId);
+    if (canDecide(record)) {
+      record.decision = JSON.parse(JSON.stringify(decision)) as LedgerDecision;
+      record.state = "decided";
+      record.updatedAt = this.#now();
+    }
+    return copy(record);
+  }
+
+  async claimCompletion(
+    invocationId: string,
+    owner: string,
+    leaseMs: number,
+    now = Date.now(),
+  ): Promise<boolean> {
+    const record = this.#require(invocationId);
+    if (!canClaim(record, owner, now)) return false;
+    record.leaseOwner = owner;
+    record.leaseUntil = now + leaseMs;
+    record.attempts += 1;
+    record.updatedAt = this.#now();
+    return true;
+  }
+
+  async markCompleted(invocationId: string, completedAt: number, outcome?: string): Promise<boolean> {
+    const record = this.#require(invocationId);
+    if (!canFinish(record)) return false;
+    record.state = "completed";
+    record.completedAt = completedAt;
+    if (outcome !== undefined) record.outcome = outcome;
+    this.#finish(record);
+    return true;
+  }
+
+  async markFailed(invocationId: string, outcome: string): Promise<boolean> {
+    const record = this.#require(invocationId);
+    if (!canFinish(record)) return false;
+    record.state = "failed";
+    record.outcome = outcome;
+    this.#finish(record);
+    return true;
+  }
+
+  async releaseCompletion(invocationId: string, owner: string): Promise<void> {
+    const record = this.#records.get(invocationId);
+    if (record === undefined || record.leaseOwner !== owner) return;
+    delete record.leaseOwner;
+    delete record.leaseUntil;
+    record.updatedAt = this.#now();
+  }
+
+  /** Every stored record (copies), for the local runner's status view and tests. */
+  list(): LedgerRecord[] {
+    return [...this.#records.values()].map(copy);
+  }
+
+  #finish(record: LedgerRecord): void {
+    delete record.leaseOwner;
+    delete record.leaseUntil;
+    record.updatedAt = this.#now();
+  }
+
+  #require(invocationId: string): LedgerRecord {
+    const record = this.#records.get(invocationId);
+    if (record === undefined) throw new LedgerRecordNotFoundError(invocationId);
+    return record;
+  }
+}
