@@ -1,0 +1,165 @@
+/**
+ * Authenticates ISC's inbound `Authorization` header against the webhook credentials secret
+ * (docs/runtime-contract.md): Bearer `{type:"bearer", current, previous?}` or Basic
+ * `{type:"basic", username, current, previous?}`. `current` and `previous` are both accepted so a
+ * token can be rotated without downtime. Comparisons are constant time over SHA-256 digests, so
+ * neither the length nor a prefix of a credential leaks through timing.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import * as z from "zod/mini";
+import { ResponderError } from "../errors.ts";
+
+export type WebhookCredentials =
+  | { type: "bearer"; current: string; previous?: string | undefined }
+  | { type: "basic"; username: string; current: string; previous?: string | undefined };
+
+const secretValue = z.string().check(z.minLength(1));
+const WebhookCredentialsSchema = z.union([
+  z.looseObject({
+    type: z.optional(z.literal("bearer")),
+    current: secretValue,
+    previous: z.optional(z.nullable(z.string())),
+  }),
+  z.looseObject({
+    type: z.literal("basic"),
+    username: secretValue,
+    current: secretValue,
+    previous: z.optional(z.nullable(z.string())),
+  }),
+]);
+
+/** The secret exists but is not one of the documented shapes; never includes the secret's text. */
+export class WebhookCredentialsInvalidError extends ResponderError {
+  constructor() {
+    super(
+      "WEBHOOK_CREDENTIALS_INVALID",
+      'the webhook credentials secret is not {"type":"bearer","current":...} or {"type":"basic","username":...,"current":...}',
+      { httpStatus: 500 },
+    );
+  }
+}
+
+/** Parses the secret string. A missing `type` means bearer; an empty `previous` counts as none. */
+export function parseWebhookCredentials(secretString: string): WebhookCredentials {
+  let json: unknown;
+  try {
+    json = JSON.parse(secretString);
+  } catch {
+    throw new WebhookCredentialsInvalidError();
+  }
+  const result = z.safeParse(WebhookCredentialsSchema, json);
+  if (!result.success) throw new WebhookCredentialsInvalidError();
+  const value = result.data;
+  const previous = value.previous ? value.previous : undefined;
+  if (value.type === "basic") {
+    return { type: "basic", username: value.username, current: value.current, previous };
+  }
+  return { type: "bearer", current: value.current, previous };
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
+}
+
+/** Constant time for equal-length digests; both sides are always hashed. */
+function sameSecret(given: string, expected: string | undefined): boolean {
+  // Compare against a throwaway digest when there is no expected value, so the work done is the same.
+  const expectedDigest = digest(expected ?? "\u0000no-previous-credential");
+  return timingSafeEqual(digest(given), expectedDigest) && expected !== undefined;
+}
+
+/** Either of the two accepted values; both are always compared (no early exit). */
+function matchesEither(given: string, current: string, previous: string | undefined): boolean {
+  const a = sameSecret(given, current);
+  const b = sameSecret(given, previous);
+  return a || b;
+}
+
+/** Header values longer than this are refused before hashing (ISC tokens are far shorter). */
+const MAX_AUTHORIZATION_LENGTH = 4096;
+
+/**
+ * True if the `Authorization` header carries the configured credentials. The scheme is
+ * case-insensitive (RFC 9110); a Basic header against a bearer secret (or the reverse) is refused.
+ */
+export function isAuthorized(header: string | undefined, credentials: WebhookCredentials): boolean {
+  if (header === undefined || header.length > MAX_AUTHORIZATION_LENGTH) return false;
+  const space = header.indexOf(" ");
+  if (space <= 0) return false;
+  const scheme = header.slice(0, space).toLowerCase();
+  const value = header.slice(space + 1).trim();
+  if (value.length === 0) return false;
+
+  if (credentials.type === "bearer") {
+    if (scheme !== "bearer") return false;
+    return matchesEither(value, credentials.current, credentials.previous);
+  }
+
+  if (scheme !== "basic") return false;
+  const decoded = Buffer.from(value, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return false;
+  const userOk = sameSecret(decoded.slice(0, colon), credentials.username);
+  const passwordOk = matchesEither(decoded.slice(colon + 1), credentials.current, credentials.previous);
+  return userOk && passwordOk;
+}
+
+export interface WebhookCredentialsProvider {
+  /** The credentials, from the cache when fresh. `forceRefresh` re-reads (still rate-limited). */
+  get(options?: { forceRefresh?: boolean }): Promise<WebhookCredentials>;
+}
+
+export interface CachedCredentialsOptions {
+  /** How long a read secret is trusted before it is read again (rotation shows up within this). */
+  ttlMs?: number;
+  /**
+   * A forced refresh (after a refused header, in case the token was just rotated) happens at most
+   * this often, so a caller sending wrong tokens cannot turn each request into a Secrets Manager call.
+   */
+  minRefreshIntervalMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Caches the parsed credentials for `ttlMs`. Concurrent misses share one read. A failed read is not
+ * cached: the next request tries again. A stale value is kept when a refresh fails, so a brief Secrets
+ * Manager outage does not lock ISC out.
+ */
+export function createCachedCredentialsProvider(
+  readSecretString: () => Promise<string>,
+  options: CachedCredentialsOptions = {},
+): WebhookCredentialsProvider {
+  const ttlMs = options.ttlMs ?? 60_000;
+  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? 10_000;
+  const now = options.now ?? Date.now;
+  let cached: { value: WebhookCredentials; readAt: number } | undefined;
+  let inFlight: Promise<WebhookCredentials> | undefined;
+
+  const load = (): Promise<WebhookCredentials> => {
+    inFlight ??= readSecretString()
+      .then((text) => {
+        const value = parseWebhookCredentials(text);
+        cached = { value, readAt: now() };
+        return value;
+      })
+      .catch((error: unknown) => {
+        if (cached === undefined) throw error;
+        // Keep serving the stale value; try again after minRefreshIntervalMs rather than on every request.
+        cached = { value: cached.value, readAt: now() - ttlMs + minRefreshIntervalMs };
+        return cached.value;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+
+  return {
+    async get({ forceRefresh = false } = {}) {
+      if (cached === undefined) return load();
+      const age = now() - cached.readAt;
+      if (age >= ttlMs || (forceRefresh && age >= minRefreshIntervalMs)) return load();
+      return cached.value;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Reading an untrusted request body: size limit first (declared and actual, base64 decoded), then
+ * JSON.parse, then a nesting limit. JSON.parse itself copes with deep nesting, but JSON.stringify,
+ * structuredClone and recursive code downstream (queue serialisation, loggers, rules) overflow the
+ * stack on it, so a body nested deeper than any real trigger payload is refused here.
+ */
+import { ResponderError } from "../errors.ts";
+
+export const DEFAULT_MAX_BODY_BYTES = 262_144;
+/** Trigger payloads nest about 5 levels (items → form → fields); 64 leaves room for custom forms. */
+export const MAX_JSON_DEPTH = 64;
+
+export class BodyTooLargeError extends ResponderError {
+  constructor(limit: number) {
+    super("BODY_TOO_LARGE", `the request body is larger than ${limit} bytes`, { httpStatus: 413 });
+  }
+}
+
+export class InvalidJsonError extends ResponderError {
+  constructor(reason: string) {
+    super("INVALID_JSON", `the request body is not ${reason}`, { httpStatus: 400 });
+  }
+}
+
+export interface RawBody {
+  body?: string | undefined;
+  isBase64Encoded?: boolean | undefined;
+  /** The Content-Length header, if any. */
+  contentLength?: string | undefined;
+}
+
+/** The body as bytes, refusing anything over `maxBytes` before decoding when the length is already known. */
+export function readBodyBytes(raw: RawBody, maxBytes: number): Buffer {
+  if (raw.contentLength !== undefined) {
+    const declared = Number(raw.contentLength);
+    if (Number.isFinite(declared) && declared > maxBytes) throw new BodyTooLargeError(maxBytes);
+  }
+  const text = raw.body ?? "";
+  if (raw.isBase64Encoded) {
+    // 4 base64 characters carry 3 bytes: refuse an oversized body without decoding it.
+    if (Math.floor((text.length * 3) / 4) > maxBytes + 3) throw new BodyTooLargeError(maxBytes);
+    const bytes = Buffer.from(text, "base64");
+    if (bytes.length > maxBytes) throw new BodyTooLargeError(maxBytes);
+    return bytes;
+  }
+  // A UTF-16 string of n code units is at least n UTF-8 bytes: a cheap first test.
+  if (text.length > maxBytes) throw new BodyTooLargeError(maxBytes);
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length > maxBytes) throw new BodyTooLargeError(maxBytes);
+  return bytes;
+}
+
+/** Deepest nesting of arrays/objects, walked iteratively; stops as soon as `limit` is exceeded. */
+export function exceedsDepth(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (typeof next.value !== "object" || next.value === null) continue;
+    const depth = next.depth + 1;
+    if (depth > limit) return true;
+    const children = Array.isArray(next.value) ? next.value : Object.values(next.value);
+    for (const child of children) {
+      if (typeof child === "object" && child !== null) stack.push({ value: child, depth });
+    }
+  }
+  return false;
+}
+
+/** A JSON object (not an array or scalar) from the body bytes. */
+export function parseJsonObject(bytes: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    // fatal: invalid UTF-8 is refused rather than silently replaced.
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    throw new InvalidJsonError("valid UTF-8 JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InvalidJsonError("a JSON object");
+  }
+  if (exceedsDepth(value, MAX_JSON_DEPTH)) {
+    throw new InvalidJsonError(`a JSON object nested at most ${MAX_JSON_DEPTH} levels deep`);
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,294 @@
+/**
+ * The HTTP (Lambda Function URL, payload format 2.0) handler's core, free of AWS and middy so that it
+ * runs the same in Lambda, in the local runner and in tests.
+ *
+ * Order of work, cheapest refusal first: authenticate (nothing else happens for a wrong caller), method,
+ * size, JSON, schema + callbackURL guard, then the mode:
+ * - sync: decide and reply 200 with the output;
+ * - async and FIRE_AND_FORGET: enqueue, reply 200 `{}`; the worker completes the invocation;
+ * - dynamic: decide within `dynamicBudgetMs` of receipt and reply 200 with the output, else enqueue and 202 `{}`.
+ *
+ * The ledger's "received" record is NOT written here. The queue is the durable hand-off (SQS stores
+ * the message before it acknowledges), the message carries `receivedAt` and `deadline`, and the
+ * worker's `recordReceived` is idempotent, so writing the ledger here would add a DynamoDB round trip
+ * and the DynamoDB SDK to every cold start on the reply path without making anything safer: if
+ * the enqueue fails we answer 503 and ISC marks the invocation failed, ledger or not.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { InvocationQueue } from "../adapters/types.ts";
+import { ResponderError, type ValidationIssue } from "../errors.ts";
+import { decide } from "../responder/decide.ts";
+import type { CompiledRules } from "../rules/types.ts";
+import { type Invocation, invocationFromHttpBody } from "../triggers/invocation.ts";
+import { toQueuedInvocation } from "../triggers/queued-invocation.ts";
+import type { RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
+import { isAuthorized, type WebhookCredentials, type WebhookCredentialsProvider } from "./auth.ts";
+import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBodyBytes } from "./body.ts";
+
+/** Structured logger; lib/observability's logger and Powertools' Logger both fit. */
+export interface HttpLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Counters by name (`http.401`, `http.enqueued`, ...); optional. */
+export interface HttpMetrics {
+  count(name: string, value?: number): void;
+}
+
+export interface HttpHandlerDeps {
+  rules: CompiledRules;
+  credentials: WebhookCredentialsProvider;
+  queue: InvocationQueue;
+  logger: HttpLogger;
+  metrics?: HttpMetrics;
+  /** `SAIL_BASE_URL`: callbackURLs must have its origin. */
+  tenantBaseUrl: string;
+  /** The subscription's responseDeadline in ms, per trigger. */
+  responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
+  /** dynamic mode: reply with the decision only if it is ready this many ms after receipt (default 2000). */
+  dynamicBudgetMs?: number;
+  /** Request body limit (default 262144) → 413. */
+  maxBodyBytes?: number;
+  /** Reading the credentials may take this long before we answer 503 (default 3000). */
+  credentialsTimeoutMs?: number;
+  /** Enqueueing may take this long before we answer 503 (default 4000): the reply must leave within 10 s. */
+  enqueueTimeoutMs?: number;
+  clock?: () => number;
+}
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+};
+export type HttpHandler = (event: HttpEvent) => Promise<HttpResult>;
+
+const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" } as const;
+/** Issues listed in a 400 reply; a hostile body could produce thousands. */
+const MAX_ISSUES_IN_REPLY = 20;
+
+export function jsonReply(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorReply(
+  statusCode: number,
+  code: string,
+  message: string,
+  extra: { issues?: ValidationIssue[]; headers?: Record<string, string> } = {},
+): HttpResult {
+  const error: { code: string; message: string; issues?: ValidationIssue[] } = { code, message };
+  if (extra.issues !== undefined) error.issues = extra.issues.slice(0, MAX_ISSUES_IN_REPLY);
+  return jsonReply(statusCode, { error }, extra.headers);
+}
+
+class TimeoutError extends ResponderError {
+  constructor(what: string, ms: number) {
+    super("TIMEOUT", `${what} did not finish within ${ms} ms`, { httpStatus: 503 });
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Header lookup tolerant of case (Function URLs lower-case them; other callers may not). */
+function header(event: HttpEvent, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  const direct = headers[name];
+  if (direct !== undefined) return direct;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name) return value;
+  }
+  return undefined;
+}
+
+/** Error name and code only: SDK messages can quote request parameters. */
+function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof ResponderError)
+    return { errorName: error.name, errorCode: error.code, errorMessage: error.message };
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { errorName: error.name, ...(typeof code === "string" ? { errorCode: code } : {}) };
+  }
+  return { errorName: typeof error };
+}
+
+function invocationFields(invocation: Invocation): Record<string, unknown> {
+  return {
+    invocationId: invocation.invocationId,
+    triggerId: invocation.triggerId,
+    mode: invocation.mode,
+    accessRequestId:
+      invocation.triggerType === "requestResponse" ? invocation.input.accessRequestId : undefined,
+  };
+}
+
+export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
+  const clock = deps.clock ?? Date.now;
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const dynamicBudgetMs = deps.dynamicBudgetMs ?? 2000;
+  const credentialsTimeoutMs = deps.credentialsTimeoutMs ?? 3000;
+  const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 4000;
+  const { logger, metrics } = deps;
+  const count = (name: string) => metrics?.count(name, 1);
+
+  async function authenticate(event: HttpEvent): Promise<HttpResult | undefined> {
+    const authorization = header(event, "authorization");
+    let credentials: WebhookCredentials;
+    try {
+      credentials = await withTimeout(
+        deps.credentials.get(),
+        credentialsTimeoutMs,
+        "reading the webhook credentials",
+      );
+      if (!isAuthorized(authorization, credentials)) {
+        // The token may have been rotated since we cached it: re-read once (rate-limited by the provider).
+        credentials = await withTimeout(
+          deps.credentials.get({ forceRefresh: true }),
+          credentialsTimeoutMs,
+          "reading the webhook credentials",
+        );
+      }
+    } catch (error) {
+      logger.error("webhook credentials unavailable", describeError(error));
+      count("http.credentials_unavailable");
+      return errorReply(503, "CREDENTIALS_UNAVAILABLE", "the responder cannot check credentials right now");
+    }
+    if (isAuthorized(authorization, credentials)) return undefined;
+    logger.warn("request refused: missing or wrong credentials", {
+      authorizationPresent: authorization !== undefined,
+      sourceIp: event.requestContext?.http?.sourceIp,
+    });
+    count("http.unauthorized");
+    const challenge = credentials.type === "basic" ? 'Basic realm="isc-trigger-responder"' : "Bearer";
+    return errorReply(401, "UNAUTHORIZED", "missing or wrong credentials", {
+      headers: { "www-authenticate": challenge },
+    });
+  }
+
+  async function enqueue(invocation: Invocation, okStatus: 200 | 202): Promise<HttpResult> {
+    try {
+      await withTimeout(deps.queue.enqueue(toQueuedInvocation(invocation)), enqueueTimeoutMs, "enqueueing");
+    } catch (error) {
+      // ISC marks the invocation failed on a 5xx; nothing is lost silently.
+      logger.error("enqueue failed", { ...invocationFields(invocation), ...describeError(error) });
+      count("http.enqueue_failed");
+      return errorReply(503, "ENQUEUE_FAILED", "the invocation could not be queued");
+    }
+    logger.info("invocation enqueued", { ...invocationFields(invocation), status: okStatus });
+    count("http.enqueued");
+    return jsonReply(okStatus, {});
+  }
+
+  function decideNow(invocation: Invocation) {
+    const result = decide(invocation, deps.rules);
+    const explanation = result.decision.explanation;
+    logger.info("invocation decided", {
+      ...invocationFields(invocation),
+      ruleId: explanation.ruleId,
+      kind: explanation.kind,
+      fallback: result.fallback,
+      fallbackReason: result.fallbackReason,
+      rulesVersion: explanation.rulesVersion,
+      evaluationMicros: explanation.evaluationMicros,
+    });
+    if (result.fallback) count("http.fallback");
+    return result;
+  }
+
+  async function handle(event: HttpEvent): Promise<HttpResult> {
+    const now = clock();
+    // Receipt is when the Function URL got the request (before any cold start), if that is plausible.
+    const timeEpoch = event.requestContext?.timeEpoch;
+    const receivedAt =
+      typeof timeEpoch === "number" && timeEpoch <= now && now - timeEpoch < 60_000 ? timeEpoch : now;
+
+    const refused = await authenticate(event);
+    if (refused !== undefined) return refused;
+
+    const method = event.requestContext?.http?.method ?? "";
+    if (method !== "POST") {
+      count("http.method_not_allowed");
+      return errorReply(405, "METHOD_NOT_ALLOWED", "only POST is accepted", { headers: { allow: "POST" } });
+    }
+
+    let invocation: Invocation;
+    try {
+      const bytes = readBodyBytes(
+        {
+          body: event.body,
+          isBase64Encoded: event.isBase64Encoded,
+          contentLength: header(event, "content-length"),
+        },
+        maxBodyBytes,
+      );
+      const body = parseJsonObject(bytes);
+      invocation = invocationFromHttpBody(body, {
+        tenantBaseUrl: deps.tenantBaseUrl,
+        responseDeadlineMs: deps.responseDeadlineMs,
+        receivedAt,
+      });
+    } catch (error) {
+      if (error instanceof ResponderError && error.httpStatus >= 400 && error.httpStatus < 500) {
+        const issues = (error as { issues?: ValidationIssue[] }).issues;
+        logger.warn("request refused", {
+          status: error.httpStatus,
+          errorCode: error.code,
+          issues: issues?.slice(0, MAX_ISSUES_IN_REPLY).map((issue) => issue.path),
+        });
+        count(`http.${error.httpStatus}`);
+        return errorReply(
+          error.httpStatus,
+          error.code,
+          error.message,
+          issues === undefined ? {} : { issues },
+        );
+      }
+      throw error;
+    }
+
+    if (invocation.triggerType === "fireAndForget" || invocation.mode === "async") {
+      return enqueue(invocation, 200);
+    }
+    if (invocation.mode === "sync") {
+      const result = decideNow(invocation);
+      return jsonReply(200, result.decision.output);
+    }
+    // dynamic: a cold start or a slow secret read may already have used the budget; then do not decide here.
+    if (clock() - receivedAt <= dynamicBudgetMs) {
+      const result = decideNow(invocation);
+      if (clock() - receivedAt <= dynamicBudgetMs) {
+        count("http.dynamic_answered");
+        return jsonReply(200, result.decision.output);
+      }
+    }
+    count("http.dynamic_deferred");
+    return enqueue(invocation, 202);
+  }
+
+  return async (event) => {
+    try {
+      return await handle(event);
+    } catch (error) {
+      logger.error("unexpected error in the HTTP handler", describeError(error));
+      count("http.500");
+      return errorReply(500, "INTERNAL", "internal error");
+    }
+  };
+}
