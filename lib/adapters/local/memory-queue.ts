@@ -38,6 +38,7 @@ interface StoredMessage {
   receiptHandle: string | undefined;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a Lambda SQS handler may return nothing (no failures)
 export type BatchHandler = (records: SQSRecord[]) => Promise<SQSBatchResponse | undefined | void>;
 
 export interface ConsumerOptions {
@@ -201,7 +202,7 @@ export class MemoryQueue implements InvocationQueue {
         this.#waiters.add(wake);
       });
 
-    const settle = (records: SQSRecord[], response: SQSBatchResponse | undefined | void) => {
+    const settle = (records: SQSRecord[], response: SQSBatchResponse | undefined) => {
       if (crashed) return;
       const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       for (const record of records) {
@@ -218,7 +219,7 @@ export class MemoryQueue implements InvocationQueue {
         }
         batches += 1;
         try {
-          settle(records, await handler(records));
+          settle(records, (await handler(records)) ?? undefined);
         } catch (error) {
           options.onError?.(error);
         }

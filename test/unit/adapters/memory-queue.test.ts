@@ -20,7 +20,7 @@ function queued(id: string): QueuedInvocation {
       requestedFor: { id: "i1", name: "Ed", type: "IDENTITY" },
       requestedItems: [{ id: "x", name: "X", type: "ROLE", operation: "Add" }],
       requestedBy: { type: "IDENTITY", id: "i2", name: "Adam" },
-    } as QueuedInvocation["input"],
+    } as Extract<QueuedInvocation, { triggerType: "requestResponse" }>["input"],
   };
 }
 
