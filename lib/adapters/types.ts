@@ -2,6 +2,7 @@
  * The small interfaces business logic talks to. Each has an AWS adapter (lib/adapters/aws/) and a
  * local one (lib/adapters/local/); nothing outside lib/adapters/aws imports an AWS SDK client.
  */
+import type { ActionSpec } from "../rules/types.ts";
 import type { QueuedInvocation } from "../triggers/queued-invocation.ts";
 
 /** Reads secret strings (Secrets Manager in AWS, environment or memory locally). */
@@ -23,6 +24,11 @@ export interface LedgerDecision {
   explanation: unknown;
   /** True when the output is the trigger's fallback rather than a rule's decision. */
   fallback: boolean;
+  /**
+   * The decision's actions, stored with it so that a delivery resuming a stored decision (crash
+   * between deciding and completing) runs the same actions after completing. Persist as given.
+   */
+  actions?: ActionSpec[];
 }
 
 export interface LedgerRecord {
