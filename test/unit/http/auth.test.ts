@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import {
+  createCachedCredentialsProvider,
+  isAuthorized,
+  parseWebhookCredentials,
+  WebhookCredentialsInvalidError,
+} from "../../../lib/http/auth.ts";
+
+describe("parseWebhookCredentials", () => {
+  it("reads bearer (type optional) and basic shapes; empty previous counts as none", () => {
+    expect(parseWebhookCredentials('{"current":"a"}')).toEqual({
+      type: "bearer",
+      current: "a",
+      previous: undefined,
+    });
+    expect(parseWebhookCredentials('{"type":"bearer","current":"a","previous":""}').previous).toBeUndefined();
+    expect(parseWebhookCredentials('{"type":"basic","username":"u","current":"p","previous":"q"}')).toEqual({
+      type: "basic",
+      username: "u",
+      current: "p",
+      previous: "q",
+    });
+  });
+
+  it("refuses other shapes without quoting the secret", () => {
+    for (const text of [
+      "not json",
+      "{}",
+      '{"type":"basic","current":"s3cr3t"}',
+      '{"type":"oauth","current":"s3cr3t"}',
+    ]) {
+      try {
+        parseWebhookCredentials(text);
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(WebhookCredentialsInvalidError);
+        expect((error as Error).message).not.toContain("s3cr3t");
+      }
+    }
+  });
+});
+
+describe("isAuthorized", () => {
+  const bearer = { type: "bearer" as const, current: "now", previous: "before" };
+  it("accepts current or previous, refuses the rest", () => {
+    expect(isAuthorized("Bearer now", bearer)).toBe(true);
+    expect(isAuthorized("BEARER before", bearer)).toBe(true);
+    expect(isAuthorized("Bearer nowx", bearer)).toBe(false);
+    expect(isAuthorized("Bearer", bearer)).toBe(false);
+    expect(isAuthorized(undefined, bearer)).toBe(false);
+    expect(isAuthorized(`Bearer ${"x".repeat(10_000)}`, bearer)).toBe(false);
+    expect(isAuthorized("Bearer before", { type: "bearer", current: "now" })).toBe(false);
+  });
+  it("splits Basic at the first colon (passwords may contain colons)", () => {
+    const basic = { type: "basic" as const, username: "isc", current: "a:b" };
+    expect(isAuthorized(`Basic ${Buffer.from("isc:a:b").toString("base64")}`, basic)).toBe(true);
+    expect(isAuthorized(`Basic ${Buffer.from("isc:a").toString("base64")}`, basic)).toBe(false);
+    expect(isAuthorized(`Basic ${Buffer.from("isca:b").toString("base64")}`, basic)).toBe(false);
+  });
+});
+
+describe("createCachedCredentialsProvider", () => {
+  it("caches for the TTL, shares concurrent reads, keeps a stale value when a refresh fails", async () => {
+    let now = 0;
+    let reads = 0;
+    let fail = false;
+    const provider = createCachedCredentialsProvider(
+      async () => {
+        reads++;
+        if (fail) throw new Error("down");
+        return '{"current":"t"}';
+      },
+      { ttlMs: 1000, minRefreshIntervalMs: 100, now: () => now },
+    );
+    await Promise.all([provider.get(), provider.get(), provider.get()]);
+    expect(reads).toBe(1);
+    now = 500;
+    await provider.get();
+    expect(reads).toBe(1);
+    now = 1500;
+    fail = true;
+    expect((await provider.get()).current).toBe("t");
+    expect(reads).toBe(2);
+    // The failed refresh is retried only after minRefreshIntervalMs.
+    await provider.get();
+    expect(reads).toBe(2);
+    now = 1600;
+    await provider.get();
+    expect(reads).toBe(3);
+  });
+
+  it("does not cache a failed first read", async () => {
+    let reads = 0;
+    const provider = createCachedCredentialsProvider(async () => {
+      reads++;
+      if (reads === 1) throw new Error("down");
+      return '{"current":"t"}';
+    });
+    await expect(provider.get()).rejects.toThrow("down");
+    expect((await provider.get()).current).toBe("t");
+  });
+});
