@@ -18,6 +18,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { InvocationQueue } from "../adapters/types.ts";
 import { ResponderError, type ValidationIssue } from "../errors.ts";
 import { decide } from "../responder/decide.ts";
+import type { PipelineMetrics } from "../responder/observability.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import { type Invocation, invocationFromHttpBody } from "../triggers/invocation.ts";
 import { toQueuedInvocation } from "../triggers/queued-invocation.ts";
@@ -32,10 +33,16 @@ export interface HttpLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** Counters by name (`http.401`, `http.enqueued`, ...); optional. */
-export interface HttpMetrics {
-  count(name: string, value?: number): void;
-}
+/** Metrics as the pipeline records them (lib/responder/observability.ts), so one sink serves both. */
+export type HttpMetrics = PipelineMetrics;
+
+/** Metric names the HTTP handler emits; `outcome` is one of the fixed strings passed to `count`. */
+export const HttpMetric = {
+  /** Requests by `outcome`: unauthorized, 4xx codes, enqueued, answered, deferred, enqueue_failed, ... */
+  requests: "HttpRequests",
+  /** Handler time from receipt to reply, by `outcome`. */
+  replyLatency: "HttpReplyLatency",
+} as const;
 
 export interface HttpHandlerDeps {
   rules: CompiledRules;
@@ -146,7 +153,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
   const credentialsTimeoutMs = deps.credentialsTimeoutMs ?? 3000;
   const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 4000;
   const { logger, metrics } = deps;
-  const count = (name: string) => metrics?.count(name, 1);
+  const count = (outcome: string) => metrics?.record(HttpMetric.requests, "Count", 1, { outcome });
 
   async function authenticate(event: HttpEvent): Promise<HttpResult | undefined> {
     const authorization = header(event, "authorization");
@@ -167,7 +174,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       }
     } catch (error) {
       logger.error("webhook credentials unavailable", describeError(error));
-      count("http.credentials_unavailable");
+      count("credentials_unavailable");
       return errorReply(503, "CREDENTIALS_UNAVAILABLE", "the responder cannot check credentials right now");
     }
     if (isAuthorized(authorization, credentials)) return undefined;
@@ -175,7 +182,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       authorizationPresent: authorization !== undefined,
       sourceIp: event.requestContext?.http?.sourceIp,
     });
-    count("http.unauthorized");
+    count("unauthorized");
     const challenge = credentials.type === "basic" ? 'Basic realm="isc-trigger-responder"' : "Bearer";
     return errorReply(401, "UNAUTHORIZED", "missing or wrong credentials", {
       headers: { "www-authenticate": challenge },
@@ -188,11 +195,11 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     } catch (error) {
       // ISC marks the invocation failed on a 5xx; nothing is lost silently.
       logger.error("enqueue failed", { ...invocationFields(invocation), ...describeError(error) });
-      count("http.enqueue_failed");
+      count("enqueue_failed");
       return errorReply(503, "ENQUEUE_FAILED", "the invocation could not be queued");
     }
     logger.info("invocation enqueued", { ...invocationFields(invocation), status: okStatus });
-    count("http.enqueued");
+    count("enqueued");
     return jsonReply(okStatus, {});
   }
 
@@ -208,7 +215,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       rulesVersion: explanation.rulesVersion,
       evaluationMicros: explanation.evaluationMicros,
     });
-    if (result.fallback) count("http.fallback");
+    if (result.fallback) count("fallback");
     return result;
   }
 
@@ -224,7 +231,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
 
     const method = event.requestContext?.http?.method ?? "";
     if (method !== "POST") {
-      count("http.method_not_allowed");
+      count("method_not_allowed");
       return errorReply(405, "METHOD_NOT_ALLOWED", "only POST is accepted", { headers: { allow: "POST" } });
     }
 
@@ -252,7 +259,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
           errorCode: error.code,
           issues: issues?.slice(0, MAX_ISSUES_IN_REPLY).map((issue) => issue.path),
         });
-        count(`http.${error.httpStatus}`);
+        count(error.code.toLowerCase());
         return errorReply(
           error.httpStatus,
           error.code,
@@ -268,27 +275,34 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     }
     if (invocation.mode === "sync") {
       const result = decideNow(invocation);
+      count("sync_answered");
       return jsonReply(200, result.decision.output);
     }
     // dynamic: a cold start or a slow secret read may already have used the budget; then do not decide here.
     if (clock() - receivedAt <= dynamicBudgetMs) {
       const result = decideNow(invocation);
       if (clock() - receivedAt <= dynamicBudgetMs) {
-        count("http.dynamic_answered");
+        count("dynamic_answered");
         return jsonReply(200, result.decision.output);
       }
     }
-    count("http.dynamic_deferred");
+    count("dynamic_deferred");
     return enqueue(invocation, 202);
   }
 
   return async (event) => {
+    const started = clock();
+    let result: HttpResult;
     try {
-      return await handle(event);
+      result = await handle(event);
     } catch (error) {
       logger.error("unexpected error in the HTTP handler", describeError(error));
-      count("http.500");
-      return errorReply(500, "INTERNAL", "internal error");
+      count("internal_error");
+      result = errorReply(500, "INTERNAL", "internal error");
     }
+    metrics?.record(HttpMetric.replyLatency, "Milliseconds", clock() - started, {
+      status: String(result.statusCode),
+    });
+    return result;
   };
 }

@@ -356,3 +356,19 @@ describe("createHttpHandler: modes", () => {
     expect(logger.lines.length).toBeGreaterThan(3);
   });
 });
+
+describe("createHttpHandler: metrics", () => {
+  it("counts outcomes with low-cardinality dimensions and records reply latency", async () => {
+    const points: Array<{ name: string; dimensions?: Record<string, string> }> = [];
+    const { handler } = setup({
+      metrics: { record: (name, _unit, _value, dimensions) => points.push({ name, dimensions }) },
+    });
+    await handler(event(body("async")));
+    await handler(event(body("async"), { authorization: "Bearer wrong" }));
+    await handler(event(body("async", "idn:nope")));
+    const outcomes = points.filter((p) => p.name === "HttpRequests").map((p) => p.dimensions?.outcome);
+    expect(outcomes).toEqual(["enqueued", "unauthorized", "unknown_trigger"]);
+    const statuses = points.filter((p) => p.name === "HttpReplyLatency").map((p) => p.dimensions?.status);
+    expect(statuses).toEqual(["200", "401", "400"]);
+  });
+});
