@@ -1,0 +1,449 @@
+/**
+ * The sandbox tenant's API: one handler per operation of the official OpenAPI subset, for each
+ * path form (beta, per-service v1, v3). Handlers return a reply or throw HttpReply; they never
+ * see faults, auth or rate limits (server.ts handles those first).
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import * as z from "zod/mini";
+import { formatPath } from "../errors.ts";
+import { AccessRequestInputSchema } from "../triggers/schemas.ts";
+import { isRequestResponseTrigger } from "../triggers/trigger-ids.ts";
+import { findTrigger, sampleInputOf, TRIGGERS } from "./catalog.ts";
+import {
+  badRequest,
+  errorBody,
+  HttpReply,
+  iso,
+  mediaType,
+  notFound,
+  parseJsonBody,
+  readBody,
+  referenceNotFound,
+} from "./http.ts";
+import type { InvocationEngine } from "./invocations.ts";
+import { applyPatch, parsePatch } from "./json-patch.ts";
+import { compileJsonPath, JsonPathSyntaxError } from "./json-path.ts";
+import { listQuery } from "./list-query.ts";
+import type { SandboxState, TaskStatus } from "./state.ts";
+import {
+  checkSubscriptionPatch,
+  getSubscription,
+  subscriptionFromBody,
+  subscriptionView,
+} from "./subscriptions.ts";
+
+export interface RouteContext {
+  req: IncomingMessage;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  state: SandboxState;
+  engine: InvocationEngine;
+  now: () => number;
+  /** Whether the call carried a valid bearer token. */
+  withToken: boolean;
+}
+
+export interface RouteReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Runs after the reply is sent (e.g. deliver test invocations). */
+  after?: () => void;
+}
+
+export type AuthRule = "required" | "optional" | "none";
+
+export interface Route {
+  method: string;
+  pattern: RegExp;
+  /** The OpenAPI operationId it implements (or a sandbox name). */
+  operation: string;
+  auth: AuthRule;
+  /** Beta experimental endpoints need `X-SailPoint-Experimental: true`. */
+  experimental: boolean;
+  handle(ctx: RouteContext): Promise<RouteReply>;
+}
+
+async function jsonBody(ctx: RouteContext): Promise<unknown> {
+  return parseJsonBody(await readBody(ctx.req));
+}
+
+async function patchBody(ctx: RouteContext): Promise<unknown> {
+  const type = mediaType(ctx.req);
+  if (type !== "application/json-patch+json") {
+    throw badRequest(
+      `Content-Type must be application/json-patch+json for a JSON Patch, not ${type.slice(0, 80) || "none"}`,
+    );
+  }
+  return jsonBody(ctx);
+}
+
+function issuesToCauses(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string[] {
+  return issues.map((issue) => `${formatPath(issue.path) || "(root)"}: ${issue.message}`);
+}
+
+// ---------- triggers ----------
+
+async function listTriggers(ctx: RouteContext): Promise<RouteReply> {
+  const { page } = listQuery(
+    TRIGGERS.map((trigger) => ({ ...trigger })),
+    ctx.query,
+    ["id", "type", "name"],
+    ["id", "name"],
+  );
+  return { status: 200, body: page };
+}
+
+// ---------- subscriptions ----------
+
+async function createSubscription(ctx: RouteContext): Promise<RouteReply> {
+  const subscription = subscriptionFromBody(await jsonBody(ctx), ctx.state, randomUUID());
+  ctx.state.subscriptions.set(subscription.id, subscription);
+  return { status: 201, body: subscriptionView(subscription) };
+}
+
+async function listSubscriptions(ctx: RouteContext): Promise<RouteReply> {
+  const views = [...ctx.state.subscriptions.values()].map(subscriptionView);
+  const { page } = listQuery(
+    views,
+    ctx.query,
+    ["id", "triggerId", "type", "name"],
+    ["triggerId", "triggerName", "name", "id"],
+  );
+  return { status: 200, body: page };
+}
+
+async function putSubscription(ctx: RouteContext): Promise<RouteReply> {
+  const existing = getSubscription(ctx.state, ctx.params.id!);
+  const subscription = subscriptionFromBody(await jsonBody(ctx), ctx.state, existing.id, existing);
+  ctx.state.subscriptions.set(subscription.id, subscription);
+  return { status: 200, body: subscriptionView(subscription) };
+}
+
+const SUBSCRIPTION_PATCH_OPS = new Set(["add", "remove", "replace", "move", "copy"]);
+
+async function patchSubscription(ctx: RouteContext): Promise<RouteReply> {
+  const existing = getSubscription(ctx.state, ctx.params.id!);
+  const operations = parsePatch(await patchBody(ctx), SUBSCRIPTION_PATCH_OPS);
+  checkSubscriptionPatch(operations);
+  const patched = applyPatch(existing, operations);
+  const subscription = subscriptionFromBody(patched, ctx.state, existing.id, existing);
+  ctx.state.subscriptions.set(subscription.id, subscription);
+  return { status: 200, body: subscriptionView(subscription) };
+}
+
+async function deleteSubscription(ctx: RouteContext): Promise<RouteReply> {
+  const existing = getSubscription(ctx.state, ctx.params.id!);
+  ctx.state.subscriptions.delete(existing.id);
+  return { status: 204 };
+}
+
+const ValidateFilterSchema = z.object({ input: z.record(z.string(), z.unknown()), filter: z.string() });
+
+async function validateFilter(ctx: RouteContext): Promise<RouteReply> {
+  const parsed = z.safeParse(ValidateFilterSchema, await jsonBody(ctx));
+  if (!parsed.success) throw badRequest("The request body is invalid", issuesToCauses(parsed.error.issues));
+  let isValidJSONPath = false;
+  let isPathExist = false;
+  try {
+    isPathExist = compileJsonPath(parsed.data.filter).evaluate(parsed.data.input).length > 0;
+    isValidJSONPath = true;
+  } catch (error) {
+    if (!(error instanceof JsonPathSyntaxError)) throw error;
+  }
+  return { status: 200, body: { isValid: isValidJSONPath && isPathExist, isValidJSONPath, isPathExist } };
+}
+
+// ---------- invocations ----------
+
+const TestInvocationSchema = z.object({
+  triggerId: z.string().check(z.minLength(1)),
+  input: z.optional(z.record(z.string(), z.unknown())),
+  contentJson: z.record(z.string(), z.unknown()),
+  subscriptionIds: z.optional(z.array(z.string())),
+});
+
+async function startTestInvocation(ctx: RouteContext): Promise<RouteReply> {
+  const parsed = z.safeParse(TestInvocationSchema, await jsonBody(ctx));
+  if (!parsed.success) throw badRequest("The request body is invalid", issuesToCauses(parsed.error.issues));
+  const { triggerId, contentJson, subscriptionIds } = parsed.data;
+  const trigger = findTrigger(triggerId);
+  if (trigger === undefined)
+    throw badRequest(`Trigger ${triggerId.slice(0, 100)} does not exist`, ["triggerId"]);
+  const input = parsed.data.input ?? sampleInputOf(trigger);
+  if (isRequestResponseTrigger(triggerId)) {
+    const valid = z.safeParse(AccessRequestInputSchema, input);
+    if (!valid.success) {
+      throw badRequest(
+        `The input does not match the ${triggerId} input schema`,
+        issuesToCauses(valid.error.issues),
+      );
+    }
+  }
+  const invocations = ctx.engine.create(triggerId, input, contentJson, "TEST", subscriptionIds);
+  if (invocations.length === 0) return { status: 204 };
+  return {
+    status: 200,
+    body: invocations.map((invocation) => ({
+      id: invocation.id,
+      triggerId: invocation.triggerId,
+      secret: invocation.secret,
+      contentJson: invocation.contentJson,
+    })),
+    after: () => ctx.engine.deliverLater(invocations),
+  };
+}
+
+async function completeInvocation(ctx: RouteContext): Promise<RouteReply> {
+  const type = mediaType(ctx.req);
+  if (type !== "application/json" && type !== "") {
+    throw badRequest(`Content-Type must be application/json, not ${type.slice(0, 80)}`);
+  }
+  ctx.engine.complete(ctx.params.id!, await jsonBody(ctx), ctx.withToken);
+  return { status: 204 };
+}
+
+async function listInvocationStatus(ctx: RouteContext): Promise<RouteReply> {
+  ctx.engine.expireOverdue();
+  const views = [...ctx.state.invocations.values()].map((invocation) => ctx.engine.statusView(invocation));
+  const { page } = listQuery(
+    views,
+    ctx.query,
+    ["id", "triggerId", "subscriptionId", "type"],
+    ["created", "triggerId", "subscriptionName", "subscriptionId"],
+  );
+  return { status: 200, body: page };
+}
+
+// ---------- task status ----------
+
+function getTask(ctx: RouteContext): TaskStatus {
+  const task = ctx.state.tasks.get(ctx.params.id!);
+  if (task === undefined) throw notFound(`Task status ${ctx.params.id!.slice(0, 100)}`);
+  return task;
+}
+
+async function getTaskStatus(ctx: RouteContext): Promise<RouteReply> {
+  return { status: 200, body: getTask(ctx) };
+}
+
+const COMPLETION_STATUSES = ["SUCCESS", "WARNING", "ERROR", "TERMINATED", "TEMPERROR"] as const;
+
+async function patchTaskStatus(ctx: RouteContext): Promise<RouteReply> {
+  const task = getTask(ctx);
+  const operations = parsePatch(await patchBody(ctx), new Set(["add", "replace", "test"]));
+  for (const [index, operation] of operations.entries()) {
+    if (operation.op === "test") continue;
+    if (operation.path === "/completionStatus") {
+      const value = typeof operation.value === "string" ? operation.value.toUpperCase() : undefined;
+      if (value === undefined || !(COMPLETION_STATUSES as readonly string[]).includes(value)) {
+        throw badRequest(
+          `Patch operation [${index}]: completionStatus must be one of ${COMPLETION_STATUSES.join(", ")}`,
+        );
+      }
+      // The docs' example writes "Error": ISC's enum is upper case.
+      operation.value = value;
+    } else if (operation.path === "/completed") {
+      if (typeof operation.value !== "string" || Number.isNaN(Date.parse(operation.value))) {
+        throw badRequest(`Patch operation [${index}]: completed must be an ISO-8601 date-time`);
+      }
+      operation.value = new Date(operation.value).toISOString();
+    } else {
+      throw badRequest(`Patch operation [${index}]: only /completionStatus and /completed can be changed`);
+    }
+  }
+  const updated = applyPatch(task, operations);
+  updated.modified = iso(ctx.now());
+  if (updated.completionStatus !== null && updated.completed !== null) updated.percentComplete = 100;
+  ctx.state.tasks.set(updated.id, updated);
+  return { status: 200, body: updated };
+}
+
+// ---------- campaigns ----------
+
+const CompleteCampaignSchema = z.object({ autoCompleteAction: z.optional(z.enum(["APPROVE", "REVOKE"])) });
+
+async function completeCampaign(ctx: RouteContext): Promise<RouteReply> {
+  const body = (await jsonBody(ctx)) ?? {};
+  const parsed = z.safeParse(CompleteCampaignSchema, body);
+  if (!parsed.success) throw badRequest("The request body is invalid", issuesToCauses(parsed.error.issues));
+  const campaign = ctx.state.campaigns.get(ctx.params.id!);
+  if (campaign === undefined) throw notFound(`Campaign ${ctx.params.id!.slice(0, 100)}`);
+  if (campaign.status === "COMPLETED") throw badRequest(`Campaign ${campaign.id} is already completed`);
+  if (campaign.deadline > ctx.now()) {
+    throw badRequest(
+      `Campaign ${campaign.id} is not past due: it can be completed after ${iso(campaign.deadline)}`,
+    );
+  }
+  campaign.status = "COMPLETED";
+  campaign.autoCompleteAction = parsed.data.autoCompleteAction ?? "APPROVE";
+  return { status: 202, body: {} };
+}
+
+// ---------- role insights ----------
+
+const ROLE_INSIGHTS_STATUSES = ["CREATED", "IN PROGRESS", "COMPLETED"] as const;
+
+function roleInsightsView(ctx: RouteContext, id: string): Record<string, unknown> {
+  const request = ctx.state.roleInsights.get(id)!;
+  // Advances with time (one step a second) and with reads (one step per GET), whichever is further.
+  const step = Math.min(2, Math.max(Math.floor((ctx.now() - request.created) / 1000), request.reads));
+  const status = ROLE_INSIGHTS_STATUSES[step]!;
+  return {
+    id: request.id,
+    createdDate: iso(request.created),
+    lastGenerated: iso(status === "COMPLETED" ? request.created + 1000 : request.created),
+    numberOfUpdates: status === "COMPLETED" ? request.roleIds.length : 0,
+    roleIds: request.roleIds,
+    status,
+  };
+}
+
+async function createRoleInsightsRequest(ctx: RouteContext): Promise<RouteReply> {
+  const id = randomUUID();
+  ctx.state.roleInsights.set(id, {
+    id,
+    created: ctx.now(),
+    roleIds: [0, 1, 2].map(() => randomUUID().replace(/-/g, "")),
+    reads: 0,
+  });
+  return { status: 201, body: roleInsightsView(ctx, id) };
+}
+
+async function getRoleInsightsRequest(ctx: RouteContext): Promise<RouteReply> {
+  const request = ctx.state.roleInsights.get(ctx.params.id!);
+  // The spec lists no 404 here; ISC's reference error is a 400.
+  if (request === undefined)
+    throw referenceNotFound(`Role insights request ${ctx.params.id!.slice(0, 100)} does not exist`);
+  request.reads++;
+  return { status: 200, body: roleInsightsView(ctx, request.id) };
+}
+
+// ---------- table ----------
+
+const ID = "([^/]+)";
+
+function route(
+  method: string,
+  paths: string[],
+  operation: string,
+  handle: Route["handle"],
+  options: { auth?: AuthRule; experimentalOnBeta?: boolean } = {},
+): Route[] {
+  return paths.map((path) => ({
+    method,
+    pattern: new RegExp(`^${path.replace(/\{id\}/g, ID)}$`),
+    operation,
+    auth: options.auth ?? "required",
+    experimental: (options.experimentalOnBeta ?? false) && path.startsWith("/beta/"),
+    handle,
+  }));
+}
+
+/** Ordered: fixed segments (validate-filter, test, status) before `{id}`. */
+export const ROUTES: readonly Route[] = [
+  ...route("GET", ["/beta/triggers", "/triggers/v1"], "listTriggers", listTriggers),
+  ...route(
+    "POST",
+    ["/beta/trigger-subscriptions/validate-filter", "/trigger-subscriptions/v1/validate-filter"],
+    "testSubscriptionFilter",
+    validateFilter,
+  ),
+  ...route(
+    "POST",
+    ["/beta/trigger-subscriptions", "/trigger-subscriptions/v1"],
+    "createSubscription",
+    createSubscription,
+  ),
+  ...route(
+    "GET",
+    ["/beta/trigger-subscriptions", "/trigger-subscriptions/v1"],
+    "listSubscriptions",
+    listSubscriptions,
+  ),
+  ...route(
+    "PUT",
+    ["/beta/trigger-subscriptions/{id}", "/trigger-subscriptions/v1/{id}"],
+    "updateSubscription",
+    putSubscription,
+  ),
+  ...route(
+    "PATCH",
+    ["/beta/trigger-subscriptions/{id}", "/trigger-subscriptions/v1/{id}"],
+    "patchSubscription",
+    patchSubscription,
+  ),
+  ...route(
+    "DELETE",
+    ["/beta/trigger-subscriptions/{id}", "/trigger-subscriptions/v1/{id}"],
+    "deleteSubscription",
+    deleteSubscription,
+  ),
+  ...route(
+    "POST",
+    ["/beta/trigger-invocations/test", "/trigger-invocations/v1/test"],
+    "startTestTriggerInvocation",
+    startTestInvocation,
+  ),
+  ...route(
+    "GET",
+    ["/beta/trigger-invocations/status", "/trigger-invocations/v1/status"],
+    "listTriggerInvocationStatus",
+    listInvocationStatus,
+  ),
+  ...route(
+    "POST",
+    ["/beta/trigger-invocations/{id}/complete", "/trigger-invocations/v1/{id}/complete"],
+    "completeTriggerInvocation",
+    completeInvocation,
+    { auth: "optional", experimentalOnBeta: true },
+  ),
+  ...route("GET", ["/beta/task-status/{id}"], "getTaskStatus", getTaskStatus, { experimentalOnBeta: true }),
+  ...route("PATCH", ["/beta/task-status/{id}"], "updateTaskStatus", patchTaskStatus, {
+    experimentalOnBeta: true,
+  }),
+  ...route(
+    "POST",
+    ["/beta/campaigns/{id}/complete", "/v3/campaigns/{id}/complete"],
+    "completeCampaign",
+    completeCampaign,
+  ),
+  ...route("POST", ["/beta/role-insights/requests"], "createRoleInsightRequests", createRoleInsightsRequest, {
+    experimentalOnBeta: true,
+  }),
+  ...route("GET", ["/beta/role-insights/requests/{id}"], "getRoleInsightsRequests", getRoleInsightsRequest, {
+    experimentalOnBeta: true,
+  }),
+];
+
+/** The route for a request, a 405 when the path exists with another method, or undefined (404). */
+export function matchRoute(
+  method: string,
+  path: string,
+): { route: Route; params: Record<string, string> } | { methodNotAllowed: true } | undefined {
+  let pathExists = false;
+  for (const candidate of ROUTES) {
+    const match = candidate.pattern.exec(path);
+    if (match === null) continue;
+    pathExists = true;
+    if (candidate.method !== method) continue;
+    const params: Record<string, string> = {};
+    if (match[1] !== undefined) {
+      try {
+        params.id = decodeURIComponent(match[1]);
+      } catch {
+        params.id = match[1];
+      }
+    }
+    return { route: candidate, params };
+  }
+  return pathExists ? { methodNotAllowed: true } : undefined;
+}
+
+export function methodNotAllowed(method: string): HttpReply {
+  return new HttpReply(
+    405,
+    errorBody("405 Method Not Allowed", `Method ${method.slice(0, 10)} is not allowed here`),
+  );
+}
