@@ -1,0 +1,42 @@
+/**
+ * What a failed completion call means for the pipeline: the invocation is gone (final), ISC refused
+ * the request for good (final), or the failure is transient and the same output should be sent
+ * again later (retry). Unknown errors count as transient: a retry is bounded by the deadline and by
+ * the queue's maxReceiveCount, whereas a wrong "final" would lose the invocation.
+ */
+import { ResponderError } from "../errors.ts";
+import { InvocationGoneError, IscApiError } from "../isc/errors.ts";
+import { describeError } from "./describe-error.ts";
+
+export type CompletionFailure =
+  | { kind: "gone"; reason: string }
+  | { kind: "final"; reason: string }
+  | { kind: "transient"; reason: string };
+
+// Our request can never be sent as it is (callbackURL outside the tenant, missing secret, bad id).
+const FINAL_CODES = new Set(["CALLBACK_URL_REFUSED", "ISC_REQUEST_REFUSED"]);
+// 401/403 after the client's own token refresh usually mean credentials or scopes being fixed:
+// worth retrying until the deadline, then the message goes to the DLQ for a person to redrive.
+const RETRYABLE_4XX = new Set([401, 403, 408, 409, 425, 429]);
+
+export function classifyCompletionError(error: unknown): CompletionFailure {
+  const reason = describeError(error);
+  if (error instanceof InvocationGoneError) {
+    return {
+      kind: "gone",
+      reason: error.uncertainEarlierAttempt
+        ? "already completed (probably by an earlier attempt of this call) or expired"
+        : "already completed or expired",
+    };
+  }
+  if (error instanceof IscApiError) {
+    if (error.status >= 400 && error.status < 500 && !RETRYABLE_4XX.has(error.status)) {
+      return { kind: "final", reason: `ISC refused the completion: ${reason}` };
+    }
+    return { kind: "transient", reason };
+  }
+  if (error instanceof ResponderError && FINAL_CODES.has(error.code)) {
+    return { kind: "final", reason: `the completion cannot be sent: ${reason}` };
+  }
+  return { kind: "transient", reason };
+}

@@ -1,0 +1,57 @@
+/**
+ * The logging and metrics surface the pipeline needs, kept this small so that the project's
+ * logger and metrics (lib/observability), Powertools, or a test recorder all fit.
+ */
+
+export type LogFields = Record<string, unknown>;
+
+export interface PipelineLogger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+export type MetricUnitName = "Count" | "Milliseconds";
+
+export interface PipelineMetrics {
+  /** One data point; `dimensions` select the series (keep their values low-cardinality). */
+  record(name: string, unit: MetricUnitName, value: number, dimensions?: Record<string, string>): void;
+}
+
+export const silentLogger: PipelineLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+export const noMetrics: PipelineMetrics = { record() {} };
+
+/** Metric names the pipeline emits (dashboards and alarms refer to them). */
+export const PipelineMetric = {
+  /** Decisions evaluated, by `trigger` and `kind` (rule | default | fallback). */
+  decisions: "Decisions",
+  /** Decisions that ended in the trigger's fallback, by `trigger`. */
+  fallbacks: "Fallbacks",
+  /** How deliveries ended, by `outcome` (the RespondOutcome status). */
+  outcomes: "InvocationOutcomes",
+  /** Successful completions at ISC, by `trigger`. */
+  completions: "Completions",
+  /** ISC answered 400.1.404 (already completed or expired), by `trigger`. */
+  invocationGone: "InvocationGone",
+  /** The deadline passed before a completion could be sent, by `trigger`. */
+  deadlinePassed: "DeadlinePassed",
+  /** Completion attempts that failed transiently (5xx, 429, network), by `trigger`. */
+  completionRetries: "CompletionRetries",
+  /** receivedAt → completion acknowledged by ISC. */
+  latency: "CompletionLatency",
+  /** Time left before the deadline when ISC acknowledged the completion. */
+  deadlineMargin: "DeadlineMargin",
+  /** Ledger calls that failed (the pipeline retries or degrades), by `operation`. */
+  ledgerErrors: "LedgerErrors",
+  /** Completions sent without the ledger because it failed near the deadline. */
+  ledgerBypassed: "LedgerBypassed",
+  /** Actions run, by `action` and `result` (ok | failed). */
+  actions: "Actions",
+} as const;

@@ -1,0 +1,640 @@
+/**
+ * respond(invocation): decide, complete the invocation at ISC before its deadline, run the
+ * decision's actions, and record every step in the ledger, so that duplicate deliveries never
+ * decide or complete twice and a crash between steps resumes. Independent of Lambda and AWS: the
+ * worker handler and the local runner inject the dependencies. docs/pipeline.md explains the choices.
+ */
+import type { InvocationLedger, LedgerDecision, LedgerRecord, LedgerState } from "../adapters/types.ts";
+import type { CompletionTarget, IscActionsApi, IscCompletionApi } from "../isc/types.ts";
+import type { ActionSpec, CompiledRules } from "../rules/types.ts";
+import type { Invocation } from "../triggers/invocation.ts";
+import { isRequestResponseTrigger } from "../triggers/trigger-ids.ts";
+import { type ActionOutcome, DEFAULT_ACTION_TIMEOUT_MS, runActions } from "./actions.ts";
+import { classifyCompletionError } from "./completion-errors.ts";
+import { decide, isValidOutput } from "./decide.ts";
+import { describeError } from "./describe-error.ts";
+import {
+  type LogFields,
+  type PipelineLogger,
+  PipelineMetric,
+  type PipelineMetrics,
+} from "./observability.ts";
+
+export interface RespondOptions {
+  /** Completion calls stop this long before the invocation's deadline (clock skew, ISC's own latency). */
+  safetyMarginMs: number;
+  /**
+   * Within this much of the (safety-adjusted) deadline, the pipeline stops relying on a later
+   * redelivery, which could come too late: it retries the completion in process, waits out another
+   * worker's lease, and completes without the ledger if the ledger fails.
+   */
+  nearDeadlineMs: number;
+  /** Completion lease; a crashed holder blocks other deliveries this long at most. */
+  leaseMs: number;
+  /** A completion attempt is abandoned this long before the lease ends, so it never runs unleased. */
+  leaseMarginMs: number;
+  /** Per-action bound, retries included. */
+  actionTimeoutMs: number;
+  /** FIRE_AND_FORGET has no deadline; its ledger record gets receivedAt + this as one (for retention). */
+  fireAndForgetWindowMs: number;
+  /** First pause between in-process completion retries near the deadline (doubles up to 8 s). */
+  retryDelayMs: number;
+}
+
+export const DEFAULT_RESPOND_OPTIONS: RespondOptions = {
+  safetyMarginMs: 5_000,
+  nearDeadlineMs: 60_000,
+  leaseMs: 60_000,
+  leaseMarginMs: 5_000,
+  actionTimeoutMs: DEFAULT_ACTION_TIMEOUT_MS,
+  fireAndForgetWindowMs: 3_600_000,
+  retryDelayMs: 1_000,
+};
+
+const MAX_RETRY_DELAY_MS = 8_000;
+
+export interface RespondDeps {
+  rules: CompiledRules;
+  client: IscCompletionApi & IscActionsApi;
+  ledger: InvocationLedger;
+  logger: PipelineLogger;
+  metrics: PipelineMetrics;
+  /** Owner name of completion leases (e.g. the Lambda request id, or host:pid locally). */
+  workerId: string;
+  /** Epoch ms; default Date.now. */
+  clock?: () => number;
+  /** Rejects when `signal` aborts; default setTimeout. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  options?: Partial<RespondOptions>;
+}
+
+/** Bounds of one call: the worker passes the Lambda's remaining time. */
+export interface RespondCall {
+  /** Aborts ISC calls and in-process waits. */
+  signal?: AbortSignal;
+  /** Epoch ms by which respond() must have returned (no in-process wait goes past it). */
+  endsAt?: number;
+}
+
+export type RespondStatus =
+  | "completed"
+  | "already-completed"
+  | "duplicate-skipped"
+  | "in-progress"
+  | "retry"
+  | "deadline-passed"
+  | "failed";
+
+export type RespondOutcome =
+  | {
+      status: "completed";
+      retryable: false;
+      decision: LedgerDecision;
+      actions: ActionOutcome[];
+      /** "bypassed": completed without the ledger (it failed near the deadline); "none": nothing to ledger. */
+      ledger: "recorded" | "bypassed" | "none";
+    }
+  | { status: "already-completed"; retryable: false; reason: string }
+  | { status: "duplicate-skipped"; retryable: false; state: LedgerState }
+  | { status: "in-progress"; retryable: true; reason: string }
+  | { status: "retry"; retryable: true; reason: string }
+  | { status: "deadline-passed"; retryable: false; reason: string }
+  | { status: "failed"; retryable: false; reason: string };
+
+export const DEADLINE_PASSED = "deadline passed";
+
+const FINAL_STATES: ReadonlySet<LedgerState> = new Set(["completed", "failed"]);
+
+/** Never throws: every failure becomes an outcome; `retryable` outcomes must be redelivered. */
+export async function respond(
+  invocation: Invocation,
+  deps: RespondDeps,
+  call: RespondCall = {},
+): Promise<RespondOutcome> {
+  const run = new Run(invocation, deps, call);
+  let outcome: RespondOutcome;
+  try {
+    outcome = await run.execute();
+  } catch (error) {
+    // A bug or an unexpected throw from a dependency: redeliver rather than lose the invocation.
+    deps.logger.error("respond failed unexpectedly", { ...run.fields, error: describeError(error) });
+    outcome = { status: "retry", retryable: true, reason: `unexpected error: ${describeError(error)}` };
+  }
+  run.finish(outcome);
+  return outcome;
+}
+
+type Attempt =
+  | { kind: "ok"; at: number }
+  | { kind: "gone"; reason: string }
+  | { kind: "final"; reason: string }
+  | { kind: "transient"; reason: string };
+
+class Run {
+  readonly invocation: Invocation;
+  readonly deps: RespondDeps;
+  readonly call: RespondCall;
+  readonly options: RespondOptions;
+  readonly now: () => number;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly fields: LogFields;
+  readonly startedAt: number;
+
+  constructor(invocation: Invocation, deps: RespondDeps, call: RespondCall) {
+    this.invocation = invocation;
+    this.deps = deps;
+    this.call = call;
+    this.options = { ...DEFAULT_RESPOND_OPTIONS, ...deps.options };
+    this.now = deps.clock ?? Date.now;
+    this.sleep = deps.sleep ?? defaultSleep;
+    this.startedAt = this.now();
+    this.fields = {
+      invocationId: invocation.invocationId,
+      triggerId: invocation.triggerId,
+      accessRequestId: accessRequestIdOf(invocation),
+      mode: invocation.mode,
+    };
+  }
+
+  /** Completion calls must be over by then. */
+  get effectiveDeadline(): number {
+    return this.invocation.deadline - this.options.safetyMarginMs;
+  }
+
+  isNearDeadline(at = this.now()): boolean {
+    return this.effectiveDeadline - at <= this.options.nearDeadlineMs;
+  }
+
+  /** True if waiting `ms` still leaves time before the deadline and before the call must return. */
+  canWait(ms: number): boolean {
+    if (this.call.signal?.aborted) return false;
+    const until = this.now() + ms;
+    return until < this.effectiveDeadline && (this.call.endsAt === undefined || until < this.call.endsAt);
+  }
+
+  async execute(): Promise<RespondOutcome> {
+    const invocation = this.invocation;
+    if (invocation.triggerType === "fireAndForget") return this.fireAndForget();
+    if (invocation.invocationId === undefined) {
+      // A sync HTTP invocation without callbackURL: it was answered in the HTTP reply.
+      return { status: "failed", retryable: false, reason: "no invocation id: nothing to complete (sync)" };
+    }
+    return this.requestResponse(invocation.invocationId);
+  }
+
+  async requestResponse(invocationId: string): Promise<RespondOutcome> {
+    const { ledger } = this.deps;
+    let record: LedgerRecord;
+    try {
+      ({ record } = await ledger.recordReceived({
+        invocationId,
+        triggerId: this.invocation.triggerId,
+        accessRequestId: accessRequestIdOf(this.invocation) ?? "",
+        receivedAt: this.invocation.receivedAt,
+        deadline: this.invocation.deadline,
+      }));
+    } catch (error) {
+      return this.ledgerFailed("recordReceived", error, undefined);
+    }
+    this.fields.attempts = record.attempts;
+    if (FINAL_STATES.has(record.state)) return this.duplicate(record);
+    if (this.now() >= this.effectiveDeadline) return this.deadlinePassed(true);
+    if (this.invocation.secret === undefined) {
+      return this.failFinal("no secret to complete with", true);
+    }
+
+    let decision: LedgerDecision;
+    if (record.decision !== undefined) {
+      decision = this.reuse(record.decision);
+    } else {
+      const fresh = this.decideNow();
+      let stored: LedgerRecord;
+      try {
+        stored = await ledger.recordDecision(invocationId, fresh);
+      } catch (error) {
+        return this.ledgerFailed("recordDecision", error, fresh);
+      }
+      if (FINAL_STATES.has(stored.state)) return this.duplicate(stored);
+      // First stored decision wins: a concurrent delivery may have decided before us.
+      decision = stored.decision === undefined ? fresh : this.reuse(stored.decision, fresh);
+    }
+    return this.completeLoop(invocationId, decision, true);
+  }
+
+  /**
+   * Claims the lease and sends the completion; near the deadline, retries in process (same output)
+   * and waits out another worker's lease instead of handing back to the queue.
+   */
+  async completeLoop(
+    invocationId: string,
+    decision: LedgerDecision,
+    useLedger: boolean,
+  ): Promise<RespondOutcome> {
+    const { ledger } = this.deps;
+    let delay = this.options.retryDelayMs;
+    for (;;) {
+      const leaseStart = this.now();
+      if (leaseStart >= this.effectiveDeadline) return this.deadlinePassed(useLedger);
+
+      if (useLedger) {
+        let claimed: boolean;
+        try {
+          claimed = await ledger.claimCompletion(
+            invocationId,
+            this.deps.workerId,
+            this.options.leaseMs,
+            leaseStart,
+          );
+        } catch (error) {
+          return this.ledgerFailed("claimCompletion", error, decision);
+        }
+        if (!claimed) {
+          let current: LedgerRecord | undefined;
+          try {
+            current = await ledger.get(invocationId);
+          } catch (error) {
+            return this.ledgerFailed("get", error, decision);
+          }
+          if (current !== undefined && FINAL_STATES.has(current.state)) return this.duplicate(current);
+          const wait = Math.max(0, (current?.leaseUntil ?? leaseStart) - this.now()) + 1;
+          if (this.isNearDeadline() && this.canWait(wait)) {
+            if (!(await this.pause(wait))) return this.inProgress();
+            continue;
+          }
+          return this.inProgress();
+        }
+      }
+
+      const attempt = await this.attemptCompletion(decision, useLedger ? leaseStart : undefined);
+      switch (attempt.kind) {
+        case "ok":
+          return this.completed(invocationId, decision, attempt.at, useLedger);
+        case "gone":
+          return this.gone(invocationId, attempt.reason, useLedger);
+        case "final":
+          return this.failFinal(attempt.reason, useLedger);
+        case "transient": {
+          this.deps.metrics.record(PipelineMetric.completionRetries, "Count", 1, this.dims());
+          if (useLedger)
+            await this.safely("releaseCompletion", () =>
+              ledger.releaseCompletion(invocationId, this.deps.workerId),
+            );
+          if (this.now() >= this.effectiveDeadline) return this.deadlinePassed(useLedger);
+          this.deps.logger.warn("completion attempt failed; it will be retried with the same output", {
+            ...this.fields,
+            error: attempt.reason,
+          });
+          if (this.isNearDeadline() && this.canWait(delay)) {
+            if (!(await this.pause(delay))) return this.retry(`completion failed: ${attempt.reason}`);
+            delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+            continue;
+          }
+          return this.retry(`completion failed: ${attempt.reason}`);
+        }
+      }
+    }
+  }
+
+  async attemptCompletion(decision: LedgerDecision, leaseStart: number | undefined): Promise<Attempt> {
+    const invocation = this.invocation;
+    const secret = invocation.secret;
+    if (secret === undefined || invocation.invocationId === undefined) {
+      return { kind: "final", reason: "no secret to complete with" };
+    }
+    const signals: AbortSignal[] = [];
+    if (this.call.signal !== undefined) signals.push(this.call.signal);
+    if (leaseStart !== undefined) {
+      const leaseLeft = leaseStart + this.options.leaseMs - this.options.leaseMarginMs - this.now();
+      signals.push(AbortSignal.timeout(Math.max(1, leaseLeft)));
+    }
+    if (this.call.endsAt !== undefined)
+      signals.push(AbortSignal.timeout(Math.max(1, this.call.endsAt - this.now())));
+    const target: CompletionTarget =
+      invocation.callbackUrl === undefined
+        ? { invocationId: invocation.invocationId }
+        : { callbackUrl: invocation.callbackUrl };
+    try {
+      await this.deps.client.completeInvocation(
+        target,
+        { secret: secret.reveal(), output: decision.output },
+        {
+          deadline: this.effectiveDeadline,
+          ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
+        },
+      );
+      return { kind: "ok", at: this.now() };
+    } catch (error) {
+      return classifyCompletionError(error);
+    }
+  }
+
+  async completed(
+    invocationId: string,
+    decision: LedgerDecision,
+    at: number,
+    useLedger: boolean,
+  ): Promise<RespondOutcome> {
+    const { metrics } = this.deps;
+    // The ledger may be back even if it failed before; if not, a later duplicate gets 400.1.404.
+    await this.safely("markCompleted", () => this.deps.ledger.markCompleted(invocationId, at));
+    metrics.record(PipelineMetric.completions, "Count", 1, this.dims());
+    metrics.record(PipelineMetric.latency, "Milliseconds", at - this.invocation.receivedAt, this.dims());
+    metrics.record(PipelineMetric.deadlineMargin, "Milliseconds", this.invocation.deadline - at, this.dims());
+    this.fields.latencyMs = at - this.invocation.receivedAt;
+    this.fields.deadlineMarginMs = this.invocation.deadline - at;
+    // Actions only after ISC acknowledged the completion, so they never delay it.
+    const actions = await this.runDecisionActions(decision);
+    return {
+      status: "completed",
+      retryable: false,
+      decision,
+      actions,
+      ledger: useLedger ? "recorded" : "bypassed",
+    };
+  }
+
+  async gone(invocationId: string, reason: string, useLedger: boolean): Promise<RespondOutcome> {
+    this.deps.metrics.record(PipelineMetric.invocationGone, "Count", 1, this.dims());
+    if (useLedger) {
+      await this.safely("markCompleted", () =>
+        this.deps.ledger.markCompleted(invocationId, this.now(), reason),
+      );
+    }
+    return { status: "already-completed", retryable: false, reason };
+  }
+
+  async deadlinePassed(useLedger: boolean): Promise<RespondOutcome> {
+    this.deps.metrics.record(PipelineMetric.deadlinePassed, "Count", 1, this.dims());
+    const invocationId = this.invocation.invocationId;
+    if (useLedger && invocationId !== undefined) {
+      await this.safely("markFailed", () => this.deps.ledger.markFailed(invocationId, DEADLINE_PASSED));
+    }
+    return { status: "deadline-passed", retryable: false, reason: DEADLINE_PASSED };
+  }
+
+  async failFinal(reason: string, useLedger: boolean): Promise<RespondOutcome> {
+    const invocationId = this.invocation.invocationId;
+    if (useLedger && invocationId !== undefined) {
+      await this.safely("markFailed", () => this.deps.ledger.markFailed(invocationId, reason));
+    }
+    return { status: "failed", retryable: false, reason };
+  }
+
+  duplicate(record: LedgerRecord): RespondOutcome {
+    this.fields.ledgerState = record.state;
+    if (record.outcome !== undefined) this.fields.ledgerOutcome = record.outcome;
+    return { status: "duplicate-skipped", retryable: false, state: record.state };
+  }
+
+  inProgress(): RespondOutcome {
+    return { status: "in-progress", retryable: true, reason: "another delivery holds the completion lease" };
+  }
+
+  retry(reason: string): RespondOutcome {
+    return { status: "retry", retryable: true, reason };
+  }
+
+  /**
+   * The ledger failed. Far from the deadline: hand back to the queue (the ledger is what prevents a
+   * double decision). Near it: complete without the ledger rather than let the request time out;
+   * ISC itself refuses a second completion (400.1.404), and decide() is deterministic for a rules
+   * version, so the worst case is a redundant call, never a second answer.
+   */
+  async ledgerFailed(
+    operation: string,
+    error: unknown,
+    decision: LedgerDecision | undefined,
+  ): Promise<RespondOutcome> {
+    const { metrics, logger } = this.deps;
+    metrics.record(PipelineMetric.ledgerErrors, "Count", 1, { operation });
+    const invocationId = this.invocation.invocationId;
+    const near = this.isNearDeadline();
+    logger.warn(
+      near ? "ledger failed near the deadline; completing without it" : "ledger failed; will retry",
+      {
+        ...this.fields,
+        operation,
+        error: describeError(error),
+      },
+    );
+    if (!near || invocationId === undefined)
+      return this.retry(`ledger ${operation} failed: ${describeError(error)}`);
+    if (this.now() >= this.effectiveDeadline) return this.deadlinePassed(false);
+    if (this.invocation.secret === undefined) return this.failFinal("no secret to complete with", false);
+    metrics.record(PipelineMetric.ledgerBypassed, "Count", 1, this.dims());
+    this.fields.ledgerBypassed = true;
+    return this.completeLoop(invocationId, decision ?? this.decideNow(), false);
+  }
+
+  decideNow(): LedgerDecision {
+    const { decision, fallback, fallbackReason } = decide(this.invocation, this.deps.rules);
+    const kind = fallback ? "fallback" : decision.explanation.kind;
+    this.deps.metrics.record(PipelineMetric.decisions, "Count", 1, { ...this.dims(), kind });
+    if (fallback) {
+      this.deps.metrics.record(PipelineMetric.fallbacks, "Count", 1, this.dims());
+      this.deps.logger.warn("decision fell back", { ...this.fields, reason: fallbackReason });
+    }
+    Object.assign(
+      this.fields,
+      decisionFields(this.invocation.triggerId, decision.output, decision.explanation),
+    );
+    return {
+      // FIRE_AND_FORGET decisions have no output; the ledger stores an empty one.
+      output: decision.output ?? {},
+      explanation: decision.explanation,
+      fallback,
+      actions: decision.actions,
+    };
+  }
+
+  /** A decision read back from the ledger; refused (→ fallback) only if it no longer passes the schema. */
+  reuse(stored: LedgerDecision, fresh?: LedgerDecision): LedgerDecision {
+    if (fresh === undefined || !sameDecision(stored, fresh)) this.fields.decisionReused = true;
+    if (
+      this.invocation.triggerType === "requestResponse" &&
+      !isValidOutput(this.invocation.triggerId, stored.output)
+    ) {
+      const reason = "the stored decision fails the output schema";
+      this.deps.logger.error("stored decision is invalid; completing with the fallback", {
+        ...this.fields,
+        reason,
+      });
+      const fallback = this.deps.rules.fallback(this.invocation.triggerId, reason);
+      return {
+        output: fallback.output ?? {},
+        explanation: fallback.explanation,
+        fallback: true,
+        actions: [],
+      };
+    }
+    Object.assign(this.fields, decisionFields(this.invocation.triggerId, stored.output, stored.explanation));
+    return stored;
+  }
+
+  async runDecisionActions(decision: LedgerDecision): Promise<ActionOutcome[]> {
+    const actions: ActionSpec[] = Array.isArray(decision.actions) ? decision.actions : [];
+    const outcomes = await runActions(
+      actions,
+      { client: this.deps.client, logger: this.deps.logger, metrics: this.deps.metrics, clock: this.now },
+      {
+        timeoutMs: this.options.actionTimeoutMs,
+        ...(this.call.signal === undefined ? {} : { signal: this.call.signal }),
+        logFields: this.fields,
+      },
+    );
+    if (outcomes.length > 0) {
+      this.fields.actions = outcomes.map((o) => `${o.type}:${o.ok ? "ok" : "failed"}`);
+    }
+    return outcomes;
+  }
+
+  /** FIRE_AND_FORGET: nothing to complete; decide, run the actions once, record. */
+  async fireAndForget(): Promise<RespondOutcome> {
+    const invocationId = this.invocation.invocationId;
+    const { ledger } = this.deps;
+    if (invocationId === undefined) {
+      // Not ledgered: without an id a duplicate cannot be recognised (documented in docs/pipeline.md).
+      const decision = this.decideNow();
+      const actions = await this.runDecisionActions(decision);
+      return { status: "completed", retryable: false, decision, actions, ledger: "none" };
+    }
+    try {
+      const { record } = await ledger.recordReceived({
+        invocationId,
+        triggerId: this.invocation.triggerId,
+        accessRequestId: accessRequestIdOf(this.invocation) ?? "",
+        receivedAt: this.invocation.receivedAt,
+        deadline: this.invocation.receivedAt + this.options.fireAndForgetWindowMs,
+      });
+      if (FINAL_STATES.has(record.state)) return this.duplicate(record);
+      let decision: LedgerDecision;
+      if (record.decision !== undefined) {
+        decision = this.reuse(record.decision);
+      } else {
+        const fresh = this.decideNow();
+        const stored = await ledger.recordDecision(invocationId, fresh);
+        if (FINAL_STATES.has(stored.state)) return this.duplicate(stored);
+        decision = stored.decision === undefined ? fresh : this.reuse(stored.decision, fresh);
+      }
+      const now = this.now();
+      if (!(await ledger.claimCompletion(invocationId, this.deps.workerId, this.options.leaseMs, now))) {
+        const current = await ledger.get(invocationId);
+        if (current !== undefined && FINAL_STATES.has(current.state)) return this.duplicate(current);
+        return this.inProgress();
+      }
+      const actions = await this.runDecisionActions(decision);
+      const failed = actions.filter((a) => !a.ok).length;
+      const summary = `actions: ${actions.length - failed} ok, ${failed} failed`;
+      await this.safely("markCompleted", () => ledger.markCompleted(invocationId, this.now(), summary));
+      return { status: "completed", retryable: false, decision, actions, ledger: "recorded" };
+    } catch (error) {
+      this.deps.metrics.record(PipelineMetric.ledgerErrors, "Count", 1, { operation: "fireAndForget" });
+      return this.retry(`ledger failed: ${describeError(error)}`);
+    }
+  }
+
+  /** Sleeps; false if the call's signal aborted meanwhile. */
+  async pause(ms: number): Promise<boolean> {
+    try {
+      await this.sleep(ms, this.call.signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Ledger writes after the outcome is known: a failure is logged and counted, not fatal. */
+  async safely(operation: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      this.deps.metrics.record(PipelineMetric.ledgerErrors, "Count", 1, { operation });
+      this.deps.logger.warn("ledger write failed after the outcome was known", {
+        ...this.fields,
+        operation,
+        error: describeError(error),
+      });
+    }
+  }
+
+  dims(): Record<string, string> {
+    return { trigger: this.invocation.triggerId };
+  }
+
+  finish(outcome: RespondOutcome): void {
+    this.deps.metrics.record(PipelineMetric.outcomes, "Count", 1, {
+      ...this.dims(),
+      outcome: outcome.status,
+    });
+    const fields: LogFields = {
+      ...this.fields,
+      outcome: outcome.status,
+      durationMs: this.now() - this.startedAt,
+    };
+    if ("reason" in outcome) fields.reason = outcome.reason;
+    const level =
+      outcome.status === "failed" || outcome.status === "deadline-passed"
+        ? "error"
+        : outcome.retryable
+          ? "warn"
+          : "info";
+    this.deps.logger[level]("invocation handled", fields);
+  }
+}
+
+function accessRequestIdOf(invocation: Invocation): string | undefined {
+  const id = (invocation.input as { accessRequestId?: unknown }).accessRequestId;
+  return typeof id === "string" ? id : undefined;
+}
+
+/** Log fields describing a decision: a short summary of the output, never free text from it. */
+function decisionFields(triggerId: string, output: unknown, explanation: unknown): LogFields {
+  const e = (typeof explanation === "object" && explanation !== null ? explanation : {}) as {
+    ruleId?: unknown;
+    kind?: unknown;
+    rulesVersion?: unknown;
+  };
+  const fields: LogFields = { ruleId: e.ruleId, decisionKind: e.kind, rulesVersion: e.rulesVersion };
+  const o = (typeof output === "object" && output !== null ? output : {}) as Record<string, unknown>;
+  if (typeof o.approved === "boolean") fields.decision = o.approved ? "approved" : "denied";
+  else if (typeof o.id === "string")
+    fields.decision = o.id === "" ? "no-additional-approver" : `${String(o.type)}:${o.id}`;
+  else if (!isRequestResponseTrigger(triggerId)) fields.decision = "actions-only";
+  return fields;
+}
+
+/** Same output, rule and rules version (a ledger round trip may reorder keys, so compare canonically). */
+function sameDecision(a: LedgerDecision, b: LedgerDecision): boolean {
+  const key = (d: LedgerDecision) => {
+    const e = (d.explanation ?? {}) as {
+      ruleId?: unknown;
+      rulesVersion?: unknown;
+      evaluationMicros?: unknown;
+    };
+    return canonicalJson([d.output, e.ruleId, e.rulesVersion, e.evaluationMicros]);
+  };
+  return key(a) === key(b);
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === "object" && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      : v,
+  );
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
