@@ -4,7 +4,9 @@
  * Shared by the client conformance tests and the sandbox conformance tests.
  *
  * OpenAPI 3.0 is not JSON Schema: `nullable: true` becomes `anyOf [schema, {type: null}]`, and
- * doc-only keywords (example, x-*) are ignored by running ajv in non-strict mode.
+ * doc-only keywords (example, x-*) are dropped. `oneOf` is checked as `anyOf`: the spec's branches
+ * overlap (Trigger.exampleInput lists identical pre-approval and dynamic-approver input schemas), so
+ * a real example would match two branches and fail `oneOf`.
  */
 import { readFileSync } from "node:fs";
 import { Ajv, type ValidateFunction } from "ajv";
@@ -100,7 +102,7 @@ export function toJsonSchema(schema: unknown): unknown {
       out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, toJsonSchema(sub)]));
       continue;
     }
-    out[key] = toJsonSchema(value);
+    out[key === "oneOf" ? "anyOf" : key] = toJsonSchema(value);
   }
   if ((schema as JsonObject).nullable === true) {
     // Enums listing null already allow it; others get an explicit null branch.

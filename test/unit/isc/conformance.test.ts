@@ -72,7 +72,21 @@ function route(request: RecordedRequest): Reply {
           name: "Access Request Submitted",
           type: "REQUEST_RESPONSE",
           inputSchema: "{}",
-          exampleInput: {},
+          exampleInput: {
+            accessRequestId: "4b4d982dddff4267ab12f0f1e72b5a6d",
+            requestedFor: [
+              { type: "IDENTITY", id: "2c4180a46faadee4016fb4e018c20626", name: "Robert Robinson" },
+            ],
+            requestedItems: [
+              {
+                id: "2c91808b6ef1d43e016efba0ce470904",
+                name: "Engineering Access",
+                type: "ACCESS_PROFILE",
+                operation: "Add",
+              },
+            ],
+            requestedBy: { type: "IDENTITY", id: "2c7180a46faadee4016fb4e018c20648", name: "William Wilson" },
+          },
         },
       ],
     };
