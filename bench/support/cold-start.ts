@@ -1,0 +1,108 @@
+/**
+ * Cold start, measured as Lambda pays it: a fresh Node process imports the bundle and serves one
+ * invocation. The child reports import time and first-invocation time (performance.now around
+ * each); the parent also times the whole process (spawn to exit, Node's own boot included).
+ */
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BENCH_OUT } from "./bundle.ts";
+import { median, quantile, round } from "./stats.ts";
+
+// Runs inside the fresh process: argv[1] = bundle, argv[2] = event file (JSON), argv[3] = "sqs"|"url".
+const CHILD = `
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const t0 = performance.now();
+const mod = await import(pathToFileURL(process.argv[1]).href);
+const t1 = performance.now();
+const event = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const context = {
+  functionName: "bench", functionVersion: "$LATEST", awsRequestId: "bench-request", memoryLimitInMB: "1024",
+  invokedFunctionArn: "arn:aws:lambda:local:000000000000:function:bench", logGroupName: "bench", logStreamName: "bench",
+  callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => 10000,
+};
+const result = await mod.handler(event, context);
+const t2 = performance.now();
+process.stdout.write("\\n@@COLD@@" + JSON.stringify({ importMs: t1 - t0, invokeMs: t2 - t1, totalMs: t2 - t0,
+  status: result && result.statusCode, failures: result && result.batchItemFailures && result.batchItemFailures.length }) + "\\n");
+process.exit(0);
+`;
+
+export interface ColdSample {
+  importMs: number;
+  invokeMs: number;
+  totalMs: number;
+  wallMs: number;
+  status: number | undefined;
+}
+
+export interface ColdStartFigures {
+  runs: number;
+  /** import + first invocation, in the child (the part our code controls). */
+  totalMs: { median: number; p90: number };
+  importMs: { median: number; p90: number };
+  invokeMs: { median: number; p90: number };
+  /** spawn to exit, Node's boot included. */
+  wallMs: { median: number; p90: number };
+  statuses: Array<number | undefined>;
+}
+
+function runOnce(bundleFile: string, eventFile: string, env: Record<string, string>): Promise<ColdSample> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD, bundleFile, eventFile], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      err += chunk;
+    });
+    child.on("error", reject);
+    child.on("exit", () => {
+      clearTimeout(timer);
+      const wallMs = performance.now() - started;
+      const line = out.split("\n").find((l) => l.startsWith("@@COLD@@"));
+      if (line === undefined) {
+        reject(new Error(`cold start of ${bundleFile} failed: ${err.slice(0, 2000) || out.slice(-2000)}`));
+        return;
+      }
+      const parsed = JSON.parse(line.slice("@@COLD@@".length)) as Omit<ColdSample, "wallMs">;
+      resolve({ ...parsed, wallMs });
+    });
+  });
+}
+
+function spread(values: number[]): { median: number; p90: number } {
+  return { median: round(median(values)), p90: round(quantile(values, 0.9)) };
+}
+
+/** `runs` fresh processes, one after another (parallel runs would compete for the 2 cores). */
+export async function measureColdStart(
+  name: string,
+  bundleFile: string,
+  event: unknown,
+  env: Record<string, string>,
+  runs: number,
+): Promise<ColdStartFigures> {
+  const eventFile = join(BENCH_OUT, `cold-event-${name}.json`);
+  writeFileSync(eventFile, JSON.stringify(event));
+  // One unmeasured run warms the OS file cache, as a Lambda host's cache would be.
+  await runOnce(bundleFile, eventFile, env);
+  const samples: ColdSample[] = [];
+  for (let i = 0; i < runs; i++) samples.push(await runOnce(bundleFile, eventFile, env));
+  return {
+    runs,
+    totalMs: spread(samples.map((s) => s.totalMs)),
+    importMs: spread(samples.map((s) => s.importMs)),
+    invokeMs: spread(samples.map((s) => s.invokeMs)),
+    wallMs: spread(samples.map((s) => s.wallMs)),
+    statuses: [...new Set(samples.map((s) => s.status))],
+  };
+}
