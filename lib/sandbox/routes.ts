@@ -225,6 +225,8 @@ function getTask(ctx: RouteContext): TaskStatus {
 }
 
 async function getTaskStatus(ctx: RouteContext): Promise<RouteReply> {
+  // The spec documents this 404 without a body.
+  if (!ctx.state.tasks.has(ctx.params.id!)) return { status: 404 };
   return { status: 200, body: getTask(ctx) };
 }
 
