@@ -1,0 +1,337 @@
+/**
+ * InvocationLedger on DynamoDB (table: partition key `invocationId` (S), TTL attribute `expiresAt`).
+ * Every transition is one conditional write, so two Lambdas racing on the same invocation cannot
+ * both decide, both hold the lease or both complete; a ConditionalCheckFailedException is an
+ * expected outcome, answered from the item the failed write returns (ALL_OLD).
+ *
+ * The decision's output and explanation are stored as JSON strings: a DynamoDB map refuses some
+ * values (empty sets, NaN) and its marshalling would pull @aws-sdk/lib-dynamodb into the bundle.
+ */
+import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { AwsServiceError, awsErrorName, LedgerRecordNotFoundError } from "../errors.ts";
+import { newLedgerRecord } from "../ledger-record.ts";
+import type {
+  InvocationLedger,
+  LedgerDecision,
+  LedgerRecord,
+  LedgerState,
+  ReceivedInvocation,
+} from "../types.ts";
+import { dynamoDbClient } from "./clients.ts";
+
+type Item = Record<string, AttributeValue>;
+
+/** DynamoDB items are limited to 400 KB; an explanation above this is replaced by a marker. */
+const MAX_EXPLANATION_CHARS = 300_000;
+
+const NUMBER_FIELDS = [
+  "receivedAt",
+  "deadline",
+  "expiresAt",
+  "leaseUntil",
+  "completedAt",
+  "attempts",
+  "updatedAt",
+] as const;
+const STRING_FIELDS = [
+  "invocationId",
+  "triggerId",
+  "accessRequestId",
+  "state",
+  "leaseOwner",
+  "outcome",
+] as const;
+
+export function toItem(record: LedgerRecord): Item {
+  const item: Item = {};
+  for (const field of STRING_FIELDS) {
+    const value = record[field];
+    if (value !== undefined) item[field] = { S: value };
+  }
+  for (const field of NUMBER_FIELDS) {
+    const value = record[field];
+    if (value !== undefined) item[field] = { N: String(value) };
+  }
+  if (record.decision !== undefined) Object.assign(item, decisionAttributes(record.decision));
+  return item;
+}
+
+export function fromItem(item: Item): LedgerRecord {
+  const record: Record<string, unknown> = {};
+  for (const field of STRING_FIELDS) {
+    const value = item[field]?.S;
+    if (value !== undefined) record[field] = value;
+  }
+  for (const field of NUMBER_FIELDS) {
+    const value = item[field]?.N;
+    if (value !== undefined) record[field] = Number(value);
+  }
+  const output = item.decisionOutput?.S;
+  if (output !== undefined) {
+    const explanation = item.decisionExplanation?.S;
+    record.decision = {
+      output: JSON.parse(output) as Record<string, unknown>,
+      explanation: explanation === undefined ? undefined : JSON.parse(explanation),
+      fallback: item.decisionFallback?.BOOL === true,
+    } satisfies LedgerDecision;
+  }
+  record.attempts ??= 0;
+  return record as unknown as LedgerRecord;
+}
+
+function decisionAttributes(decision: LedgerDecision): Item {
+  let explanation = JSON.stringify(decision.explanation ?? null);
+  if (explanation.length > MAX_EXPLANATION_CHARS) {
+    explanation = JSON.stringify({ truncated: true, chars: explanation.length });
+  }
+  return {
+    decisionOutput: { S: JSON.stringify(decision.output) },
+    decisionExplanation: { S: explanation },
+    decisionFallback: { BOOL: decision.fallback },
+  };
+}
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+const state = (value: LedgerState): AttributeValue => ({ S: value });
+
+export interface DynamoDbInvocationLedgerOptions {
+  tableName: string;
+  client?: DynamoDBClient;
+  /** Clock for updatedAt (epoch ms). */
+  now?: () => number;
+}
+
+interface ConditionalOutcome {
+  ok: boolean;
+  /** The item after the write (ok) or as it was when the condition failed (not ok); undefined if absent. */
+  item: Item | undefined;
+}
+
+export class DynamoDbInvocationLedger implements InvocationLedger {
+  readonly #tableName: string;
+  readonly #client: DynamoDBClient | undefined;
+  readonly #now: () => number;
+
+  constructor(options: DynamoDbInvocationLedgerOptions) {
+    this.#tableName = options.tableName;
+    this.#client = options.client;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async recordReceived(invocation: ReceivedInvocation): Promise<{ created: boolean; record: LedgerRecord }> {
+    const record = newLedgerRecord(invocation, this.#now());
+    const { PutItemCommand } = await import("@aws-sdk/client-dynamodb");
+    const result = await this.#conditional(
+      "PutItem",
+      async (client) => {
+        await client.send(
+          new PutItemCommand({
+            TableName: this.#tableName,
+            Item: toItem(record),
+            ConditionExpression: "attribute_not_exists(#id)",
+            ExpressionAttributeNames: { "#id": "invocationId" },
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        );
+        return toItem(record);
+      },
+      invocation.invocationId,
+    );
+    if (result.ok) return { created: true, record };
+    return { created: false, record: fromItem(this.#present(result.item, invocation.invocationId)) };
+  }
+
+  async get(invocationId: string): Promise<LedgerRecord | undefined> {
+    const item = await this.#getItem(invocationId);
+    return item === undefined ? undefined : fromItem(item);
+  }
+
+  async recordDecision(invocationId: string, decision: LedgerDecision): Promise<LedgerRecord> {
+    const attributes = decisionAttributes(decision);
+    const result = await this.#update(invocationId, {
+      UpdateExpression:
+        "SET #output = :output, #explanation = :explanation, #fallback = :fallback, #state = :decided, #updatedAt = :now",
+      ConditionExpression: "attribute_exists(#id) AND #state = :received AND attribute_not_exists(#output)",
+      ExpressionAttributeNames: {
+        "#id": "invocationId",
+        "#state": "state",
+        "#output": "decisionOutput",
+        "#explanation": "decisionExplanation",
+        "#fallback": "decisionFallback",
+        "#updatedAt": "updatedAt",
+      },
+      ExpressionAttributeValues: {
+        ":output": attributes.decisionOutput!,
+        ":explanation": attributes.decisionExplanation!,
+        ":fallback": attributes.decisionFallback!,
+        ":decided": state("decided"),
+        ":received": state("received"),
+        ":now": N(this.#now()),
+      },
+    });
+    return fromItem(this.#present(result.item, invocationId));
+  }
+
+  async claimCompletion(
+    invocationId: string,
+    owner: string,
+    leaseMs: number,
+    now = Date.now(),
+  ): Promise<boolean> {
+    const result = await this.#update(invocationId, {
+      UpdateExpression: "SET #owner = :owner, #until = :until, #updatedAt = :updated ADD #attempts :one",
+      ConditionExpression:
+        "attribute_exists(#id) AND #state = :decided AND (attribute_not_exists(#until) OR #until <= :now OR #owner = :owner)",
+      ExpressionAttributeNames: {
+        "#id": "invocationId",
+        "#state": "state",
+        "#owner": "leaseOwner",
+        "#until": "leaseUntil",
+        "#attempts": "attempts",
+        "#updatedAt": "updatedAt",
+      },
+      ExpressionAttributeValues: {
+        ":owner": S(owner),
+        ":until": N(now + leaseMs),
+        ":now": N(now),
+        ":one": N(1),
+        ":decided": state("decided"),
+        ":updated": N(this.#now()),
+      },
+    });
+    this.#present(result.item, invocationId);
+    return result.ok;
+  }
+
+  async markCompleted(invocationId: string, completedAt: number, outcome?: string): Promise<boolean> {
+    return this.#finish(
+      invocationId,
+      "completed",
+      { "#completedAt": ["completedAt", N(completedAt)] },
+      outcome,
+    );
+  }
+
+  async markFailed(invocationId: string, outcome: string): Promise<boolean> {
+    return this.#finish(invocationId, "failed", {}, outcome);
+  }
+
+  async releaseCompletion(invocationId: string, owner: string): Promise<void> {
+    await this.#update(invocationId, {
+      UpdateExpression: "REMOVE #owner, #until SET #updatedAt = :now",
+      ConditionExpression: "#owner = :owner",
+      ExpressionAttributeNames: { "#owner": "leaseOwner", "#until": "leaseUntil", "#updatedAt": "updatedAt" },
+      ExpressionAttributeValues: { ":owner": S(owner), ":now": N(this.#now()) },
+    });
+  }
+
+  async #finish(
+    invocationId: string,
+    final: "completed" | "failed",
+    extra: Record<string, [string, AttributeValue]>,
+    outcome: string | undefined,
+  ): Promise<boolean> {
+    const names: Record<string, string> = {
+      "#id": "invocationId",
+      "#state": "state",
+      "#owner": "leaseOwner",
+      "#until": "leaseUntil",
+      "#updatedAt": "updatedAt",
+    };
+    const values: Item = {
+      ":final": state(final),
+      ":received": state("received"),
+      ":decided": state("decided"),
+      ":now": N(this.#now()),
+    };
+    const sets = ["#state = :final", "#updatedAt = :now"];
+    for (const [alias, [name, value]] of Object.entries(extra)) {
+      names[alias] = name;
+      values[`:${alias.slice(1)}`] = value;
+      sets.push(`${alias} = :${alias.slice(1)}`);
+    }
+    if (outcome !== undefined) {
+      names["#outcome"] = "outcome";
+      values[":outcome"] = S(outcome);
+      sets.push("#outcome = :outcome");
+    }
+    const result = await this.#update(invocationId, {
+      UpdateExpression: `SET ${sets.join(", ")} REMOVE #owner, #until`,
+      ConditionExpression: "attribute_exists(#id) AND (#state = :received OR #state = :decided)",
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    this.#present(result.item, invocationId);
+    return result.ok;
+  }
+
+  async #update(
+    invocationId: string,
+    input: {
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Item;
+    },
+  ): Promise<ConditionalOutcome> {
+    const { UpdateItemCommand } = await import("@aws-sdk/client-dynamodb");
+    return this.#conditional(
+      "UpdateItem",
+      async (client) => {
+        const reply = await client.send(
+          new UpdateItemCommand({
+            TableName: this.#tableName,
+            Key: { invocationId: S(invocationId) },
+            ...input,
+            ReturnValues: "ALL_NEW",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        );
+        return reply.Attributes;
+      },
+      invocationId,
+    );
+  }
+
+  /** Runs a conditional write; a failed condition is an outcome carrying the item as it was. */
+  async #conditional(
+    operation: string,
+    write: (client: DynamoDBClient) => Promise<Item | undefined>,
+    invocationId: string,
+  ): Promise<ConditionalOutcome> {
+    const client = this.#client ?? (await dynamoDbClient());
+    try {
+      return { ok: true, item: await write(client) };
+    } catch (error) {
+      if (awsErrorName(error) !== "ConditionalCheckFailedException") {
+        throw new AwsServiceError("DynamoDB", operation, error);
+      }
+      const old = (error as { Item?: Item }).Item;
+      // ALL_OLD returns nothing when the item does not exist; read to tell "absent" from "not returned".
+      return { ok: false, item: old !== undefined ? old : await this.#getItem(invocationId) };
+    }
+  }
+
+  async #getItem(invocationId: string): Promise<Item | undefined> {
+    const client = this.#client ?? (await dynamoDbClient());
+    const { GetItemCommand } = await import("@aws-sdk/client-dynamodb");
+    try {
+      const reply = await client.send(
+        new GetItemCommand({
+          TableName: this.#tableName,
+          Key: { invocationId: S(invocationId) },
+          ConsistentRead: true,
+        }),
+      );
+      return reply.Item;
+    } catch (error) {
+      throw new AwsServiceError("DynamoDB", "GetItem", error);
+    }
+  }
+
+  #present(item: Item | undefined, invocationId: string): Item {
+    if (item === undefined) throw new LedgerRecordNotFoundError(invocationId);
+    return item;
+  }
+}

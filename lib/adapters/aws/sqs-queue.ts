@@ -1,0 +1,48 @@
+/**
+ * InvocationQueue on SQS: the message body is the JSON QueuedInvocation (it holds the invocation
+ * secret, so the queue must be KMS-encrypted and readable only by the worker). Message attributes
+ * carry only routing facts (trigger id, mode, invocation id), never the secret.
+ */
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { QueuedInvocation } from "../../triggers/queued-invocation.ts";
+import { AwsServiceError } from "../errors.ts";
+import type { InvocationQueue } from "../types.ts";
+import { sqsClient } from "./clients.ts";
+
+export interface SqsInvocationQueueOptions {
+  queueUrl: string;
+  client?: SQSClient;
+}
+
+export class SqsInvocationQueue implements InvocationQueue {
+  readonly #queueUrl: string;
+  readonly #client: SQSClient | undefined;
+
+  constructor(options: SqsInvocationQueueOptions) {
+    this.#queueUrl = options.queueUrl;
+    this.#client = options.client;
+  }
+
+  async enqueue(message: QueuedInvocation): Promise<void> {
+    const client = this.#client ?? (await sqsClient());
+    const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
+    const attributes: Record<string, { DataType: string; StringValue: string }> = {
+      triggerId: { DataType: "String", StringValue: message.triggerId },
+      mode: { DataType: "String", StringValue: message.mode },
+    };
+    if (message.invocationId !== undefined) {
+      attributes.invocationId = { DataType: "String", StringValue: message.invocationId };
+    }
+    try {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: this.#queueUrl,
+          MessageBody: JSON.stringify(message),
+          MessageAttributes: attributes,
+        }),
+      );
+    } catch (error) {
+      throw new AwsServiceError("SQS", "SendMessage", error);
+    }
+  }
+}
