@@ -1,0 +1,101 @@
+/**
+ * Lambda entry of the trigger subscriptions: the CloudFormation custom resource (Provider framework
+ * onEvent) and the rotation of the webhook token (Secrets Manager rotation steps). Logic lives in
+ * lib/subscriptions; this file wires the ISC client and Secrets Manager from the environment
+ * (docs/runtime-contract.md).
+ */
+import * as z from "zod/mini";
+import { SecretsManagerSecretsStore } from "../lib/adapters/aws/secrets-manager.ts";
+import { parseWebhookCredentials } from "../lib/http/auth.ts";
+import { IscClient } from "../lib/isc/client.ts";
+import { ConfigError } from "../lib/isc/errors.ts";
+import { awsRotationSecrets } from "../lib/subscriptions/aws-rotation-secrets.ts";
+import { failureReason } from "../lib/subscriptions/errors.ts";
+import { type CustomResourceEvent, handleSubscriptionEvent } from "../lib/subscriptions/reconcile.ts";
+import { handleRotationEvent, type RotationEvent, webhookAuthOf } from "../lib/subscriptions/rotation.ts";
+
+const IscCredentialsSchema = z.looseObject({
+  clientId: z.string().check(z.minLength(1)),
+  clientSecret: z.string().check(z.minLength(1)),
+});
+
+/** Leaves this much of the Lambda's time for reporting a failure instead of timing out. */
+const SAFETY_MARGIN_MS = 5_000;
+
+function log(message: string, fields: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ level: "INFO", service: "isc-trigger-subscriptions", message, ...fields }));
+}
+
+function requireEnv(name: string): string {
+  const value = process.env[name]?.trim();
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`, [name]);
+  return value;
+}
+
+function isRotationEvent(event: unknown): event is RotationEvent {
+  return typeof event === "object" && event !== null && "Step" in event && "SecretId" in event;
+}
+
+export const handler = async (
+  event: CustomResourceEvent | RotationEvent,
+  context?: { getRemainingTimeInMillis(): number },
+): Promise<unknown> => {
+  const deadline = Date.now() + (context?.getRemainingTimeInMillis() ?? 60_000) - SAFETY_MARGIN_MS;
+  const callOptions = () => ({ deadline });
+  const secrets = new SecretsManagerSecretsStore();
+  // Everything secret read during this call, cut out of any failure reason.
+  const seen: string[] = [];
+
+  const iscClient = async (): Promise<IscClient> => {
+    const parsed = z.safeParse(
+      IscCredentialsSchema,
+      JSON.parse(await secrets.getSecretString(requireEnv("ISC_CREDENTIALS_SECRET_ID"))),
+    );
+    if (!parsed.success) {
+      throw new ConfigError(
+        'the ISC credentials secret is not JSON {"clientId": "...", "clientSecret": "..."}',
+        ["ISC_CREDENTIALS_SECRET_ID"],
+      );
+    }
+    seen.push(parsed.data.clientSecret);
+    return new IscClient({
+      baseUrl: requireEnv("SAIL_BASE_URL"),
+      clientId: parsed.data.clientId,
+      clientSecret: parsed.data.clientSecret,
+    });
+  };
+
+  try {
+    const api = await iscClient();
+    if (isRotationEvent(event)) {
+      log("rotation step", { step: event.Step, versionId: event.ClientRequestToken });
+      await handleRotationEvent(event, {
+        secrets: awsRotationSecrets(),
+        api,
+        functionUrl: requireEnv("FUNCTION_URL"),
+        triggerIds: (process.env.SUBSCRIBED_HTTP_TRIGGERS ?? "").split(",").filter(Boolean),
+        callOptions,
+        log,
+      });
+      return undefined;
+    }
+    log("custom resource event", { requestType: event.RequestType, physicalId: event.PhysicalResourceId });
+    return await handleSubscriptionEvent(event, {
+      api,
+      webhookAuth: async () => {
+        const text = await secrets.getSecretString(requireEnv("WEBHOOK_CREDENTIALS_SECRET_ID"));
+        const credentials = parseWebhookCredentials(text);
+        seen.push(credentials.current);
+        if (credentials.previous) seen.push(credentials.previous);
+        return webhookAuthOf(credentials);
+      },
+      callOptions,
+      log,
+    });
+  } catch (error) {
+    // The Provider framework turns this message into the CloudFormation failure reason.
+    const reason = failureReason(error, seen);
+    console.log(JSON.stringify({ level: "ERROR", service: "isc-trigger-subscriptions", message: reason }));
+    throw new Error(reason);
+  }
+};

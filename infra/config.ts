@@ -1,0 +1,347 @@
+/**
+ * The deployment configuration: responder.config.json at the repo root, overridable by CDK context.
+ * Validated with zod at synth; a wrong value fails `cdk synth` with the path and what is expected.
+ * This file runs only at synth (never in a Lambda bundle), so it uses classic zod and node:fs.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { z } from "zod";
+import { formatPath, ValidationError, type ValidationIssue } from "../lib/errors.ts";
+import { responseDeadlineMs } from "../lib/triggers/duration.ts";
+import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../lib/triggers/trigger-ids.ts";
+
+/** The configuration keys of the two REQUEST_RESPONSE triggers, and the ISC trigger id of each. */
+export const TRIGGER_KEYS = {
+  preApproval: PRE_APPROVAL,
+  dynamicApprover: DYNAMIC_APPROVER,
+} as const;
+export type TriggerKey = keyof typeof TRIGGER_KEYS;
+
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653];
+
+/** SQS keeps a message at most 14 days; a deadline beyond that could outlive the queued invocation. */
+const MAX_DEADLINE_MS = 13 * 86_400_000;
+
+const isoDeadline = z.string().superRefine((value, ctx) => {
+  let ms: number;
+  try {
+    ms = responseDeadlineMs(value);
+  } catch {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected an ISO-8601 duration of at least one minute, like PT1H or PT30M`,
+    });
+    return;
+  }
+  if (ms > MAX_DEADLINE_MS) ctx.addIssue({ code: "custom", message: "expected a duration of at most P13D" });
+});
+
+const TriggerConfigSchema = z.strictObject({
+  /** Subscribe this trigger (false: no subscription; an existing one is removed or disabled on update). */
+  enabled: z.boolean().default(false),
+  delivery: z.enum(["HTTP", "EVENTBRIDGE"]).default("HTTP"),
+  /** HTTP only (EventBridge has no synchronous reply). */
+  httpDispatchMode: z.enum(["SYNC", "ASYNC", "DYNAMIC"]).default("DYNAMIC"),
+  responseDeadline: isoDeadline.default("PT1H"),
+  /** JSONPath filter on the trigger input; validated by the tenant at deploy time (synth is offline). */
+  filter: z
+    .string()
+    .min(1, "expected a non-empty JSONPath filter (omit the key for no filter)")
+    .startsWith("$", "expected a JSONPath expression starting with $")
+    .optional(),
+});
+export type TriggerConfig = z.infer<typeof TriggerConfigSchema>;
+
+const secretNameOrArn = z
+  .string()
+  .regex(
+    /^(arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|[\w/+=.@-]{1,512})$/,
+    "expected a Secrets Manager secret name (letters, digits, /_+=.@-) or a secret ARN",
+  );
+
+export const ResponderConfigSchema = z
+  .strictObject({
+    /** CloudFormation stack name. */
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, "expected a stack name: a letter, then letters, digits or -")
+      .default("IscTriggerResponder"),
+    tenant: z.strictObject({
+      /** The tenant's API base URL; callbackURLs must have this origin. */
+      baseUrl: z
+        .string()
+        .refine(
+          isHttpsOrigin,
+          "expected an https origin without a path, like https://acme.api.identitynow.com",
+        ),
+      /** Existing Secrets Manager secret (name or ARN) holding {"clientId","clientSecret"} of an ISC API client. */
+      credentialsSecret: secretNameOrArn,
+    }),
+    /** The rules file (YAML or JSON), relative to the configuration file. */
+    rulesFile: z.string().min(1, "expected the path of the rules file").default("rules/rules.yaml"),
+    triggers: z
+      .strictObject({
+        preApproval: TriggerConfigSchema.prefault({}),
+        dynamicApprover: TriggerConfigSchema.prefault({}),
+      })
+      .prefault({}),
+    eventBridge: z
+      .strictObject({
+        /** The partner event bus ISC's event source is associated with (aws.partner/sailpoint.com/...). */
+        eventBusName: z
+          .string()
+          .regex(/^[\w/.-]{1,256}$/, "expected an event bus name like aws.partner/sailpoint.com/<id>/<name>")
+          .optional(),
+      })
+      .prefault({}),
+    subscriptions: z
+      .strictObject({
+        /** Stack deletion disables the ISC subscriptions instead of deleting them. */
+        retainOnDelete: z.boolean().default(false),
+        /** Prefix of the subscription names shown in the ISC admin UI. */
+        namePrefix: z.string().min(1).max(80).default("isc-trigger-responder"),
+        /** Days between automatic rotations of the webhook bearer token (0 = rotate only on demand). */
+        tokenRotationDays: z.number().int().min(0).max(365).default(30),
+      })
+      .prefault({}),
+    http: z
+      .strictObject({
+        /** Reserved concurrency of the http function; null = none (for accounts with a low concurrency quota). */
+        reservedConcurrency: z.number().int().min(1).max(1000).nullable().default(20),
+        memorySize: z.number().int().min(128).max(10240).default(512),
+        /** DYNAMIC mode: decide within this budget, else enqueue and reply 202. */
+        dynamicDecisionBudgetMs: z.number().int().min(100).max(8000).default(2000),
+        maxBodyBytes: z.number().int().min(1024).max(6_000_000).default(262_144),
+      })
+      .prefault({}),
+    worker: z
+      .strictObject({
+        timeoutSeconds: z.number().int().min(10).max(900).default(60),
+        memorySize: z.number().int().min(128).max(10240).default(512),
+        batchSize: z.number().int().min(1).max(10).default(10),
+        /** Concurrent worker invocations the queue may start (bounds the ISC API rate). */
+        maxConcurrency: z.number().int().min(2).max(1000).default(5),
+        /** Receives before a message goes to the dead-letter queue. */
+        maxReceiveCount: z.number().int().min(1).max(100).default(5),
+      })
+      .prefault({}),
+    /** AWS Parameters and Secrets Lambda Extension: secrets read over localhost, no AWS SDK on the sync path. */
+    secretsExtension: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    observability: z
+      .strictObject({
+        serviceName: z.string().min(1).default("isc-trigger-responder"),
+        metricsNamespace: z.string().min(1).default("IscTriggerResponder"),
+        logLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
+        logRetentionDays: z
+          .number()
+          .int()
+          .refine((d) => LOG_RETENTION_DAYS.includes(d), `expected one of ${LOG_RETENTION_DAYS.join(", ")}`)
+          .default(90),
+      })
+      .prefault({}),
+    alarms: z
+      .strictObject({
+        /** Subscribed to the alarm topic (needs confirming from the mail AWS sends). */
+        email: z.email("expected an email address").optional(),
+        /** An existing SNS topic to notify as well. */
+        snsTopicArn: z
+          .string()
+          .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, "expected an SNS topic ARN")
+          .optional(),
+        /** Alarm when an invocation is completed with less than this margin before its deadline. */
+        deadlineMarginMs: z.number().int().min(0).default(60_000),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const triggers = config.triggers as Record<TriggerKey, TriggerConfig>;
+    const usesEventBridge = Object.values(triggers).some((t) => t.enabled && t.delivery === "EVENTBRIDGE");
+    if (usesEventBridge && config.eventBridge.eventBusName === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["eventBridge", "eventBusName"],
+        message:
+          "required when a trigger has delivery EVENTBRIDGE: the partner event bus associated with ISC's event source",
+      });
+    }
+    if (!Object.values(triggers).some((t) => t.enabled)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["triggers"],
+        message: "expected at least one trigger with enabled: true (preApproval or dynamicApprover)",
+      });
+    }
+  });
+
+export type ResponderConfig = z.infer<typeof ResponderConfigSchema> & {
+  /** Absolute path of the rules file (resolved against the configuration file's folder). */
+  rulesFilePath: string;
+};
+
+function isHttpsOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (
+      url.protocol === "https:" && (url.pathname === "/" || url.pathname === "") && !url.search && !url.hash
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Wrong configuration: names the file, and lists each path at fault with what is expected. */
+export class ConfigurationError extends ValidationError {
+  constructor(source: string, issues: ValidationIssue[]) {
+    super(source, issues, "INVALID_CONFIGURATION");
+  }
+
+  /** Every issue on its own line (the synth error a person reads). */
+  describe(): string {
+    return this.issues.map((i) => `  - ${i.path || "(root)"}: ${i.message}`).join("\n");
+  }
+}
+
+/** Top-level keys that CDK context may override with `-c key.sub=value`. */
+const OVERRIDABLE_ROOTS = new Set([
+  "stackName",
+  "tenant",
+  "rulesFile",
+  "triggers",
+  "eventBridge",
+  "subscriptions",
+  "http",
+  "worker",
+  "secretsExtension",
+  "observability",
+  "alarms",
+]);
+
+/**
+ * Context overrides as an object to merge over the file: `responder` (object or JSON string) first,
+ * then dotted keys (`-c triggers.preApproval.enabled=false`). `-c` values are strings: "true",
+ * "false", numbers and JSON objects/arrays are parsed, anything else stays a string.
+ */
+export function overridesFromContext(context: Record<string, unknown>): Record<string, unknown> {
+  let result: Record<string, unknown> = {};
+  const whole = context["responder"];
+  if (whole !== undefined) {
+    const parsed = typeof whole === "string" ? parseContextValue(whole) : whole;
+    if (!isPlainObject(parsed)) {
+      throw new ConfigurationError("CDK context", [
+        { path: "responder", message: "expected a JSON object of configuration overrides" },
+      ]);
+    }
+    result = deepMerge(result, parsed);
+  }
+  for (const [key, raw] of Object.entries(context)) {
+    const segments = key.split(".");
+    if (!OVERRIDABLE_ROOTS.has(segments[0] ?? "")) continue;
+    const value = typeof raw === "string" ? parseContextValue(raw) : raw;
+    result = deepMerge(result, nest(segments, value));
+  }
+  return result;
+}
+
+function parseContextValue(text: string): unknown {
+  const trimmed = text.trim();
+  if (/^(true|false|null|-?\d+(\.\d+)?)$/.test(trimmed) || /^[[{]/.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function nest(segments: string[], value: unknown): Record<string, unknown> {
+  let node: unknown = value;
+  for (const segment of [...segments].reverse()) node = { [segment]: node };
+  return node as Record<string, unknown>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+/** Validates an already-read configuration object (file content merged with overrides). */
+export function parseResponderConfig(
+  raw: unknown,
+  options: { source: string; baseDir: string },
+): ResponderConfig {
+  const result = ResponderConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigurationError(
+      options.source,
+      result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    );
+  }
+  const config = result.data;
+  const rulesFilePath = isAbsolute(config.rulesFile)
+    ? config.rulesFile
+    : resolve(options.baseDir, config.rulesFile);
+  return { ...config, rulesFilePath };
+}
+
+export interface LoadConfigOptions {
+  /** Path of the configuration file; default `responder.config.json` in the current folder (context `configFile` wins). */
+  configFile?: string;
+  /** CDK context (app.node.getContext values): `configFile`, `responder`, dotted overrides. */
+  context?: Record<string, unknown>;
+}
+
+/** Reads the configuration file, applies the context overrides, validates. Throws ConfigurationError. */
+export function loadResponderConfig(options: LoadConfigOptions = {}): ResponderConfig {
+  const context = options.context ?? {};
+  const contextFile = typeof context["configFile"] === "string" ? context["configFile"] : undefined;
+  const file = resolve(contextFile ?? options.configFile ?? "responder.config.json");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigurationError(file, [
+      {
+        path: "(file)",
+        message: "cannot be read: create it (see docs/deploy.md) or pass -c configFile=<path>",
+      },
+    ]);
+  }
+  let fromFile: unknown;
+  try {
+    fromFile = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(file, [
+      {
+        path: "(file)",
+        message: `is not valid JSON (${error instanceof SyntaxError ? error.message : "parse error"})`,
+      },
+    ]);
+  }
+  if (!isPlainObject(fromFile)) {
+    throw new ConfigurationError(file, [{ path: "(root)", message: "expected a JSON object" }]);
+  }
+  const { $schema: _ignored, ...rest } = fromFile;
+  const merged = deepMerge(rest, overridesFromContext(context));
+  return parseResponderConfig(merged, {
+    source: `${file} (with CDK context overrides)`,
+    baseDir: dirname(file),
+  });
+}
+
+/** The enabled triggers, with their ISC trigger ids, in a stable order. */
+export function enabledTriggers(
+  config: ResponderConfig,
+): Array<{ key: TriggerKey; triggerId: string; trigger: TriggerConfig }> {
+  return (Object.keys(TRIGGER_KEYS) as TriggerKey[])
+    .map((key) => ({ key, triggerId: TRIGGER_KEYS[key], trigger: config.triggers[key] as TriggerConfig }))
+    .filter((entry) => entry.trigger.enabled);
+}
