@@ -7,8 +7,9 @@ import * as z from "zod/mini";
 import { issuesFromZod } from "../errors.ts";
 import { IscApiError, IscResponseError } from "./errors.ts";
 import { parseErrorResponse } from "./http-errors.ts";
+import type { SlidingWindowLimiter } from "./rate-limiter.ts";
 import { OAuthTokenSchema } from "./schemas.ts";
-import type { Clock } from "./timing.ts";
+import type { Clock, Sleep } from "./timing.ts";
 
 export interface TokenProviderOptions {
   /** Tenant origin, e.g. `https://acme.api.identitynow.com`. */
@@ -19,6 +20,9 @@ export interface TokenProviderOptions {
   now: Clock;
   /** Bounds the token request itself (it is shared, so no single caller's signal may abort it). */
   requestTimeoutMs: number;
+  /** Token requests count against the client id's rate limit too (the sandbox counts them; ISC may). */
+  limiter?: SlidingWindowLimiter;
+  sleep?: Sleep;
 }
 
 /** Assumed lifetime when ISC does not say (it always does today). */
@@ -61,6 +65,8 @@ export class TokenProvider {
       client_id: clientId,
       client_secret: clientSecret,
     });
+    const reservation = this.#options.limiter?.reserve();
+    if (reservation !== undefined && reservation.waitMs > 0) await this.#options.sleep?.(reservation.waitMs);
     this.requests++;
     const sentAt = now();
     const response = await this.#options.fetch(`${origin}/oauth/token`, {

@@ -123,7 +123,10 @@ export class IscClient implements IscCompletionApi, IscActionsApi {
     }
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#now = options.now ?? Date.now;
+    const sleep = options.sleep ?? realSleep;
     const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    const rateLimit = options.rateLimit === undefined ? ISC_RATE_LIMIT : options.rateLimit;
+    const limiter = rateLimit === false ? undefined : new SlidingWindowLimiter(rateLimit, this.#now);
     this.#tokens = new TokenProvider({
       origin: this.baseUrl,
       clientId: options.clientId,
@@ -131,16 +134,17 @@ export class IscClient implements IscCompletionApi, IscActionsApi {
       fetch: doFetch,
       now: this.#now,
       requestTimeoutMs: retry.attemptTimeoutMs,
+      sleep,
+      ...(limiter === undefined ? {} : { limiter }),
     });
-    const rateLimit = options.rateLimit === undefined ? ISC_RATE_LIMIT : options.rateLimit;
     this.#http = new HttpCore({
       origin: this.baseUrl,
       fetch: doFetch,
       tokens: this.#tokens,
-      ...(rateLimit === false ? {} : { limiter: new SlidingWindowLimiter(rateLimit, this.#now) }),
+      ...(limiter === undefined ? {} : { limiter }),
       retry,
       now: this.#now,
-      sleep: options.sleep ?? realSleep,
+      sleep,
       random: options.random ?? Math.random,
       userAgent: options.userAgent ?? "isc-trigger-responder",
       ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }),

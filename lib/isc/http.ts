@@ -137,21 +137,24 @@ export class HttpCore {
       }
     };
 
+    // Taken after the token (which may itself wait) and right before sending, so the slot's time is the send time.
+    const takeLimiterSlot = async () => {
+      if (this.#o.limiter === undefined) return;
+      const reservation = this.#o.limiter.reserve(deadline);
+      if (reservation === undefined) throw stop("deadline");
+      try {
+        await wait(reservation.waitMs);
+        checkStop();
+      } catch (error) {
+        reservation.cancel();
+        throw error;
+      }
+    };
+
     for (;;) {
       checkStop();
-      if (this.#o.limiter !== undefined) {
-        const reservation = this.#o.limiter.reserve(deadline);
-        if (reservation === undefined) throw stop("deadline");
-        try {
-          await wait(reservation.waitMs);
-        } catch (error) {
-          reservation.cancel();
-          throw error;
-        }
-      }
-      checkStop();
       attempts++;
-      const outcome = await this.#attempt(url, request, signal, deadline);
+      const outcome = await this.#attempt(url, request, signal, deadline, takeLimiterSlot);
 
       let retryReason: RetryReason;
       let delayMs: number | undefined;
@@ -241,46 +244,57 @@ export class HttpCore {
     request: IscRequest<unknown>,
     signal: AbortSignal | undefined,
     deadline: number | undefined,
+    beforeSend: () => Promise<void>,
   ): Promise<AttemptOutcome> {
-    const budget =
-      deadline === undefined
-        ? this.#o.retry.attemptTimeoutMs
-        : Math.min(this.#o.retry.attemptTimeoutMs, deadline - this.#o.now());
-    const timeout = AbortSignal.timeout(Math.max(1, budget));
-    const attemptSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    // Token and send are bounded separately: a queue wait in between must not eat the send's budget.
+    const bound = () => {
+      const budget =
+        deadline === undefined
+          ? this.#o.retry.attemptTimeoutMs
+          : Math.min(this.#o.retry.attemptTimeoutMs, deadline - this.#o.now());
+      const timeout = AbortSignal.timeout(Math.max(1, budget));
+      return { timeout, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) };
+    };
+    let token: string;
+    const tokenBound = bound();
     try {
-      let token: string;
-      try {
-        token = await this.#o.tokens.getToken(attemptSignal);
-      } catch (error) {
-        if (error instanceof IscApiError) return { kind: "api-error", error };
-        if (error instanceof IscResponseError) throw error;
-        return { kind: "network", error, timedOut: timedOut(timeout, signal), sent: false };
-      }
-      const headers: Record<string, string> = {
-        Accept: "application/json",
-        Authorization: `Bearer ${token}`,
-        "X-SailPoint-Experimental": "true",
-        "User-Agent": this.#o.userAgent,
-      };
-      let body: string | undefined;
-      if (request.body !== undefined) {
-        headers["Content-Type"] = request.contentType ?? "application/json";
-        body = JSON.stringify(request.body);
-      }
+      token = await this.#o.tokens.getToken(tokenBound.signal);
+    } catch (error) {
+      if (error instanceof IscApiError) return { kind: "api-error", error };
+      if (error instanceof IscResponseError) throw error;
+      return { kind: "network", error, timedOut: timedOut(tokenBound.timeout, signal), sent: false };
+    }
+    await beforeSend();
+    const sendBound = bound();
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      Authorization: `Bearer ${token}`,
+      "X-SailPoint-Experimental": "true",
+      "User-Agent": this.#o.userAgent,
+    };
+    let body: string | undefined;
+    if (request.body !== undefined) {
+      headers["Content-Type"] = request.contentType ?? "application/json";
+      body = JSON.stringify(request.body);
+    }
+    try {
       const response = await this.#o.fetch(url, {
         method: request.method,
         headers,
         ...(body === undefined ? {} : { body }),
         // A redirect would carry the token or the invocation secret to wherever it points.
         redirect: "manual",
-        signal: attemptSignal,
+        signal: sendBound.signal,
       });
       const text = await response.text();
       return { kind: "response", status: response.status, text, headers: response.headers, token };
     } catch (error) {
-      if (error instanceof IscResponseError) throw error;
-      return { kind: "network", error, timedOut: timedOut(timeout, signal), sent: !isNotSent(error) };
+      return {
+        kind: "network",
+        error,
+        timedOut: timedOut(sendBound.timeout, signal),
+        sent: !isNotSent(error),
+      };
     }
   }
 

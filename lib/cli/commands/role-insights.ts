@@ -1,11 +1,51 @@
-import type { CommandGroup } from "../io.ts";
+/** `isc-responder role-insights`: request role insights generation and follow it. */
+import { ResponderError } from "../../errors.ts";
+import { commandGroup, integerOption } from "../../isc/cli-support.ts";
+import { realSleep } from "../../isc/timing.ts";
+import { printJson } from "../io.ts";
 
-// Placeholder until this command group lands.
-const command: CommandGroup = {
-  summary: "role-insights",
-  async run(_argv, io) {
-    io.stderr("error: isc-responder role-insights is not implemented yet");
-    return 1;
+const DONE = new Set(["COMPLETED", "FAILED"]);
+
+export default commandGroup("role-insights", "request role insights generation", {
+  generate: {
+    usage: "generate [--wait] [--timeout SECONDS] [--interval SECONDS]",
+    summary: "POST /beta/role-insights/requests; --wait polls until COMPLETED or FAILED",
+    details: [
+      "  --wait              poll GET /beta/role-insights/requests/{id} until COMPLETED or FAILED",
+      "  --timeout SECONDS   give up waiting after this long (default 300)",
+      "  --interval SECONDS  time between polls (default 5)",
+    ],
+    options: { wait: { type: "boolean" }, timeout: { type: "string" }, interval: { type: "string" } },
+    async run(args, { io, client, callOptions }) {
+      const timeoutSeconds = integerOption(args, "timeout", 1, 86_400) ?? 300;
+      const intervalSeconds = integerOption(args, "interval", 0, 3_600) ?? 5;
+      const deadline = Date.now() + timeoutSeconds * 1000;
+      const options = { ...callOptions(), deadline };
+      let request = await client().createRoleInsightsRequest(options);
+      if (args.values.wait === true) {
+        while (!DONE.has(request.status)) {
+          if (Date.now() + intervalSeconds * 1000 > deadline) {
+            throw new ResponderError(
+              "ROLE_INSIGHTS_TIMEOUT",
+              `role insights request ${request.id} is still ${request.status} after ${timeoutSeconds} s`,
+              { httpStatus: 504 },
+            );
+          }
+          await realSleep(intervalSeconds * 1000, io.signal);
+          request = await client().getRoleInsightsRequest(request.id, options);
+        }
+      }
+      printJson(io, request);
+      return request.status === "FAILED" ? 1 : 0;
+    },
   },
-};
-export default command;
+  get: {
+    usage: "get <id>",
+    summary: "show a role insights request (GET /beta/role-insights/requests/{id})",
+    positionals: 1,
+    async run(args, { io, client, callOptions }) {
+      printJson(io, await client().getRoleInsightsRequest(args.positionals[0] as string, callOptions()));
+      return 0;
+    },
+  },
+});
