@@ -1,0 +1,535 @@
+/**
+ * A validated rules document compiled into plain closures, once, at cold start. This is all the
+ * Lambda handlers import (no yaml): they load the pre-validated `rules.json` of the bundle.
+ *
+ * decide() walks the rules of the invocation's trigger in priority order (higher first, ties in file
+ * order), returns the first match's decision or the trigger's default, with an Explanation built
+ * from strings computed here. fallback() never throws and always returns a valid output.
+ */
+import { createHash } from "node:crypto";
+import * as z from "zod/mini";
+import { formatPath } from "../errors.ts";
+import type { Invocation } from "../triggers/invocation.ts";
+import {
+  type DynamicApproverOutput,
+  DynamicApproverOutputSchema,
+  NO_ADDITIONAL_APPROVER,
+  type PreApprovalOutput,
+  PreApprovalOutputSchema,
+} from "../triggers/schemas.ts";
+import {
+  DYNAMIC_APPROVER,
+  type KnownTriggerId,
+  POST_APPROVAL,
+  PRE_APPROVAL,
+} from "../triggers/trigger-ids.ts";
+import {
+  type CompiledCondition,
+  type ConditionContext,
+  type CustomPredicate,
+  compileCondition,
+  conditionContext,
+} from "./conditions.ts";
+import { RulesDocumentError, RulesEvaluationError } from "./errors.ts";
+import { compilePathGetter, compileTemplate, type PathKey, parsePath, type Template } from "./paths.ts";
+import type {
+  ActionConfig,
+  ApproverRef,
+  Condition,
+  DynamicApproverDecisionConfig,
+  PreApprovalDecisionConfig,
+  RulesDocument,
+  TableValue,
+} from "./schema.ts";
+import type { ActionSpec, CompiledRules, Decision, DecisionKind, Explanation } from "./types.ts";
+import { validateRulesDocument } from "./validate.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: custom decisions are typed at the TypeScript API.
+export type CustomDecision = (input: any, invocation: Invocation) => unknown;
+
+export interface CompileOptions {
+  /** Predicates named by `custom:` conditions (the TypeScript route). */
+  predicates?: Readonly<Record<string, CustomPredicate>>;
+  /** Decisions named by `custom:` in a `then` / `default`: return the trigger's output. */
+  decisions?: Readonly<Record<string, CustomDecision>>;
+  /** For messages: where the document came from. */
+  source?: string;
+}
+
+/** Default comment when pre-approval cannot decide: the requester must understand what happened. */
+export const DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT =
+  "This request could not be checked automatically, so it was denied for safety. Please submit it again, or contact your access governance team if this persists.";
+
+const MAX_FALLBACK_REASON = 300;
+
+/** Validates JSON against the rules format; throws RulesDocumentError listing every issue by path. */
+export function parseRulesDocument(json: unknown, source = "rules document"): RulesDocument {
+  const result = validateRulesDocument(json);
+  if (!result.ok) {
+    throw new RulesDocumentError(
+      source,
+      result.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    );
+  }
+  return result.document;
+}
+
+/** `sha256:<hex>` of the canonical document (sorted keys), without its tests and `$schema`. */
+export function rulesVersion(document: RulesDocument): string {
+  const { tests: _tests, $schema: _schema, ...rules } = document;
+  return `sha256:${createHash("sha256").update(canonicalJson(rules)).digest("hex")}`;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+type Output = PreApprovalOutput | DynamicApproverOutput | null;
+type ActionsOf = (input: unknown) => ActionSpec[];
+
+interface CompiledDecision {
+  output(input: unknown, invocation: Invocation): Output;
+  /** Extra explanation line for the last output() (e.g. a table lookup that fell to `otherwise`). */
+  lastNote(): string | undefined;
+  actions: ActionsOf;
+}
+
+interface CompiledRule {
+  id: string;
+  test: (subject: unknown) => boolean;
+  matched: readonly string[];
+  decision: CompiledDecision;
+}
+
+interface CompiledSection {
+  triggerId: KnownTriggerId;
+  rules: readonly CompiledRule[];
+  defaultDecision: CompiledDecision;
+  fallbackOutput: Output;
+}
+
+const NO_MATCHED: readonly string[] = Object.freeze([]);
+const noActions: ActionsOf = () => [];
+
+/** Compiles a validated document. Throws RulesDocumentError for what only compiling can tell (unregistered custom names). */
+export function compileRules(document: RulesDocument, options: CompileOptions = {}): CompiledRules {
+  const source = options.source ?? "rules document";
+  const problems: Array<{ path: string; message: string }> = [];
+  const base = conditionContext(document, options.predicates);
+  const version = rulesVersion(document);
+  const sections = new Map<string, CompiledSection>();
+
+  const compileRuleList = <T>(
+    sectionName: string,
+    rules: ReadonlyArray<{
+      id: string;
+      priority?: number | undefined;
+      enabled?: boolean | undefined;
+      when: Condition;
+      then: T;
+    }>,
+    decisionOf: (then: T, path: string) => CompiledDecision,
+  ): CompiledRule[] => {
+    const ordered = rules
+      .map((rule, index) => ({ rule, index }))
+      .filter(({ rule }) => rule.enabled !== false)
+      .sort((a, b) => (b.rule.priority ?? 0) - (a.rule.priority ?? 0) || a.index - b.index);
+    const out: CompiledRule[] = [];
+    for (const { rule, index } of ordered) {
+      const path = `${sectionName}.rules[${index}]`;
+      try {
+        const ctx: ConditionContext = { ...base, ruleId: rule.id };
+        const condition = compileCondition(rule.when, ctx);
+        out.push({
+          id: rule.id,
+          test: condition.test,
+          matched: Object.freeze(matchedLines(rule.when, condition, ctx)),
+          decision: decisionOf(rule.then, `${path}.then`),
+        });
+      } catch (error) {
+        problems.push({ path, message: (error as Error).message });
+      }
+    }
+    return out;
+  };
+
+  const safely = (path: string, build: () => CompiledDecision): CompiledDecision => {
+    try {
+      return build();
+    } catch (error) {
+      problems.push({ path, message: (error as Error).message });
+      return { output: () => null, lastNote: () => undefined, actions: noActions };
+    }
+  };
+
+  if (document.preApproval !== undefined) {
+    const section = document.preApproval;
+    const fileApprover = document.approver;
+    const decisionOf = (then: PreApprovalDecisionConfig, path: string) =>
+      safely(path, () => preApprovalDecision(then, fileApprover, options, base.tables));
+    const fallbackConfig = section.fallback;
+    const fallbackOutput: PreApprovalOutput = {
+      approved: fallbackConfig?.decision === "approve",
+      comment: fallbackConfig?.comment ?? DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT,
+      approver: fallbackConfig?.approver ?? fileApprover ?? "",
+    };
+    sections.set(PRE_APPROVAL, {
+      triggerId: PRE_APPROVAL,
+      rules: compileRuleList("preApproval", section.rules ?? [], decisionOf),
+      defaultDecision: decisionOf(section.default, "preApproval.default"),
+      fallbackOutput: checkedFixed(PreApprovalOutputSchema, fallbackOutput, "preApproval.fallback", problems),
+    });
+  }
+  if (document.dynamicApprover !== undefined) {
+    const section = document.dynamicApprover;
+    const decisionOf = (then: DynamicApproverDecisionConfig, path: string) =>
+      safely(path, () => dynamicApproverDecision(then, options, base.tables));
+    const configured = section.fallback?.approver;
+    sections.set(DYNAMIC_APPROVER, {
+      triggerId: DYNAMIC_APPROVER,
+      rules: compileRuleList("dynamicApprover", section.rules ?? [], decisionOf),
+      defaultDecision: decisionOf(section.default, "dynamicApprover.default"),
+      fallbackOutput: checkedFixed(
+        DynamicApproverOutputSchema,
+        configured === undefined || configured === "none"
+          ? { ...NO_ADDITIONAL_APPROVER }
+          : approverOutput(configured),
+        "dynamicApprover.fallback",
+        problems,
+      ),
+    });
+  }
+  if (document.postApproval !== undefined) {
+    const section = document.postApproval;
+    const decisionOf = (then: { actions?: ActionConfig[] | undefined }): CompiledDecision => ({
+      output: () => null,
+      lastNote: () => undefined,
+      actions: compileActions(then.actions),
+    });
+    sections.set(POST_APPROVAL, {
+      triggerId: POST_APPROVAL,
+      rules: compileRuleList("postApproval", section.rules ?? [], decisionOf),
+      defaultDecision: decisionOf(section.default ?? {}),
+      fallbackOutput: null,
+    });
+  }
+  if (problems.length > 0) throw new RulesDocumentError(source, problems);
+
+  const fallback = (triggerId: KnownTriggerId, reason: string): Decision => {
+    const section = sections.get(triggerId);
+    let output: Output;
+    if (section !== undefined) output = copyOutput(section.fallbackOutput);
+    else if (triggerId === PRE_APPROVAL) {
+      output = {
+        approved: false,
+        comment: DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT,
+        approver: document.approver ?? "",
+      };
+    } else if (triggerId === DYNAMIC_APPROVER) output = { ...NO_ADDITIONAL_APPROVER };
+    else output = null;
+    return {
+      triggerId,
+      output,
+      actions: [],
+      explanation: {
+        ruleId: "fallback",
+        kind: "fallback",
+        matched: [],
+        rulesVersion: version,
+        rulesEvaluated: 0,
+        evaluationMicros: 0,
+        fallbackReason: typeof reason === "string" ? reason.slice(0, MAX_FALLBACK_REASON) : "unknown",
+      },
+    } as Decision;
+  };
+
+  const decide = (invocation: Invocation): Decision => {
+    const start = performance.now();
+    const section = sections.get(invocation.triggerId);
+    if (section === undefined) {
+      if (invocation.triggerId === POST_APPROVAL) {
+        return build(invocation.triggerId, null, [], "default", "default", NO_MATCHED, 0, start, version);
+      }
+      return fallback(invocation.triggerId, `the rules have no section for ${invocation.triggerId}`);
+    }
+    const input = invocation.input;
+    const rules = section.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as CompiledRule;
+      if (rule.test(input))
+        return conclude(section, rule.decision, invocation, rule.id, "rule", rule.matched, i + 1, start);
+    }
+    return conclude(
+      section,
+      section.defaultDecision,
+      invocation,
+      "default",
+      "default",
+      NO_MATCHED,
+      rules.length,
+      start,
+    );
+  };
+
+  const conclude = (
+    section: CompiledSection,
+    decision: CompiledDecision,
+    invocation: Invocation,
+    ruleId: string,
+    kind: DecisionKind,
+    matched: readonly string[],
+    evaluated: number,
+    start: number,
+  ): Decision => {
+    const output = decision.output(invocation.input, invocation);
+    const note = decision.lastNote();
+    const lines = note === undefined ? matched : [...matched, note];
+    return build(
+      section.triggerId,
+      output,
+      decision.actions(invocation.input),
+      ruleId,
+      kind,
+      lines,
+      evaluated,
+      start,
+      version,
+    );
+  };
+
+  return Object.freeze({ version, decide, fallback: safeFallback(fallback, document.approver) });
+}
+
+function build(
+  triggerId: KnownTriggerId,
+  output: Output,
+  actions: ActionSpec[],
+  ruleId: string,
+  kind: DecisionKind,
+  matched: readonly string[],
+  rulesEvaluated: number,
+  start: number,
+  rulesVersion: string,
+): Decision {
+  const explanation: Explanation = {
+    ruleId,
+    kind,
+    // Shared, frozen, computed at compile time: treat as read-only.
+    matched: matched as string[],
+    rulesVersion,
+    rulesEvaluated,
+    evaluationMicros: Math.round((performance.now() - start) * 1000_000) / 1000,
+  };
+  return { triggerId, output, actions, explanation } as Decision;
+}
+
+/** fallback() must never throw: if building the configured one failed somehow, a hard-coded safe answer. */
+function safeFallback(
+  fallback: (triggerId: KnownTriggerId, reason: string) => Decision,
+  approver: string | undefined,
+): (triggerId: KnownTriggerId, reason: string) => Decision {
+  return (triggerId, reason) => {
+    try {
+      return fallback(triggerId, reason);
+    } catch {
+      const output =
+        triggerId === PRE_APPROVAL
+          ? { approved: false, comment: DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT, approver: approver ?? "" }
+          : triggerId === DYNAMIC_APPROVER
+            ? { ...NO_ADDITIONAL_APPROVER }
+            : null;
+      return {
+        triggerId,
+        output,
+        actions: [],
+        explanation: {
+          ruleId: "fallback",
+          kind: "fallback",
+          matched: [],
+          rulesVersion: "unknown",
+          rulesEvaluated: 0,
+          evaluationMicros: 0,
+          fallbackReason: "fallback construction failed",
+        },
+      } as Decision;
+    }
+  };
+}
+
+function copyOutput(output: Output): Output {
+  return output === null ? null : { ...output };
+}
+
+function checkedFixed<T extends Output>(
+  schema: z.ZodMiniType,
+  output: T,
+  path: string,
+  problems: Array<{ path: string; message: string }>,
+): T {
+  if (!z.safeParse(schema, output).success)
+    problems.push({ path, message: "does not produce a valid trigger output" });
+  return output;
+}
+
+/** The top-level conjuncts of a rule's condition, each as one line of the explanation. */
+function matchedLines(when: Condition, compiled: CompiledCondition, ctx: ConditionContext): string[] {
+  if (when.description === undefined && when.all !== undefined) {
+    return when.all.map((child) => compileCondition(child, ctx).description);
+  }
+  return [compiled.description];
+}
+
+function approverOutput(ref: ApproverRef): DynamicApproverOutput {
+  return { id: ref.id, name: ref.name, type: ref.type };
+}
+
+function preApprovalDecision(
+  then: PreApprovalDecisionConfig,
+  fileApprover: string | undefined,
+  options: CompileOptions,
+  _tables: ConditionContext["tables"],
+): CompiledDecision {
+  const actions = compileActions(then.actions);
+  if (then.custom !== undefined)
+    return customDecision(then.custom, PreApprovalOutputSchema, options, actions);
+  const approved = then.decision === "approve";
+  const comment = compileTemplate(then.comment ?? "");
+  const approverText = then.approver ?? fileApprover ?? "";
+  const approver = compileTemplate(approverText);
+  // Fixed parts are checked now; interpolated text is a string by construction.
+  const sample: PreApprovalOutput = { approved, comment: then.comment ?? "", approver: approverText };
+  if (!z.safeParse(PreApprovalOutputSchema, sample).success)
+    throw new Error("does not produce a valid pre-approval output");
+  return {
+    output: (input) => ({ approved, comment: comment(input), approver: approver(input) }),
+    lastNote: () => undefined,
+    actions,
+  };
+}
+
+function dynamicApproverDecision(
+  then: DynamicApproverDecisionConfig,
+  options: CompileOptions,
+  tables: ConditionContext["tables"],
+): CompiledDecision {
+  const actions = compileActions(then.actions);
+  if (then.custom !== undefined)
+    return customDecision(then.custom, DynamicApproverOutputSchema, options, actions);
+  const spec = then.approver;
+  if (spec === undefined) throw new Error("approver is required");
+  if (spec === "none" || !("lookup" in spec)) {
+    const fixed = spec === "none" ? { ...NO_ADDITIONAL_APPROVER } : approverOutput(spec);
+    if (!z.safeParse(DynamicApproverOutputSchema, fixed).success)
+      throw new Error("is not a valid dynamic approver");
+    return { output: () => ({ ...fixed }), lastNote: () => undefined, actions };
+  }
+  const table = tables.get(spec.lookup) as ReadonlyMap<string, TableValue>;
+  // Entries were validated as approvers at load; re-shaped here so outputs carry exactly id/name/type.
+  const approvers = new Map<string, DynamicApproverOutput>();
+  for (const [key, value] of table) {
+    const parsed = z.safeParse(DynamicApproverOutputSchema, value);
+    if (!parsed.success || parsed.data.id === "")
+      throw new Error(`table ${spec.lookup} has an entry that is not an approver`);
+    approvers.set(key, approverOutput(value as ApproverRef));
+  }
+  const keys = parsePath(spec.by) as PathKey[];
+  const findKey = compilePathGetter(
+    keys,
+    (v) => (typeof v === "string" || typeof v === "number") && approvers.has(String(v)),
+  );
+  const otherwise =
+    spec.otherwise === "none" ? { ...NO_ADDITIONAL_APPROVER } : approverOutput(spec.otherwise);
+  if (!z.safeParse(DynamicApproverOutputSchema, otherwise).success)
+    throw new Error("otherwise is not a valid approver");
+  const missNote = `no entry in table ${spec.lookup} for ${spec.by}: otherwise ${spec.otherwise === "none" ? "no additional approver" : otherwise.id}`;
+  let missed = false;
+  return {
+    output: (input) => {
+      const key = findKey(input);
+      const found = key === undefined ? undefined : approvers.get(String(key));
+      missed = found === undefined;
+      return found === undefined ? { ...otherwise } : { ...found };
+    },
+    lastNote: () => (missed ? missNote : undefined),
+    actions,
+  };
+}
+
+function customDecision(
+  name: string,
+  schema: z.ZodMiniType,
+  options: CompileOptions,
+  actions: ActionsOf,
+): CompiledDecision {
+  const fn = options.decisions?.[name];
+  if (fn === undefined) throw new Error(`custom decision "${name}" is not registered`);
+  return {
+    output: (input, invocation) => {
+      let result: unknown;
+      try {
+        result = fn(input, invocation);
+      } catch (error) {
+        throw new RulesEvaluationError(name, `custom decision "${name}" threw`, error);
+      }
+      // Custom outputs cannot be checked at load: check each one, so a bad one goes to the fallback.
+      const parsed = z.safeParse(schema, result);
+      if (!parsed.success)
+        throw new RulesEvaluationError(name, `custom decision "${name}" returned an invalid output`);
+      return parsed.data as Output;
+    },
+    lastNote: () => undefined,
+    actions,
+  };
+}
+
+function compileActions(configs: readonly ActionConfig[] | undefined): ActionsOf {
+  if (configs === undefined || configs.length === 0) return noActions;
+  const builders = configs.map(compileAction);
+  return (input) => {
+    const out: ActionSpec[] = [];
+    for (const make of builders) {
+      const action = make(input);
+      // An id that interpolates to nothing cannot be acted on: leave the action out.
+      if (action !== undefined) out.push(action);
+    }
+    return out;
+  };
+}
+
+function compileAction(config: ActionConfig): (input: unknown) => ActionSpec | undefined {
+  switch (config.type) {
+    case "update-task-status": {
+      const taskId: Template = compileTemplate(config.taskId);
+      const status = config.completionStatus;
+      const completed = config.completed;
+      return (input) => {
+        const id = taskId(input);
+        if (id === "") return undefined;
+        const action: ActionSpec = { type: "update-task-status", taskId: id, completionStatus: status };
+        if (completed !== undefined)
+          action.completed = completed === "now" ? new Date().toISOString() : completed;
+        return action;
+      };
+    }
+    case "complete-campaign": {
+      const campaignId = compileTemplate(config.campaignId);
+      const autoCompleteAction = config.autoCompleteAction;
+      return (input) => {
+        const id = campaignId(input);
+        if (id === "") return undefined;
+        return autoCompleteAction === undefined
+          ? { type: "complete-campaign", campaignId: id }
+          : { type: "complete-campaign", campaignId: id, autoCompleteAction };
+      };
+    }
+    case "request-role-insights":
+      return () => ({ type: "request-role-insights" });
+  }
+}

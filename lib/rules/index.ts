@@ -1,0 +1,35 @@
+/**
+ * The rules engine for tools and the TypeScript route. Lambda handlers import ./compile.ts only
+ * (this module pulls in yaml through load-file.ts).
+ */
+export {
+  type CompileOptions,
+  type CustomDecision,
+  compileRules,
+  DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT,
+  parseRulesDocument,
+  rulesVersion,
+} from "./compile.ts";
+export type { CustomPredicate } from "./conditions.ts";
+export { RulesDocumentError, RulesEvaluationError, RulesFileError } from "./errors.ts";
+export {
+  compileRulesText,
+  findTestsFileBeside,
+  type LoadedRules,
+  loadRulesFile,
+  parseRulesFile,
+  parseRulesTestsFile,
+} from "./load-file.ts";
+export { MAX_PATTERN_LENGTH, MAX_TESTED_LENGTH, regexProblem } from "./regex-guard.ts";
+export {
+  formatRulesTestReport,
+  invocationForTools,
+  PLACEHOLDER_TENANT,
+  type RulesTestReport,
+  type RulesTestResult,
+  runRulesTests,
+} from "./run-tests.ts";
+export * from "./schema.ts";
+export * from "./types.ts";
+export * from "./typescript-api.ts";
+export { TRIGGER_ALIASES, validateRulesDocument } from "./validate.ts";

@@ -1,0 +1,168 @@
+/**
+ * Field paths (`requestedFor.name`, `requestedItems[0].id`) and `{{path}}` templates, parsed once at
+ * load into key arrays and closures, so evaluating an invocation never splits a string.
+ *
+ * A path that crosses a list without an index means "any element" in conditions and "the first
+ * element that has the value" in templates and lookups. That makes `requestedFor` (one identity or a
+ * list of them) read the same either way.
+ */
+
+export type PathKey = string | number;
+
+const SEGMENT = /^(?:[A-Za-z_$][A-Za-z0-9_$-]*)(?:\[\d+\])*$/;
+
+/** `a.b[0].c` → `["a", "b", 0, "c"]`; undefined when the syntax is wrong. */
+export function parsePath(path: string): PathKey[] | undefined {
+  if (path.length === 0 || path.length > 200) return undefined;
+  const keys: PathKey[] = [];
+  for (const segment of path.split(".")) {
+    if (!SEGMENT.test(segment)) return undefined;
+    const bracket = segment.indexOf("[");
+    keys.push(bracket === -1 ? segment : segment.slice(0, bracket));
+    if (bracket !== -1) {
+      for (const match of segment.slice(bracket).matchAll(/\[(\d+)\]/g)) keys.push(Number(match[1]));
+    }
+  }
+  return keys;
+}
+
+export const PATH_SYNTAX_HELP = "a field path like requestedFor.name or requestedItems[0].id";
+
+type Test = (value: unknown) => boolean;
+
+/**
+ * A predicate on the root object that holds if `test` holds for the value at `keys`, any element
+ * standing for a list crossed without an index. `test` sees the final value itself (it decides how
+ * to treat a list there).
+ */
+export function compilePathTest(keys: readonly PathKey[], test: Test): Test {
+  let next = test;
+  for (let i = keys.length - 1; i >= 0; i--) next = stepTest(keys[i] as PathKey, next);
+  return next;
+}
+
+function stepTest(key: PathKey, next: Test): Test {
+  if (typeof key === "number") {
+    return (value) => Array.isArray(value) && key < value.length && next(value[key]);
+  }
+  return (value) => {
+    if (value === null || typeof value !== "object") return false;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const element: unknown = value[i];
+        if (
+          element !== null &&
+          typeof element === "object" &&
+          next((element as Record<string, unknown>)[key])
+        )
+          return true;
+      }
+      return false;
+    }
+    return next((value as Record<string, unknown>)[key]);
+  };
+}
+
+type Getter = (value: unknown) => unknown;
+
+/**
+ * The first value found at `keys` that `accept` accepts (lists crossed without an index: first
+ * element that has one), else undefined.
+ */
+export function compilePathGetter(
+  keys: readonly PathKey[],
+  accept: (value: unknown) => boolean = isPresent,
+): Getter {
+  let next: Getter = (value) => (accept(value) ? value : undefined);
+  for (let i = keys.length - 1; i >= 0; i--) next = stepGet(keys[i] as PathKey, next);
+  return next;
+}
+
+function stepGet(key: PathKey, next: Getter): Getter {
+  if (typeof key === "number") {
+    return (value) => (Array.isArray(value) && key < value.length ? next(value[key]) : undefined);
+  }
+  return (value) => {
+    if (value === null || typeof value !== "object") return undefined;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const element: unknown = value[i];
+        if (element === null || typeof element !== "object") continue;
+        const found = next((element as Record<string, unknown>)[key]);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    }
+    return next((value as Record<string, unknown>)[key]);
+  };
+}
+
+export function isPresent(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+/** Longest text an interpolated value contributes: a comment stays readable and bounded. */
+export const MAX_INTERPOLATED_LENGTH = 256;
+
+export type Template = (root: unknown) => string;
+
+export interface TemplateProblem {
+  message: string;
+}
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+/** The paths a template interpolates, or a problem (bad path syntax, unbalanced braces). */
+export function templatePaths(template: string): { paths: PathKey[][] } | TemplateProblem {
+  const paths: PathKey[][] = [];
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const keys = parsePath(match[1] ?? "");
+    if (keys === undefined) return { message: `{{${match[1]}}} is not ${PATH_SYNTAX_HELP}` };
+    paths.push(keys);
+  }
+  const rest = template.replace(PLACEHOLDER, "");
+  if (rest.includes("{{") || rest.includes("}}")) return { message: "has an unbalanced {{ or }}" };
+  return { paths };
+}
+
+/**
+ * `Hello {{requestedFor.name}}` → a function building the string from literal parts and getters.
+ * A missing value interpolates as an empty string; numbers and booleans as text; objects not at all.
+ */
+export function compileTemplate(template: string): Template {
+  const literals: string[] = [];
+  const getters: Getter[] = [];
+  let last = 0;
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    literals.push(template.slice(last, match.index));
+    const keys = parsePath(match[1] ?? "");
+    if (keys === undefined) throw new Error("template path was not validated");
+    getters.push(compilePathGetter(keys, isScalar));
+    last = (match.index ?? 0) + match[0].length;
+  }
+  const tail = template.slice(last);
+  if (getters.length === 0) return () => template;
+  const head = literals[0] ?? "";
+  if (getters.length === 1) {
+    const get = getters[0] as Getter;
+    return (root) => head + text(get(root)) + tail;
+  }
+  return (root) => {
+    let out = head;
+    for (let i = 0; i < getters.length; i++) {
+      out += text((getters[i] as Getter)(root));
+      out += i + 1 < literals.length ? literals[i + 1] : tail;
+    }
+    return out;
+  };
+}
+
+function isScalar(value: unknown): boolean {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean";
+}
+
+function text(value: unknown): string {
+  if (value === undefined) return "";
+  const s = String(value);
+  return s.length > MAX_INTERPOLATED_LENGTH ? s.slice(0, MAX_INTERPOLATED_LENGTH) : s;
+}

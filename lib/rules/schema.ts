@@ -1,0 +1,355 @@
+/**
+ * The rules document: what a customer writes in a rules file (YAML or JSON). This zod/mini schema is
+ * the single source of the format: its types (z.infer), its validation and its published JSON Schema
+ * (rules/rules.schema.json, for editor completion). No yaml import: Lambda handlers load it.
+ *
+ * Semantics beyond the shape (one operator per condition, references to lists and tables, regex
+ * safety, unique rule ids) are checked in validate.ts, with the same path-based messages.
+ */
+import * as z from "zod/mini";
+
+function described<T extends z.ZodMiniType>(schema: T, description: string): T {
+  z.globalRegistry.add(schema, { description });
+  return schema;
+}
+
+const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const name = (what: string) =>
+  described(
+    z
+      .string()
+      .check(z.regex(NAME_PATTERN, `${what} must start with a letter and use letters, digits, - or _`)),
+    what,
+  );
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+export type Scalar = z.infer<typeof Scalar>;
+
+/** A dynamic approver: an identity or a governance group, as ISC expects it. */
+export const ApproverRefSchema = described(
+  z.strictObject({
+    id: described(z.string().check(z.minLength(1)), "ISC id of the identity or governance group"),
+    name: described(z.string(), "display name (informational)"),
+    type: z.enum(["IDENTITY", "GOVERNANCE_GROUP"]),
+  }),
+  "an identity or governance group: {id, name, type}",
+);
+export type ApproverRef = z.infer<typeof ApproverRefSchema>;
+
+const InListSchema = z.union([
+  described(z.array(Scalar), "inline list of values"),
+  described(z.strictObject({ list: name("list name") }), "a named list from `lists`"),
+  described(z.strictObject({ table: name("table name") }), "the keys of a table from `tables`"),
+]);
+
+export interface Condition {
+  description?: string | undefined;
+  all?: Condition[] | undefined;
+  any?: Condition[] | undefined;
+  not?: Condition | undefined;
+  anyItem?: Condition | undefined;
+  everyItem?: Condition | undefined;
+  countItems?: CountItems | undefined;
+  custom?: string | undefined;
+  field?: string | undefined;
+  lookup?: string | undefined;
+  ignoreCase?: boolean | undefined;
+  equals?: Scalar | undefined;
+  notEquals?: Scalar | undefined;
+  in?: z.infer<typeof InListSchema> | undefined;
+  notIn?: z.infer<typeof InListSchema> | undefined;
+  startsWith?: string | undefined;
+  endsWith?: string | undefined;
+  contains?: string | undefined;
+  matches?: string | undefined;
+  exists?: boolean | undefined;
+  missing?: boolean | undefined;
+  gt?: number | undefined;
+  gte?: number | undefined;
+  lt?: number | undefined;
+  lte?: number | undefined;
+}
+
+export interface CountItems {
+  where: Condition;
+  equals?: number | undefined;
+  gt?: number | undefined;
+  gte?: number | undefined;
+  lt?: number | undefined;
+  lte?: number | undefined;
+}
+
+/** Keys that make a condition what it is; validate.ts requires exactly one group of them. */
+export const COMBINATOR_KEYS = [
+  "all",
+  "any",
+  "not",
+  "anyItem",
+  "everyItem",
+  "countItems",
+  "custom",
+  "field",
+] as const;
+export const FIELD_OPERATOR_KEYS = [
+  "equals",
+  "notEquals",
+  "in",
+  "notIn",
+  "startsWith",
+  "endsWith",
+  "contains",
+  "matches",
+  "exists",
+  "missing",
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+] as const;
+export type FieldOperator = (typeof FIELD_OPERATOR_KEYS)[number];
+
+export const ConditionSchema: z.ZodMiniType<Condition> = z
+  .strictObject({
+    description: z.optional(described(z.string(), "how this condition reads in explanations")),
+    get all() {
+      return z.optional(described(z.array(ConditionSchema).check(z.minLength(1)), "every condition holds"));
+    },
+    get any() {
+      return z.optional(
+        described(z.array(ConditionSchema).check(z.minLength(1)), "at least one condition holds"),
+      );
+    },
+    get not() {
+      return z.optional(described(ConditionSchema, "the condition does not hold"));
+    },
+    get anyItem() {
+      return z.optional(
+        described(ConditionSchema, "at least one requested item matches (fields relative to the item)"),
+      );
+    },
+    get everyItem() {
+      return z.optional(
+        described(ConditionSchema, "every requested item matches (fields relative to the item)"),
+      );
+    },
+    get countItems() {
+      return z.optional(CountItemsSchema);
+    },
+    custom: z.optional(name("name of a predicate registered in TypeScript")),
+    field: z.optional(
+      described(z.string(), "path of an input field: requestedFor.name, requestedItems[0].type, ..."),
+    ),
+    lookup: z.optional(name("table whose entry for the field's value is tested instead of the value")),
+    ignoreCase: z.optional(described(z.boolean(), "compare text without regard to case")),
+    equals: z.optional(Scalar),
+    notEquals: z.optional(Scalar),
+    in: z.optional(InListSchema),
+    notIn: z.optional(InListSchema),
+    startsWith: z.optional(z.string()),
+    endsWith: z.optional(z.string()),
+    contains: z.optional(z.string()),
+    matches: z.optional(
+      described(z.string(), "a regular expression (no nested repetition, no backreferences)"),
+    ),
+    exists: z.optional(described(z.boolean(), "true: the field has a value (false = missing)")),
+    missing: z.optional(described(z.boolean(), "true: the field has no value (false = exists)")),
+    gt: z.optional(z.number()),
+    gte: z.optional(z.number()),
+    lt: z.optional(z.number()),
+    lte: z.optional(z.number()),
+  })
+  .register(z.globalRegistry, {
+    id: "Condition",
+    description: "one of: all, any, not, anyItem, everyItem, countItems, custom, or field + one operator",
+  });
+
+const CountItemsSchema: z.ZodMiniType<CountItems> = described(
+  z.strictObject({
+    get where() {
+      return ConditionSchema;
+    },
+    equals: z.optional(z.number()),
+    gt: z.optional(z.number()),
+    gte: z.optional(z.number()),
+    lt: z.optional(z.number()),
+    lte: z.optional(z.number()),
+  }),
+  "how many requested items match `where`, compared with equals/gt/gte/lt/lte",
+);
+
+const IdTemplate = described(z.string().check(z.minLength(1)), "an id; may interpolate {{input.paths}}");
+
+export const ActionSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("update-task-status"),
+    taskId: IdTemplate,
+    completionStatus: z.enum(["SUCCESS", "WARNING", "ERROR", "TERMINATED", "TEMPERROR"]),
+    completed: z.optional(described(z.string(), "ISO date-time, or `now`")),
+  }),
+  z.strictObject({
+    type: z.literal("complete-campaign"),
+    campaignId: IdTemplate,
+    autoCompleteAction: z.optional(z.enum(["APPROVE", "REVOKE"])),
+  }),
+  z.strictObject({ type: z.literal("request-role-insights") }),
+]);
+export type ActionConfig = z.infer<typeof ActionSchema>;
+
+const Actions = z.optional(
+  described(z.array(ActionSchema), "run after the invocation is completed, never delaying it"),
+);
+
+const CommentTemplate = described(
+  z.string(),
+  "shown to the requester; may interpolate {{requestedFor.name}}, {{requestedItems[0].name}}, ...",
+);
+
+export const PreApprovalDecisionSchema = z.strictObject({
+  decision: z.optional(z.enum(["approve", "deny"])),
+  comment: z.optional(CommentTemplate),
+  approver: z.optional(
+    described(z.string(), "username recorded as approver; default: the file's `approver`"),
+  ),
+  custom: z.optional(name("name of a decision registered in TypeScript (replaces decision/comment)")),
+  actions: Actions,
+});
+export type PreApprovalDecisionConfig = z.infer<typeof PreApprovalDecisionSchema>;
+
+export const NoApproverSchema = described(z.literal("none"), "no additional approver");
+
+export const ApproverLookupSchema = z.strictObject({
+  lookup: name("table of approvers ({id, name, type} entries)"),
+  by: described(
+    z.string(),
+    "field whose value is the table key; requestedItems.id = the first item that has an entry",
+  ),
+  otherwise: z.union([ApproverRefSchema, NoApproverSchema]),
+});
+
+export const DynamicApproverDecisionSchema = z.strictObject({
+  approver: z.optional(z.union([NoApproverSchema, ApproverRefSchema, ApproverLookupSchema])),
+  custom: z.optional(name("name of a decision registered in TypeScript (replaces approver)")),
+  actions: Actions,
+});
+export type DynamicApproverDecisionConfig = z.infer<typeof DynamicApproverDecisionSchema>;
+
+export const ActionsOnlyDecisionSchema = z.strictObject({ actions: Actions });
+
+function ruleSchema<T extends z.ZodMiniType>(then: T) {
+  return z.strictObject({
+    id: name("rule id (shown in every explanation)"),
+    description: z.optional(z.string()),
+    priority: z.optional(
+      described(z.number().check(z.int()), "higher first; equal priorities in file order (default 0)"),
+    ),
+    enabled: z.optional(z.boolean()),
+    when: ConditionSchema,
+    then,
+  });
+}
+
+export const PreApprovalSectionSchema = z.strictObject({
+  rules: z.optional(z.array(ruleSchema(PreApprovalDecisionSchema))),
+  default: PreApprovalDecisionSchema,
+  fallback: z.optional(
+    described(
+      z.strictObject({
+        decision: z.enum(["approve", "deny"]),
+        comment: z.string(),
+        approver: z.optional(z.string()),
+      }),
+      "used when evaluation or anything after it fails (default: deny with a clear comment)",
+    ),
+  ),
+});
+
+export const DynamicApproverSectionSchema = z.strictObject({
+  rules: z.optional(z.array(ruleSchema(DynamicApproverDecisionSchema))),
+  default: DynamicApproverDecisionSchema,
+  fallback: z.optional(
+    described(
+      z.strictObject({ approver: z.union([NoApproverSchema, ApproverRefSchema]) }),
+      "used when evaluation or anything after it fails (default: no additional approver)",
+    ),
+  ),
+});
+
+export const PostApprovalSectionSchema = z.strictObject({
+  rules: z.optional(z.array(ruleSchema(ActionsOnlyDecisionSchema))),
+  default: z.optional(ActionsOnlyDecisionSchema),
+});
+
+export const TableValueSchema = z.union([Scalar, ApproverRefSchema]);
+export type TableValue = z.infer<typeof TableValueSchema>;
+
+export const RulesTestCaseSchema = z.strictObject({
+  name: z.string().check(z.minLength(1)),
+  trigger: described(
+    z.optional(z.string()),
+    "preApproval, dynamicApprover, postApproval or a trigger id; optional when input has _metadata",
+  ),
+  input: described(
+    z.record(z.string(), z.unknown()),
+    "a bare trigger input, an HTTP body with _metadata, or an EventBridge event",
+  ),
+  expect: z.strictObject({
+    output: z.optional(described(z.unknown(), "expected output; objects match partially")),
+    rule: z.optional(described(z.string(), "expected rule id, or `default` / `fallback`")),
+    actions: z.optional(z.array(z.record(z.string(), z.unknown()))),
+  }),
+});
+export type RulesTestCase = z.infer<typeof RulesTestCaseSchema>;
+
+export const RulesDocumentSchema = z
+  .strictObject({
+    $schema: z.optional(z.string()),
+    format: z.optional(described(z.literal(1), "version of this rules format")),
+    name: z.optional(z.string()),
+    description: z.optional(z.string()),
+    approver: z.optional(
+      described(z.string(), "default approver username of pre-approval decisions (a real identity)"),
+    ),
+    lists: z.optional(
+      described(z.record(z.string().check(z.regex(NAME_PATTERN)), z.array(Scalar)), "named lists of values"),
+    ),
+    tables: z.optional(
+      described(
+        z.record(z.string().check(z.regex(NAME_PATTERN)), z.record(z.string(), TableValueSchema)),
+        "lookup tables: key → value (text, number, or an approver {id, name, type})",
+      ),
+    ),
+    preApproval: z.optional(
+      described(PreApprovalSectionSchema, "idn:access-request-pre-approval (Access Request Submitted)"),
+    ),
+    dynamicApprover: z.optional(
+      described(DynamicApproverSectionSchema, "idn:access-request-dynamic-approver (Dynamic Approval)"),
+    ),
+    postApproval: z.optional(
+      described(PostApprovalSectionSchema, "idn:access-request-post-approval (Access Request Decision)"),
+    ),
+    tests: z.optional(z.array(RulesTestCaseSchema)),
+  })
+  .register(z.globalRegistry, {
+    title: "isc-trigger-responder rules",
+    description: "Business rules answering SailPoint ISC access request triggers",
+  });
+
+export type RulesDocument = z.infer<typeof RulesDocumentSchema>;
+export type PreApprovalSection = z.infer<typeof PreApprovalSectionSchema>;
+export type DynamicApproverSection = z.infer<typeof DynamicApproverSectionSchema>;
+export type PostApprovalSection = z.infer<typeof PostApprovalSectionSchema>;
+
+/** The section of the document for each trigger id. */
+export const SECTION_OF_TRIGGER = {
+  "idn:access-request-pre-approval": "preApproval",
+  "idn:access-request-dynamic-approver": "dynamicApprover",
+  "idn:access-request-post-approval": "postApproval",
+} as const;
+
+/** The JSON Schema published as rules/rules.schema.json. */
+export function rulesJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(RulesDocumentSchema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
+}

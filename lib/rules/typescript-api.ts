@@ -1,0 +1,149 @@
+/**
+ * The TypeScript route, for what a rules file cannot say: the same format, typed, where any
+ * condition may be a predicate `(input) => boolean` and any decision's `custom` a function returning the output.
+ *
+ *   export const rules = defineRules({
+ *     approver: "svc-isc-responder",
+ *     preApproval: {
+ *       rules: [{ id: "freeze", when: (input) => isFrozen(input), then: { decision: "deny", comment: "Frozen" } }],
+ *       default: { custom: (input) => ({ approved: true, comment: `OK ${input.accessRequestId}`, approver: "svc" }) },
+ *     },
+ *   });
+ *
+ * Functions become named `custom:` entries of an ordinary document, validated and compiled like a
+ * file, so explanations, priorities, fallbacks and output checks behave the same. A custom decision's
+ * output is checked on every call (a bad one throws, and the pipeline answers with the fallback).
+ */
+import type { Invocation } from "../triggers/invocation.ts";
+import type {
+  AccessRequestInput,
+  DynamicApproverOutput,
+  PreApprovalOutput,
+  RequestedItem,
+} from "../triggers/schemas.ts";
+import { type CompileOptions, type CustomDecision, compileRules, parseRulesDocument } from "./compile.ts";
+import type { CustomPredicate } from "./conditions.ts";
+import type {
+  Condition,
+  CountItems,
+  DynamicApproverDecisionConfig,
+  PreApprovalDecisionConfig,
+  RulesDocument,
+} from "./schema.ts";
+import type { CompiledRules } from "./types.ts";
+
+export type InputPredicate = (input: AccessRequestInput) => boolean;
+export type ItemPredicate = (item: RequestedItem) => boolean;
+
+/** A condition of the file format whose parts may also be predicates (`P` at this level, items below). */
+export interface TsCondition<P = InputPredicate>
+  extends Omit<Condition, "all" | "any" | "not" | "anyItem" | "everyItem" | "countItems"> {
+  all?: Array<TsCondition<P> | P>;
+  any?: Array<TsCondition<P> | P>;
+  not?: TsCondition<P> | P;
+  anyItem?: TsCondition<ItemPredicate> | ItemPredicate;
+  everyItem?: TsCondition<ItemPredicate> | ItemPredicate;
+  countItems?: Omit<CountItems, "where"> & { where: TsCondition<ItemPredicate> | ItemPredicate };
+}
+
+export interface TsRule<Then> {
+  id: string;
+  description?: string;
+  priority?: number;
+  enabled?: boolean;
+  when: TsCondition | InputPredicate;
+  then: Then;
+}
+
+/**
+ * A decision of the file format, whose `custom` may be the function itself: `(input, invocation) => output`.
+ * (Not `then: fn`: an object with a callable `then` would be taken for a promise.)
+ */
+export type TsDecision<Config, Output> = Omit<Config, "custom"> & {
+  custom?: string | ((input: AccessRequestInput, invocation: Invocation) => Output);
+};
+export type PreApprovalThen = TsDecision<PreApprovalDecisionConfig, PreApprovalOutput>;
+export type DynamicApproverThen = TsDecision<DynamicApproverDecisionConfig, DynamicApproverOutput>;
+
+export interface RulesDefinition
+  extends Omit<RulesDocument, "preApproval" | "dynamicApprover" | "postApproval"> {
+  preApproval?: Omit<NonNullable<RulesDocument["preApproval"]>, "rules" | "default"> & {
+    rules?: Array<TsRule<PreApprovalThen>>;
+    default: PreApprovalThen;
+  };
+  dynamicApprover?: Omit<NonNullable<RulesDocument["dynamicApprover"]>, "rules" | "default"> & {
+    rules?: Array<TsRule<DynamicApproverThen>>;
+    default: DynamicApproverThen;
+  };
+  postApproval?: Omit<NonNullable<RulesDocument["postApproval"]>, "rules"> & {
+    rules?: Array<TsRule<NonNullable<NonNullable<RulesDocument["postApproval"]>["default"]>>>;
+  };
+}
+
+export interface DefinedRules extends CompiledRules {
+  /** The document the definition became (functions as `custom:` names), e.g. to print or hash. */
+  readonly document: RulesDocument;
+}
+
+/** Validates and compiles a TypeScript rule set. Throws RulesDocumentError (paths) when it breaks the format. */
+export function defineRules(
+  definition: RulesDefinition,
+  options: Omit<CompileOptions, "source"> = {},
+): DefinedRules {
+  const predicates: Record<string, CustomPredicate> = { ...options.predicates };
+  const decisions: Record<string, CustomDecision> = { ...options.decisions };
+  let counter = 0;
+  const register = (registry: Record<string, unknown>, fn: (...args: never[]) => unknown, kind: string) => {
+    counter++;
+    const base = /^[A-Za-z][A-Za-z0-9_]*$/.test(fn.name) ? fn.name : kind;
+    const name = `${base}-${counter}`;
+    registry[name] = fn;
+    return name;
+  };
+
+  const condition = (c: unknown): unknown => {
+    if (typeof c === "function") return { custom: register(predicates, c as CustomPredicate, "predicate") };
+    if (c === null || typeof c !== "object") return c;
+    const out: Record<string, unknown> = { ...(c as Record<string, unknown>) };
+    for (const key of ["all", "any"] as const)
+      if (Array.isArray(out[key])) out[key] = (out[key] as unknown[]).map(condition);
+    for (const key of ["not", "anyItem", "everyItem"] as const)
+      if (out[key] !== undefined) out[key] = condition(out[key]);
+    if (out.countItems !== undefined && typeof out.countItems === "object") {
+      const count = out.countItems as Record<string, unknown>;
+      out.countItems = { ...count, where: condition(count.where) };
+    }
+    return out;
+  };
+  const decision = (config: unknown): unknown => {
+    if (config === null || typeof config !== "object") return config;
+    const custom = (config as { custom?: unknown }).custom;
+    return typeof custom === "function"
+      ? { ...config, custom: register(decisions, custom as CustomDecision, "decision") }
+      : config;
+  };
+  const section = (s: Record<string, unknown> | undefined): unknown => {
+    if (s === undefined) return undefined;
+    const out: Record<string, unknown> = { ...s };
+    if (Array.isArray(s.rules)) {
+      out.rules = s.rules.map((rule: Record<string, unknown>) => ({
+        ...rule,
+        when: condition(rule.when),
+        // biome-ignore lint/suspicious/noThenProperty: `then` is the rules format's word for the decision (never callable).
+        then: decision(rule.then),
+      }));
+    }
+    if (s.default !== undefined) out.default = decision(s.default);
+    return out;
+  };
+
+  const json: Record<string, unknown> = { ...definition };
+  for (const key of ["preApproval", "dynamicApprover", "postApproval"] as const) {
+    const converted = section(definition[key] as Record<string, unknown> | undefined);
+    if (converted === undefined) delete json[key];
+    else json[key] = converted;
+  }
+  const document = parseRulesDocument(json, "defineRules");
+  const compiled = compileRules(document, { predicates, decisions, source: "defineRules" });
+  return Object.freeze({ ...compiled, document });
+}

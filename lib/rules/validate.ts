@@ -1,0 +1,376 @@
+/**
+ * Validation of a rules document: the zod shape first, then what a schema cannot say (one operator
+ * per condition, references to lists and tables, safe regexes, unique rule ids, an approver for every
+ * pre-approval decision). Every problem is reported at its JSON path, so a file loader can map it to
+ * a line, with a message a person can act on. Messages name keys and paths from the file, never
+ * payload values.
+ */
+import * as z from "zod/mini";
+import { formatPath } from "../errors.ts";
+import { PATH_SYNTAX_HELP, parsePath, templatePaths } from "./paths.ts";
+import { regexProblem } from "./regex-guard.ts";
+import {
+  ApproverRefSchema,
+  COMBINATOR_KEYS,
+  type Condition,
+  type CountItems,
+  FIELD_OPERATOR_KEYS,
+  type RulesDocument,
+  RulesDocumentSchema,
+} from "./schema.ts";
+
+export type IssuePath = PropertyKey[];
+export interface RawIssue {
+  path: IssuePath;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; document: RulesDocument } | { ok: false; issues: RawIssue[] };
+
+/** Accepted in `tests[].trigger` and by `rules eval --trigger`: section names or trigger ids. */
+export const TRIGGER_ALIASES: Record<string, string> = {
+  preApproval: "idn:access-request-pre-approval",
+  dynamicApprover: "idn:access-request-dynamic-approver",
+  postApproval: "idn:access-request-post-approval",
+  "idn:access-request-pre-approval": "idn:access-request-pre-approval",
+  "idn:access-request-dynamic-approver": "idn:access-request-dynamic-approver",
+  "idn:access-request-post-approval": "idn:access-request-post-approval",
+};
+
+export function validateRulesDocument(json: unknown): ValidationResult {
+  const parsed = z.safeParse(RulesDocumentSchema, json);
+  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error.issues, []) };
+  const issues: RawIssue[] = [];
+  checkDocument(parsed.data, issues);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, document: parsed.data };
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod issues → messages (zod/mini ships no locale: its own messages are just "Invalid input")
+
+interface ZodIssueLike {
+  code?: string;
+  path: PropertyKey[];
+  message: string;
+  expected?: string;
+  keys?: string[];
+  values?: unknown[];
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  origin?: string;
+  format?: string;
+  errors?: ZodIssueLike[][];
+  input?: unknown;
+}
+
+function zodIssues(issues: readonly ZodIssueLike[], base: IssuePath): RawIssue[] {
+  const out: RawIssue[] = [];
+  for (const issue of issues) {
+    const path = [...base, ...issue.path];
+    if (issue.code === "unrecognized_keys" && issue.keys !== undefined) {
+      // Point at each unknown key, so a file loader finds its line.
+      for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key "${key}"` });
+    } else if (issue.code === "invalid_union" && issue.errors !== undefined && issue.errors.length > 0) {
+      out.push(...zodIssues(bestUnionBranch(issue.errors), path));
+    } else {
+      out.push({ path, message: zodMessage(issue) });
+    }
+  }
+  return out;
+}
+
+/** Of a union's failed branches, the one that got furthest: fewest issues not about the value's type. */
+function bestUnionBranch(branches: ZodIssueLike[][]): ZodIssueLike[] {
+  let best = branches[0] as ZodIssueLike[];
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const branch of branches) {
+    const wrongTypeAtRoot = branch.some((i) => i.code === "invalid_type" && i.path.length === 0);
+    const score = (wrongTypeAtRoot ? 1000 : 0) + branch.length;
+    if (score < bestScore) {
+      best = branch;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function zodMessage(issue: ZodIssueLike): string {
+  if (issue.message !== "Invalid input" && issue.message !== "") return issue.message;
+  switch (issue.code) {
+    case "invalid_type":
+      return issue.input === undefined ? `is required (${issue.expected})` : `expected ${issue.expected}`;
+    case "invalid_value":
+      return `expected one of ${(issue.values ?? []).map((v) => JSON.stringify(v)).join(", ")}`;
+    case "too_small":
+      return issue.origin === "array"
+        ? `needs at least ${issue.minimum} item(s)`
+        : issue.origin === "string"
+          ? "must not be empty"
+          : `must be at least ${issue.minimum}`;
+    case "too_big":
+      return issue.origin === "array"
+        ? `allows at most ${issue.maximum} item(s)`
+        : `must be at most ${issue.maximum}`;
+    case "invalid_format":
+      return `has an invalid format (${issue.format})`;
+    case "invalid_key":
+      return "has an invalid key";
+    default:
+      return "is invalid";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Semantic checks
+
+const TEXT_OPERATORS = new Set([
+  "equals",
+  "notEquals",
+  "in",
+  "notIn",
+  "startsWith",
+  "endsWith",
+  "contains",
+  "matches",
+]);
+const COUNT_OPERATORS = ["equals", "gt", "gte", "lt", "lte"] as const;
+
+function checkDocument(doc: RulesDocument, issues: RawIssue[]): void {
+  const lists = new Set(Object.keys(doc.lists ?? {}));
+  const tables = new Set(Object.keys(doc.tables ?? {}));
+  const ctx: Ctx = { doc, lists, tables, issues };
+  const ruleIds = new Map<string, string>();
+
+  const checkRules = (section: string, rules: ReadonlyArray<{ id: string; when: Condition }> | undefined) => {
+    (rules ?? []).forEach((rule, index) => {
+      const at = [section, "rules", index];
+      const firstPath = ruleIds.get(rule.id);
+      if (rule.id === "default" || rule.id === "fallback") {
+        issues.push({ path: [...at, "id"], message: `"${rule.id}" is reserved; choose another rule id` });
+      } else if (firstPath !== undefined) {
+        issues.push({
+          path: [...at, "id"],
+          message: `duplicate rule id "${rule.id}" (first at ${firstPath})`,
+        });
+      } else {
+        ruleIds.set(rule.id, formatPath(at));
+      }
+      checkCondition(ctx, rule.when, [...at, "when"]);
+    });
+  };
+
+  if (doc.preApproval !== undefined) {
+    const section = doc.preApproval;
+    checkRules("preApproval", section.rules);
+    section.rules?.forEach((rule, i) => {
+      checkPreApprovalDecision(ctx, rule.then, ["preApproval", "rules", i, "then"]);
+    });
+    checkPreApprovalDecision(ctx, section.default, ["preApproval", "default"]);
+  }
+  if (doc.dynamicApprover !== undefined) {
+    const section = doc.dynamicApprover;
+    checkRules("dynamicApprover", section.rules);
+    section.rules?.forEach((rule, i) => {
+      checkDynamicDecision(ctx, rule.then, ["dynamicApprover", "rules", i, "then"]);
+    });
+    checkDynamicDecision(ctx, section.default, ["dynamicApprover", "default"]);
+  }
+  if (doc.postApproval !== undefined) {
+    const section = doc.postApproval;
+    checkRules("postApproval", section.rules);
+    section.rules?.forEach((rule, i) => {
+      checkActions(ctx, rule.then.actions, ["postApproval", "rules", i, "then", "actions"]);
+    });
+    checkActions(ctx, section.default?.actions, ["postApproval", "default", "actions"]);
+  }
+  doc.tests?.forEach((test, i) => {
+    if (test.trigger !== undefined && TRIGGER_ALIASES[test.trigger] === undefined) {
+      issues.push({
+        path: ["tests", i, "trigger"],
+        message: "expected preApproval, dynamicApprover, postApproval or a trigger id",
+      });
+    }
+  });
+}
+
+interface Ctx {
+  doc: RulesDocument;
+  lists: Set<string>;
+  tables: Set<string>;
+  issues: RawIssue[];
+}
+
+function known(set: Set<string>): string {
+  return set.size === 0 ? "none defined" : [...set].slice(0, 10).join(", ");
+}
+
+function checkTableRef(ctx: Ctx, table: string, path: IssuePath): boolean {
+  if (ctx.tables.has(table)) return true;
+  ctx.issues.push({ path, message: `unknown table "${table}" (tables: ${known(ctx.tables)})` });
+  return false;
+}
+
+function checkCondition(ctx: Ctx, condition: Condition, path: IssuePath): void {
+  const present = COMBINATOR_KEYS.filter((key) => condition[key] !== undefined);
+  if (present.length !== 1) {
+    ctx.issues.push({
+      path,
+      message:
+        present.length === 0
+          ? `a condition needs one of: ${COMBINATOR_KEYS.join(", ")}`
+          : `a condition has exactly one of ${present.join(", ")} (nest them under all/any)`,
+    });
+    return;
+  }
+  const kind = present[0];
+  const operators = FIELD_OPERATOR_KEYS.filter((key) => condition[key] !== undefined);
+  if (kind !== "field") {
+    for (const key of [
+      ...operators,
+      ...(["lookup", "ignoreCase"] as const).filter((k) => condition[k] !== undefined),
+    ]) {
+      ctx.issues.push({ path: [...path, key], message: `"${key}" belongs with "field", not with "${kind}"` });
+    }
+  }
+  switch (kind) {
+    case "all":
+    case "any":
+      condition[kind]?.forEach((child, i) => {
+        checkCondition(ctx, child, [...path, kind, i]);
+      });
+      return;
+    case "not":
+    case "anyItem":
+    case "everyItem":
+      checkCondition(ctx, condition[kind] as Condition, [...path, kind]);
+      return;
+    case "countItems": {
+      const count = condition.countItems as CountItems;
+      const comparisons = COUNT_OPERATORS.filter((key) => count[key] !== undefined);
+      if (comparisons.length !== 1) {
+        ctx.issues.push({
+          path: [...path, "countItems"],
+          message: `needs exactly one comparison of the count: ${COUNT_OPERATORS.join(", ")}`,
+        });
+      }
+      checkCondition(ctx, count.where, [...path, "countItems", "where"]);
+      return;
+    }
+    case "custom":
+      return;
+    case "field":
+      checkFieldCondition(ctx, condition, operators, path);
+      return;
+  }
+}
+
+function checkFieldCondition(ctx: Ctx, condition: Condition, operators: string[], path: IssuePath): void {
+  if (parsePath(condition.field as string) === undefined) {
+    ctx.issues.push({ path: [...path, "field"], message: `expected ${PATH_SYNTAX_HELP}` });
+  }
+  if (operators.length !== 1) {
+    ctx.issues.push({
+      path,
+      message:
+        operators.length === 0
+          ? `"field" needs one operator: ${FIELD_OPERATOR_KEYS.join(", ")}`
+          : `"field" takes one operator, found ${operators.join(", ")} (combine conditions with all/any)`,
+    });
+    return;
+  }
+  const operator = operators[0] as string;
+  if (condition.lookup !== undefined) checkTableRef(ctx, condition.lookup, [...path, "lookup"]);
+  if (condition.ignoreCase === true && !TEXT_OPERATORS.has(operator)) {
+    ctx.issues.push({ path: [...path, "ignoreCase"], message: `does not apply to "${operator}"` });
+  }
+  if (operator === "in" || operator === "notIn") {
+    const list = condition[operator];
+    if (list !== undefined && !Array.isArray(list)) {
+      if ("list" in list && !ctx.lists.has(list.list)) {
+        ctx.issues.push({
+          path: [...path, operator, "list"],
+          message: `unknown list "${list.list}" (lists: ${known(ctx.lists)})`,
+        });
+      }
+      if ("table" in list) checkTableRef(ctx, list.table, [...path, operator, "table"]);
+    }
+  }
+  if (operator === "matches") {
+    const problem = regexProblem(condition.matches as string);
+    if (problem !== undefined)
+      ctx.issues.push({ path: [...path, "matches"], message: `regex refused: ${problem}` });
+  }
+}
+
+function checkTemplate(ctx: Ctx, template: string | undefined, path: IssuePath): void {
+  if (template === undefined) return;
+  const result = templatePaths(template);
+  if ("message" in result) ctx.issues.push({ path, message: result.message });
+}
+
+function checkPreApprovalDecision(
+  ctx: Ctx,
+  decision: { decision?: string; comment?: string; approver?: string; custom?: string; actions?: unknown[] },
+  path: IssuePath,
+): void {
+  if (decision.custom === undefined) {
+    if (decision.decision === undefined) {
+      ctx.issues.push({ path: [...path, "decision"], message: "is required: approve or deny" });
+    }
+    if (decision.comment === undefined)
+      ctx.issues.push({ path: [...path, "comment"], message: "is required" });
+    if (decision.approver === undefined && ctx.doc.approver === undefined) {
+      ctx.issues.push({
+        path: [...path, "approver"],
+        message: "no approver: set `approver` (a username) at the top of the file or on this decision",
+      });
+    }
+  }
+  checkTemplate(ctx, decision.comment, [...path, "comment"]);
+  checkTemplate(ctx, decision.approver, [...path, "approver"]);
+  checkActions(ctx, decision.actions as never, [...path, "actions"]);
+}
+
+function checkDynamicDecision(
+  ctx: Ctx,
+  decision: { approver?: unknown; custom?: string; actions?: unknown[] },
+  path: IssuePath,
+): void {
+  const approver = decision.approver;
+  if (approver === undefined) {
+    if (decision.custom === undefined) {
+      ctx.issues.push({
+        path: [...path, "approver"],
+        message: 'is required: "none", {id, name, type}, or {lookup, by, otherwise}',
+      });
+    }
+  } else if (typeof approver === "object" && approver !== null && "lookup" in approver) {
+    const lookup = approver as { lookup: string; by: string };
+    if (parsePath(lookup.by) === undefined) {
+      ctx.issues.push({ path: [...path, "approver", "by"], message: `expected ${PATH_SYNTAX_HELP}` });
+    }
+    if (checkTableRef(ctx, lookup.lookup, [...path, "approver", "lookup"])) {
+      // Looked-up outputs are valid by construction: every entry of the table is checked here.
+      for (const [key, value] of Object.entries(ctx.doc.tables?.[lookup.lookup] ?? {})) {
+        if (!z.safeParse(ApproverRefSchema, value).success) {
+          ctx.issues.push({
+            path: ["tables", lookup.lookup, key],
+            message: `table "${lookup.lookup}" gives approvers (used at ${formatPath([...path, "approver"])}): each entry must be {id, name, type: IDENTITY|GOVERNANCE_GROUP}`,
+          });
+        }
+      }
+    }
+  }
+  checkActions(ctx, decision.actions as never, [...path, "actions"]);
+}
+
+function checkActions(
+  ctx: Ctx,
+  actions: ReadonlyArray<{ type: string; taskId?: string; campaignId?: string }> | undefined,
+  path: IssuePath,
+): void {
+  actions?.forEach((action, i) => {
+    if (action.taskId !== undefined) checkTemplate(ctx, action.taskId, [...path, i, "taskId"]);
+    if (action.campaignId !== undefined) checkTemplate(ctx, action.campaignId, [...path, i, "campaignId"]);
+  });
+}
