@@ -162,16 +162,21 @@ describe("client against the sandbox", () => {
   });
 
   it("injected 429s are waited out (Retry-After), then the call succeeds", async () => {
-    const c = client({ sleep: async () => {} });
-    await c.listTriggers(); // token first, outside the faults
+    const sleeps: number[] = [];
     const events: RetryEvent[] = [];
-    const faulted = client({ sleep: async () => {}, onRetry: (event) => events.push(event) });
+    // The wait itself lifts the fault, so the retry after it gets through.
+    const c = client({
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        sandbox.setFaults(undefined);
+      },
+      onRetry: (event) => events.push(event),
+    });
+    await c.listTriggers(); // token first, outside the faults
     sandbox.setFaults({ rate: 1, kinds: { status429: 1 }, retryAfterSeconds: 2, paths: /^\/beta\/triggers/ });
-    const pending = faulted.listTriggers();
-    await waitFor(() => (events.length > 0 ? true : undefined));
-    sandbox.setFaults(undefined);
-    await pending;
-    expect(events[0]).toMatchObject({ reason: "rate-limited", status: 429, delayMs: 2000 });
+    await c.listTriggers();
+    expect(sleeps).toEqual([2000]);
+    expect(events).toEqual([expect.objectContaining({ reason: "rate-limited", status: 429, delayMs: 2000 })]);
   });
 
   it("injected 500s until the deadline: IscDeadlineError with last status 500", async () => {
