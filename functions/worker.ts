@@ -1,2 +1,60 @@
-// Placeholder: the SQS worker lands with the handlers work.
-export const handler = async () => ({ batchItemFailures: [] });
+/**
+ * SQS worker Lambda: completes queued invocations (async HTTP, dynamic overflow, EventBridge via a
+ * rule → SQS target; a rule → Lambda target works too). Thin: the behaviour is in
+ * lib/worker/handler.ts (createWorkerHandler, also used by the local runner) and
+ * lib/responder/respond.ts. Dependencies are built once per container, on the first event, from
+ * the environment (docs/runtime-contract.md); importing this module has no side effects.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { SQSBatchResponse } from "aws-lambda";
+import { DynamoDbInvocationLedger } from "../lib/adapters/aws/dynamodb-ledger.ts";
+import { secretsStoreFromEnv } from "../lib/adapters/aws/secrets-from-env.ts";
+import { IscClient } from "../lib/isc/client.ts";
+import { compileRules, parseRulesDocument } from "../lib/rules/compile.ts";
+import {
+  emfMetrics,
+  jsonLinesLogger,
+  rotatingIscClient,
+  workerConfigFromEnv,
+} from "../lib/worker/from-env.ts";
+import { createWorkerHandler, type WorkerContext, type WorkerHandler } from "../lib/worker/handler.ts";
+
+export { createWorkerHandler } from "../lib/worker/handler.ts";
+
+async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
+  const config = workerConfigFromEnv(env);
+  const service = env.POWERTOOLS_SERVICE_NAME ?? "isc-trigger-responder-worker";
+  const logger = jsonLinesLogger(service, env.POWERTOOLS_LOG_LEVEL ?? "INFO");
+  const metrics = emfMetrics(env.POWERTOOLS_METRICS_NAMESPACE ?? "IscTriggerResponder", service);
+  const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", import.meta.url));
+  const rules = compileRules(parseRulesDocument(JSON.parse(readFileSync(rulesPath, "utf8")), rulesPath));
+  const secrets = secretsStoreFromEnv(env);
+  const client = rotatingIscClient(secrets, config.iscCredentialsSecretId, (credentials) => {
+    return new IscClient({ baseUrl: config.tenantBaseUrl, ...credentials });
+  });
+  logger.info("worker ready", { rulesVersion: rules.version });
+  return createWorkerHandler({
+    rules,
+    client,
+    ledger: new DynamoDbInvocationLedger({ tableName: config.ledgerTableName }),
+    logger,
+    metrics,
+    tenantBaseUrl: config.tenantBaseUrl,
+    responseDeadlineMs: config.responseDeadlineMs,
+  });
+}
+
+let ready: Promise<WorkerHandler> | undefined;
+
+export const handler = async (
+  event: Parameters<WorkerHandler>[0],
+  context?: WorkerContext,
+): Promise<SQSBatchResponse | undefined> => {
+  // A failed build is not cached: the next event tries again (this batch is retried by SQS).
+  ready ??= build(process.env).catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
+  return (await ready)(event, context);
+};

@@ -1,0 +1,175 @@
+/**
+ * The worker's settings and dependencies from the Lambda environment (docs/runtime-contract.md),
+ * kept out of functions/worker.ts so they can be tested. A missing or malformed setting fails the
+ * first invocation loudly (and the batch is retried) rather than answering wrongly.
+ */
+import * as z from "zod/mini";
+import type { SecretsStore } from "../adapters/types.ts";
+import { ResponderError } from "../errors.ts";
+import { tenantOrigin } from "../isc/callback-url.ts";
+import type { IscClientOptions } from "../isc/client.ts";
+import type {
+  CallOptions,
+  CompletionBody,
+  CompletionTarget,
+  IscActionsApi,
+  IscCompletionApi,
+  JsonPatchOperation,
+} from "../isc/types.ts";
+import type { LogFields, PipelineLogger, PipelineMetrics } from "../responder/observability.ts";
+import { responseDeadlineMs } from "../triggers/duration.ts";
+import { DYNAMIC_APPROVER, PRE_APPROVAL, type RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
+
+export class WorkerConfigError extends ResponderError {
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super("WORKER_CONFIG_INVALID", `${variable} ${problem}`, { httpStatus: 500 });
+    this.variable = variable;
+  }
+}
+
+export interface WorkerConfig {
+  tenantBaseUrl: string;
+  iscCredentialsSecretId: string;
+  ledgerTableName: string;
+  /** undefined: `rules.json` beside the handler. */
+  rulesPath: string | undefined;
+  responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new WorkerConfigError(name, "is required");
+  return value;
+}
+
+function deadline(env: Env, name: string): number {
+  try {
+    return responseDeadlineMs(env[name]?.trim() || "PT1H");
+  } catch {
+    throw new WorkerConfigError(name, "must be an ISO-8601 duration of at least one minute, like PT1H");
+  }
+}
+
+export function workerConfigFromEnv(env: Env): WorkerConfig {
+  const tenantBaseUrl = required(env, "SAIL_BASE_URL");
+  try {
+    tenantOrigin(tenantBaseUrl);
+  } catch {
+    throw new WorkerConfigError("SAIL_BASE_URL", "is not a valid URL");
+  }
+  const deadlines: Record<RequestResponseTriggerId, number> = {
+    [PRE_APPROVAL]: deadline(env, "RESPONSE_DEADLINE_PRE_APPROVAL"),
+    [DYNAMIC_APPROVER]: deadline(env, "RESPONSE_DEADLINE_DYNAMIC_APPROVER"),
+  };
+  return {
+    tenantBaseUrl,
+    iscCredentialsSecretId: required(env, "ISC_CREDENTIALS_SECRET_ID"),
+    ledgerTableName: required(env, "LEDGER_TABLE_NAME"),
+    rulesPath: env.RULES_PATH?.trim() || undefined,
+    responseDeadlineMs: (triggerId) => deadlines[triggerId],
+  };
+}
+
+const IscCredentialsSchema = z.looseObject({
+  clientId: z.string().check(z.minLength(1)),
+  clientSecret: z.string().check(z.minLength(1)),
+});
+
+/** `{"clientId": "...", "clientSecret": "..."}`; the error never quotes the secret's text. */
+export function parseIscCredentials(
+  text: string,
+  secretId: string,
+): { clientId: string; clientSecret: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new WorkerConfigError(
+      `secret ${secretId}`,
+      'is not JSON {"clientId": "...", "clientSecret": "..."}',
+    );
+  }
+  const parsed = z.safeParse(IscCredentialsSchema, json);
+  if (!parsed.success) {
+    throw new WorkerConfigError(`secret ${secretId}`, 'must hold {"clientId": "...", "clientSecret": "..."}');
+  }
+  return { clientId: parsed.data.clientId, clientSecret: parsed.data.clientSecret };
+}
+
+export type IscApi = IscCompletionApi & IscActionsApi;
+
+/**
+ * An ISC client that follows credential rotation: every call reads the credentials secret (the
+ * store caches it) and builds a new client when its value changed, so a rotated client secret is
+ * picked up without a cold start.
+ */
+export function rotatingIscClient(
+  secrets: SecretsStore,
+  secretId: string,
+  makeClient: (options: Pick<IscClientOptions, "clientId" | "clientSecret">) => IscApi | Promise<IscApi>,
+): IscApi {
+  let current: { secretText: string; client: Promise<IscApi> } | undefined;
+  const client = async (): Promise<IscApi> => {
+    const secretText = await secrets.getSecretString(secretId);
+    if (current?.secretText !== secretText) {
+      const credentials = parseIscCredentials(secretText, secretId);
+      current = { secretText, client: Promise.resolve(makeClient(credentials)) };
+    }
+    return current.client;
+  };
+  return {
+    async completeInvocation(target: CompletionTarget, body: CompletionBody, options?: CallOptions) {
+      return (await client()).completeInvocation(target, body, options);
+    },
+    async updateTaskStatus(taskId: string, operations: JsonPatchOperation[], options?: CallOptions) {
+      return (await client()).updateTaskStatus(taskId, operations, options);
+    },
+    async completeCampaign(campaignId, request, options) {
+      return (await client()).completeCampaign(campaignId, request, options);
+    },
+    async createRoleInsightsRequest(options?: CallOptions) {
+      return (await client()).createRoleInsightsRequest(options);
+    },
+  };
+}
+
+/** One JSON line per event (CloudWatch Logs Insights reads the fields); callers pass ids, never secrets. */
+export function jsonLinesLogger(service: string, level = "INFO"): PipelineLogger {
+  const order = ["DEBUG", "INFO", "WARN", "ERROR"];
+  const min = Math.max(order.indexOf(level.toUpperCase()), 0);
+  const write = (name: string, stream: (line: string) => void) => (message: string, fields?: LogFields) => {
+    if (order.indexOf(name) < min) return;
+    stream(JSON.stringify({ level: name, message, service, timestamp: new Date().toISOString(), ...fields }));
+  };
+  return {
+    debug: write("DEBUG", console.debug),
+    info: write("INFO", console.log),
+    warn: write("WARN", console.warn),
+    error: write("ERROR", console.error),
+  };
+}
+
+/** CloudWatch embedded metric format, one line per data point: no SDK call, no flush to forget. */
+export function emfMetrics(namespace: string, service: string, write: (line: string) => void = console.log) {
+  const metrics: PipelineMetrics = {
+    record(name, unit, value, dimensions = {}) {
+      const all = { service, ...dimensions };
+      write(
+        JSON.stringify({
+          _aws: {
+            Timestamp: Date.now(),
+            CloudWatchMetrics: [
+              { Namespace: namespace, Dimensions: [Object.keys(all)], Metrics: [{ Name: name, Unit: unit }] },
+            ],
+          },
+          ...all,
+          [name]: value,
+        }),
+      );
+    },
+  };
+  return metrics;
+}

@@ -1,0 +1,248 @@
+/**
+ * The worker's testable core: an SQS batch handler with partial batch failures. Each record is a
+ * QueuedInvocation (from the HTTP handler) or an EventBridge event (rule → SQS target); it goes
+ * through respond(). Retryable outcomes are reported in batchItemFailures (SQS redelivers them after
+ * the visibility timeout); final outcomes succeed (SQS deletes them). Poison messages (not JSON,
+ * failing their schema) are reported as failures too, so SQS moves them to the DLQ after
+ * maxReceiveCount; they are logged by message id and issue paths only, never with their body (it
+ * holds the invocation secret). The same handler accepts an EventBridge event invoked directly.
+ */
+import { hostname } from "node:os";
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { InvocationLedger } from "../adapters/types.ts";
+import { ResponderError, ValidationError } from "../errors.ts";
+import { CallbackUrlRefusedError, checkCallbackUrl } from "../isc/callback-url.ts";
+import type { IscActionsApi, IscCompletionApi } from "../isc/types.ts";
+import { describeError } from "../responder/describe-error.ts";
+import type { PipelineLogger, PipelineMetrics } from "../responder/observability.ts";
+import {
+  type RespondCall,
+  type RespondDeps,
+  type RespondOptions,
+  type RespondOutcome,
+  respond,
+} from "../responder/respond.ts";
+import type { CompiledRules } from "../rules/types.ts";
+import {
+  type Invocation,
+  invocationFromEventBridgeEvent,
+  looksLikeEventBridgeEvent,
+} from "../triggers/invocation.ts";
+import { fromQueuedInvocation, isQueuedInvocation } from "../triggers/queued-invocation.ts";
+import type { RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
+
+export interface WorkerDeps {
+  rules: CompiledRules;
+  client: IscCompletionApi & IscActionsApi;
+  ledger: InvocationLedger;
+  logger: PipelineLogger;
+  metrics: PipelineMetrics;
+  /** `SAIL_BASE_URL`: callbackURLs must have its origin. */
+  tenantBaseUrl: string;
+  /** The subscription's responseDeadline per trigger (for EventBridge events, which carry none). */
+  responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
+  /** Prefix of completion lease owners; each record adds its message id. Default host:pid. */
+  workerId?: string;
+  clock?: () => number;
+  sleep?: RespondDeps["sleep"];
+  respondOptions?: Partial<RespondOptions>;
+  /** Time kept back from the Lambda's remaining time to report the batch response (default 3 s). */
+  reserveMs?: number;
+}
+
+/** The subset of the Lambda context the worker reads. */
+export interface WorkerContext {
+  getRemainingTimeInMillis?: () => number;
+  awsRequestId?: string;
+}
+
+/** An EventBridge event delivered to the function directly (rule → Lambda target). */
+export type DirectEventBridgeEvent = { "detail-type": string; detail: unknown } & Record<string, unknown>;
+
+export type WorkerHandler = (
+  event: SQSEvent | DirectEventBridgeEvent,
+  context?: WorkerContext,
+) => Promise<SQSBatchResponse | undefined>;
+
+/** The message cannot become an invocation: retrying cannot help; it belongs in the DLQ. */
+export class PoisonMessageError extends ResponderError {
+  readonly messageId: string;
+  /** Field paths at fault (never values). */
+  readonly issuePaths: string[];
+  readonly reason: string;
+
+  constructor(messageId: string, reason: string, issuePaths: string[] = []) {
+    super("POISON_MESSAGE", `message ${messageId} is not a processable invocation: ${reason}`, {
+      httpStatus: 400,
+    });
+    this.messageId = messageId;
+    this.reason = reason;
+    this.issuePaths = issuePaths;
+  }
+}
+
+/** The invocation must be redelivered (SQS: batchItemFailures; direct invoke: Lambda's async retry). */
+export class RetryableOutcomeError extends ResponderError {
+  readonly outcome: RespondOutcome;
+  constructor(invocationId: string | undefined, outcome: RespondOutcome) {
+    const reason = "reason" in outcome ? `: ${outcome.reason}` : "";
+    super("RETRY_LATER", `invocation ${invocationId ?? "(none)"} ${outcome.status}${reason}`, {
+      httpStatus: 503,
+    });
+    this.outcome = outcome;
+  }
+}
+
+export const WorkerMetric = {
+  /** Messages that could not become an invocation (they end in the DLQ). */
+  poisonMessages: "PoisonMessages",
+} as const;
+
+/** When ISC sent the invocation: the event's `time`, else when SQS got the message, else now. */
+function eventReceivedAt(event: unknown, record: SQSRecord | undefined, now: number): number {
+  const time = (event as { time?: unknown }).time;
+  if (typeof time === "string") {
+    const parsed = Date.parse(time);
+    if (Number.isFinite(parsed)) return parsed;
+  }
+  const sent = Number(record?.attributes?.SentTimestamp);
+  return Number.isFinite(sent) && sent > 0 ? sent : now;
+}
+
+/**
+ * A record body (or a directly delivered event) → Invocation, or PoisonMessageError. The
+ * callbackURL of a queued message is checked against the tenant again: the queue is trusted, but a
+ * tampered message must not be able to send the secret elsewhere.
+ */
+export function invocationFromMessage(
+  body: unknown,
+  messageId: string,
+  deps: Pick<WorkerDeps, "tenantBaseUrl" | "responseDeadlineMs">,
+  record?: SQSRecord,
+  now = Date.now(),
+): Invocation {
+  try {
+    if (isQueuedInvocation(body)) {
+      const invocation = fromQueuedInvocation(body);
+      if (invocation.callbackUrl !== undefined) {
+        const checked = checkCallbackUrl(invocation.callbackUrl, deps.tenantBaseUrl);
+        if (invocation.invocationId !== undefined && checked.invocationId !== invocation.invocationId) {
+          throw new CallbackUrlRefusedError("its invocation id does not match the message's invocationId");
+        }
+      }
+      return invocation;
+    }
+    if (looksLikeEventBridgeEvent(body)) {
+      return invocationFromEventBridgeEvent(body, {
+        tenantBaseUrl: deps.tenantBaseUrl,
+        responseDeadlineMs: deps.responseDeadlineMs,
+        receivedAt: eventReceivedAt(body, record, now),
+      });
+    }
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new PoisonMessageError(
+        messageId,
+        "schema validation failed",
+        error.issues.map((issue) => issue.path || "(root)"),
+      );
+    }
+    if (error instanceof ResponderError) throw new PoisonMessageError(messageId, error.code);
+    throw error;
+  }
+  throw new PoisonMessageError(messageId, "neither a queued invocation nor an EventBridge event");
+}
+
+export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
+  const workerId = deps.workerId ?? `${hostname()}:${process.pid}`;
+  const now = deps.clock ?? Date.now;
+  const reserveMs = deps.reserveMs ?? 3_000;
+  const respondDeps = (owner: string): RespondDeps => ({
+    rules: deps.rules,
+    client: deps.client,
+    ledger: deps.ledger,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    workerId: owner,
+    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+    ...(deps.respondOptions === undefined ? {} : { options: deps.respondOptions }),
+  });
+
+  function callBounds(context: WorkerContext | undefined): RespondCall {
+    const remaining = context?.getRemainingTimeInMillis?.();
+    if (remaining === undefined) return {};
+    const usable = Math.max(1, remaining - reserveMs);
+    // Real time on purpose: this is the Lambda's own timer, whatever clock the pipeline uses.
+    return { endsAt: Date.now() + usable, signal: AbortSignal.timeout(usable) };
+  }
+
+  function poison(error: PoisonMessageError, receiveCount: string | undefined): void {
+    deps.metrics.record(WorkerMetric.poisonMessages, "Count", 1);
+    deps.logger.error("poison message: reported as failed so that SQS moves it to the DLQ", {
+      messageId: error.messageId,
+      reason: error.reason,
+      issuePaths: error.issuePaths.slice(0, 20),
+      receiveCount,
+    });
+  }
+
+  async function handleInvocation(invocation: Invocation, owner: string, call: RespondCall): Promise<void> {
+    const outcome = await respond(invocation, respondDeps(owner), call);
+    if (outcome.retryable) throw new RetryableOutcomeError(invocation.invocationId, outcome);
+  }
+
+  async function handleRecord(record: SQSRecord, call: RespondCall): Promise<void> {
+    let invocation: Invocation;
+    try {
+      let body: unknown;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        // Not the SyntaxError's message: it quotes the body.
+        throw new PoisonMessageError(record.messageId, "body is not JSON");
+      }
+      invocation = invocationFromMessage(body, record.messageId, deps, record, now());
+    } catch (error) {
+      if (error instanceof PoisonMessageError) {
+        poison(error, record.attributes?.ApproximateReceiveCount);
+        throw error;
+      }
+      deps.logger.error("message could not be read", {
+        messageId: record.messageId,
+        error: describeError(error),
+      });
+      throw error;
+    }
+    await handleInvocation(invocation, `${workerId}/${record.messageId}`, call);
+  }
+
+  return async (event, context) => {
+    const call = callBounds(context);
+    if (!("Records" in event) && looksLikeEventBridgeEvent(event)) {
+      // Direct target: a thrown error makes Lambda retry the async invocation (then its DLQ/destination).
+      const id = typeof event.id === "string" ? event.id : (context?.awsRequestId ?? "direct");
+      let invocation: Invocation;
+      try {
+        invocation = invocationFromMessage(event, id, deps, undefined, now());
+      } catch (error) {
+        if (error instanceof PoisonMessageError) poison(error, undefined);
+        throw error;
+      }
+      await handleInvocation(invocation, `${workerId}/${id}`, call);
+      return undefined;
+    }
+    // One processor per call: its state is per batch, and the local runner calls concurrently.
+    const processor = new BatchProcessor(EventType.SQS);
+    return processPartialResponse(
+      event as SQSEvent,
+      (record: SQSRecord) => handleRecord(record, call),
+      processor,
+      {
+        ...(context === undefined ? {} : { context: context as never }),
+        throwOnFullBatchFailure: false,
+      },
+    );
+  };
+}
