@@ -45,13 +45,18 @@ describe("task status", () => {
       [{ op: "replace", path: "/completionStatus", value: "DONE" }],
       [{ op: "replace", path: "/completed", value: "yesterday" }],
       [{ op: "remove", path: "/completed" }],
-      [{ op: "replace", path: "/completionStatus", value: "SUCCESS" }, { op: "replace", path: "/launcher", value: "x" }],
+      [
+        { op: "replace", path: "/completionStatus", value: "SUCCESS" },
+        { op: "replace", path: "/launcher", value: "x" },
+      ],
       {},
     ]) {
       const result = await tenant.call("PATCH", path, body, PATCH);
       expect(result.status, JSON.stringify(body)).toBe(400);
     }
-    const json = await tenant.call("PATCH", path, [{ op: "replace", path: "/completionStatus", value: "SUCCESS" }]);
+    const json = await tenant.call("PATCH", path, [
+      { op: "replace", path: "/completionStatus", value: "SUCCESS" },
+    ]);
     expect(json.status).toBe(400);
     expect(tenant.sandbox.state.tasks.get(task.id)?.completionStatus).toBeNull();
   });
@@ -87,7 +92,9 @@ describe("campaigns", () => {
   it("completes a past-due campaign (202 {}) on beta and v3, once", async () => {
     tenant = await Tenant.start();
     const { pastDueCampaignId } = tenant.sandbox.state.seeded;
-    const done = await tenant.call("POST", `/beta/campaigns/${pastDueCampaignId}/complete`, { autoCompleteAction: "REVOKE" });
+    const done = await tenant.call("POST", `/beta/campaigns/${pastDueCampaignId}/complete`, {
+      autoCompleteAction: "REVOKE",
+    });
     expect(done.status).toBe(202);
     expect(done.body).toEqual({});
     expect(tenant.sandbox.state.campaigns.get(pastDueCampaignId)).toMatchObject({
@@ -130,7 +137,10 @@ describe("role insights", () => {
     expect(body.roleIds.length).toBeGreaterThan(0);
     const statuses: string[] = [];
     for (let i = 0; i < 3; i++) {
-      statuses.push(((await tenant.call("GET", `/beta/role-insights/requests/${body.id}`)).body as { status: string }).status);
+      statuses.push(
+        ((await tenant.call("GET", `/beta/role-insights/requests/${body.id}`)).body as { status: string })
+          .status,
+      );
     }
     expect(statuses).toEqual(["IN PROGRESS", "COMPLETED", "COMPLETED"]);
   });

@@ -49,10 +49,16 @@ describe("sandbox OAuth", () => {
 
   it("answers 401 to a wrong client and 400 to another grant type", async () => {
     const tenant = await start({ clientId: "c", clientSecret: "s" });
-    const wrong = await tokenRequest(tenant.sandbox.baseUrl, "grant_type=client_credentials&client_id=c&client_secret=x");
+    const wrong = await tokenRequest(
+      tenant.sandbox.baseUrl,
+      "grant_type=client_credentials&client_id=c&client_secret=x",
+    );
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ error: "unauthorized" });
-    const grant = await tokenRequest(tenant.sandbox.baseUrl, "grant_type=password&client_id=c&client_secret=s");
+    const grant = await tokenRequest(
+      tenant.sandbox.baseUrl,
+      "grant_type=password&client_id=c&client_secret=s",
+    );
     expect(grant.status).toBe(400);
   });
 

@@ -24,7 +24,12 @@ async function pending() {
   return { t: tenant, created: created! };
 }
 
-const only = (kind: FaultKind, extra: Record<string, unknown> = {}) => ({ rate: 1, kinds: { [kind]: 1 }, seed: 7, ...extra });
+const only = (kind: FaultKind, extra: Record<string, unknown> = {}) => ({
+  rate: 1,
+  kinds: { [kind]: 1 },
+  seed: 7,
+  ...extra,
+});
 
 describe("fault injection", () => {
   it.each([
@@ -55,7 +60,9 @@ describe("fault injection", () => {
   it("drop closes the connection without a reply and applies nothing", async () => {
     const { t, created } = await pending();
     t.sandbox.setFaults(only("drop"));
-    await expect(t.complete(created.id, { secret: created.secret, output: VALID_PRE_APPROVAL_OUTPUT })).rejects.toThrow();
+    await expect(
+      t.complete(created.id, { secret: created.secret, output: VALID_PRE_APPROVAL_OUTPUT }),
+    ).rejects.toThrow();
     expect(t.sandbox.state.faultsInjected.drop).toBe(1);
     expect(t.sandbox.state.invocations.get(created.id)?.status).toBe("PENDING");
     expect(t.sandbox.state.requests.at(-1)).toMatchObject({ status: 0, fault: "drop" });
@@ -64,7 +71,10 @@ describe("fault injection", () => {
   it("slow delays the reply, then applies the request", async () => {
     const { t, created } = await pending();
     t.sandbox.setFaults(only("slow", { slowMs: 100 }));
-    const result = await t.complete(created.id, { secret: created.secret, output: VALID_PRE_APPROVAL_OUTPUT });
+    const result = await t.complete(created.id, {
+      secret: created.secret,
+      output: VALID_PRE_APPROVAL_OUTPUT,
+    });
     expect(result.status).toBe(204);
     expect(t.sandbox.state.faultsInjected.slow).toBe(1);
     expect(t.sandbox.state.invocations.get(created.id)?.status).toBe("COMPLETED");
@@ -137,7 +147,12 @@ describe("fault injection", () => {
     const targets = await t.testInvocation(PRE_APPROVAL);
     await subscriber.waitFor(2);
     const all = [...t.sandbox.state.invocations.values()];
-    t.sandbox.setFaults({ rate: 0.6, seed: 3, slowMs: 10, kinds: { status429: 1, status500: 1, status503: 1, drop: 1, slow: 1 } });
+    t.sandbox.setFaults({
+      rate: 0.6,
+      seed: 3,
+      slowMs: 10,
+      kinds: { status429: 1, status500: 1, status503: 1, drop: 1, slow: 1 },
+    });
     for (const invocation of all) {
       for (let attempt = 0; attempt < 30; attempt++) {
         const result = await t

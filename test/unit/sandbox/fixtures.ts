@@ -7,13 +7,22 @@ export const PRE_APPROVAL = "idn:access-request-pre-approval";
 export const DYNAMIC_APPROVER = "idn:access-request-dynamic-approver";
 export const POST_APPROVAL = "idn:access-request-post-approval";
 
-export const VALID_PRE_APPROVAL_OUTPUT = { approved: true, comment: "ok", approver: "AcmeCorpExternalIntegration" };
+export const VALID_PRE_APPROVAL_OUTPUT = {
+  approved: true,
+  comment: "ok",
+  approver: "AcmeCorpExternalIntegration",
+};
 
 export const ACCESS_REQUEST_INPUT = {
   accessRequestId: "2c91808b6ef1d43e016efba0ce470904",
   requestedFor: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1313", name: "William Wilson" },
   requestedItems: [
-    { id: "2c91808b6ef1d43e016efba0ce470904", name: "Engineering Access", type: "ACCESS_PROFILE", operation: "Add" },
+    {
+      id: "2c91808b6ef1d43e016efba0ce470904",
+      name: "Engineering Access",
+      type: "ACCESS_PROFILE",
+      operation: "Add",
+    },
   ],
   requestedBy: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1314", name: "Rob Robertson" },
 };
@@ -86,7 +95,15 @@ export class Tenant {
     } catch {
       parsed = text;
     }
-    const exchange = { method, url, status: response.status, body: parsed, headers: response.headers, requestBody: body, contentType };
+    const exchange = {
+      method,
+      url,
+      status: response.status,
+      body: parsed,
+      headers: response.headers,
+      requestBody: body,
+      contentType,
+    };
     this.exchanges.push(exchange);
     return exchange;
   }
@@ -103,11 +120,16 @@ export class Tenant {
       contentJson: {},
       ...(input === undefined ? {} : { input }),
     });
-    if (result.status !== 200) throw new Error(`test invocation: ${result.status} ${JSON.stringify(result.body)}`);
+    if (result.status !== 200)
+      throw new Error(`test invocation: ${result.status} ${JSON.stringify(result.body)}`);
     return result.body as { id: string; secret: string }[];
   }
 
-  complete(id: string, body: unknown, options: { token?: string | null; headers?: Record<string, string> } = {}) {
+  complete(
+    id: string,
+    body: unknown,
+    options: { token?: string | null; headers?: Record<string, string> } = {},
+  ) {
     return this.call("POST", `/beta/trigger-invocations/${id}/complete`, body, { token: null, ...options });
   }
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkCallbackUrl } from "../../../lib/isc/callback-url.ts";
-import type { EventBridgeTriggerEvent } from "../../../lib/triggers/schemas.ts";
 import { invocationFromEventBridgeEvent, invocationFromHttpBody } from "../../../lib/triggers/invocation.ts";
+import type { EventBridgeTriggerEvent } from "../../../lib/triggers/schemas.ts";
 import {
   ACCESS_REQUEST_INPUT,
   DYNAMIC_APPROVER,
@@ -36,7 +36,10 @@ const ctx = (baseUrl: string) => ({ tenantBaseUrl: baseUrl, responseDeadlineMs: 
 describe("test invocations delivered to an HTTP subscriber", () => {
   it("answers 204 when nobody subscribes", async () => {
     const t = await startTenant();
-    const result = await t.call("POST", "/beta/trigger-invocations/test", { triggerId: PRE_APPROVAL, contentJson: {} });
+    const result = await t.call("POST", "/beta/trigger-invocations/test", {
+      triggerId: PRE_APPROVAL,
+      contentJson: {},
+    });
     expect(result.status).toBe(204);
     expect(result.body).toBeUndefined();
   });
@@ -56,7 +59,9 @@ describe("test invocations delivered to an HTTP subscriber", () => {
     const [created] = await t.testInvocation(PRE_APPROVAL, ACCESS_REQUEST_INPUT);
     expect(created).toMatchObject({ triggerId: PRE_APPROVAL, contentJson: {} });
     const [delivery] = await subscriber.waitFor(1);
-    expect(delivery!.headers.authorization).toBe(`Basic ${Buffer.from("isc-user:p@ss:word").toString("base64")}`);
+    expect(delivery!.headers.authorization).toBe(
+      `Basic ${Buffer.from("isc-user:p@ss:word").toString("base64")}`,
+    );
     expect(delivery!.headers["content-type"]).toBe("application/json");
     const meta = delivery!.body._metadata;
     expect(meta).toEqual({
@@ -74,28 +79,30 @@ describe("test invocations delivered to an HTTP subscriber", () => {
 
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(t.sandbox.state.invocations.get(created!.id)?.status).toBe("PENDING");
-    const done = await t.complete(created!.id, { secret: created!.secret, output: VALID_PRE_APPROVAL_OUTPUT });
+    const done = await t.complete(created!.id, {
+      secret: created!.secret,
+      output: VALID_PRE_APPROVAL_OUTPUT,
+    });
     expect(done.status).toBe(204);
     const invocation = await t.sandbox.waitForInvocation(created!.id, 1_000);
     expect(invocation).toMatchObject({ status: "COMPLETED", output: VALID_PRE_APPROVAL_OUTPUT });
     expect(invocation.delivery).toMatchObject({ mode: "async", httpStatus: 200 });
-    expect(invocation.completions).toEqual([expect.objectContaining({ httpStatus: 204, result: "COMPLETED" })]);
+    expect(invocation.completions).toEqual([
+      expect.objectContaining({ httpStatus: 204, result: "COMPLETED" }),
+    ]);
   });
 
   it("sync: a 200 with a valid output completes it, with Bearer auth and no callbackURL/secret", async () => {
     const t = await startTenant();
     await t.subscribe(
-      httpSubscription(
-        subscriber.url,
-        {
-          httpConfig: {
-            url: subscriber.url,
-            httpDispatchMode: "SYNC",
-            httpAuthenticationType: "BEARER_TOKEN",
-            bearerTokenAuthConfig: { bearerToken: "static-token-1" },
-          },
+      httpSubscription(subscriber.url, {
+        httpConfig: {
+          url: subscriber.url,
+          httpDispatchMode: "SYNC",
+          httpAuthenticationType: "BEARER_TOKEN",
+          bearerTokenAuthConfig: { bearerToken: "static-token-1" },
         },
-      ),
+      }),
     );
     subscriber.reply = () => ({ status: 200, body: VALID_PRE_APPROVAL_OUTPUT });
     const [created] = await t.testInvocation(PRE_APPROVAL);
@@ -103,7 +110,11 @@ describe("test invocations delivered to an HTTP subscriber", () => {
     expect(invocation).toMatchObject({ status: "COMPLETED", output: VALID_PRE_APPROVAL_OUTPUT });
     const [delivery] = subscriber.received;
     expect(delivery!.headers.authorization).toBe("Bearer static-token-1");
-    expect(delivery!.body._metadata).toEqual({ triggerId: PRE_APPROVAL, triggerType: "requestResponse", responseMode: "sync" });
+    expect(delivery!.body._metadata).toEqual({
+      triggerId: PRE_APPROVAL,
+      triggerType: "requestResponse",
+      responseMode: "sync",
+    });
     // The default input is the documented form: requestedFor as one object.
     expect(delivery!.body.requestedFor).toMatchObject({ type: "IDENTITY" });
   });
@@ -148,8 +159,14 @@ describe("test invocations delivered to an HTTP subscriber", () => {
     const approver = { id: "2c91808b6ef1d43e016efba0ce470906", name: "Adam Adams", type: "IDENTITY" };
     subscriber.reply = () => ({ status: 200, body: approver });
     const [first] = await t.testInvocation(DYNAMIC_APPROVER);
-    expect(await t.sandbox.waitForInvocation(first!.id, 5_000)).toMatchObject({ status: "COMPLETED", output: approver });
-    expect(subscriber.received[0]!.body._metadata).toMatchObject({ responseMode: "dynamic", secret: first!.secret });
+    expect(await t.sandbox.waitForInvocation(first!.id, 5_000)).toMatchObject({
+      status: "COMPLETED",
+      output: approver,
+    });
+    expect(subscriber.received[0]!.body._metadata).toMatchObject({
+      responseMode: "dynamic",
+      secret: first!.secret,
+    });
 
     subscriber.reply = () => ({ status: 202, body: {} });
     const [second] = await t.testInvocation(DYNAMIC_APPROVER);
@@ -158,12 +175,18 @@ describe("test invocations delivered to an HTTP subscriber", () => {
     expect(t.sandbox.state.invocations.get(second!.id)?.status).toBe("PENDING");
     // "No additional approver", both documented forms.
     expect((await t.complete(second!.id, { secret: second!.secret, output: {} })).status).toBe(204);
-    expect(await t.sandbox.waitForInvocation(second!.id, 1_000)).toMatchObject({ status: "COMPLETED", output: {} });
+    expect(await t.sandbox.waitForInvocation(second!.id, 1_000)).toMatchObject({
+      status: "COMPLETED",
+      output: {},
+    });
     const [third] = await t.testInvocation(DYNAMIC_APPROVER);
     await subscriber.waitFor(3);
     const none = { id: "", name: "", type: "" };
     expect((await t.complete(third!.id, { secret: third!.secret, output: none })).status).toBe(204);
-    expect(await t.sandbox.waitForInvocation(third!.id, 1_000)).toMatchObject({ status: "COMPLETED", output: none });
+    expect(await t.sandbox.waitForInvocation(third!.id, 1_000)).toMatchObject({
+      status: "COMPLETED",
+      output: none,
+    });
   });
 
   it("honours the subscription filter and subscriptionIds", async () => {
@@ -173,7 +196,11 @@ describe("test invocations delivered to an HTTP subscriber", () => {
     );
     expect((await t.testInvocation(PRE_APPROVAL, ACCESS_REQUEST_INPUT)).length).toBe(1);
     const other = { ...ACCESS_REQUEST_INPUT, requestedBy: { type: "IDENTITY", id: "x", name: "Someone" } };
-    const filtered = await t.call("POST", "/beta/trigger-invocations/test", { triggerId: PRE_APPROVAL, input: other, contentJson: {} });
+    const filtered = await t.call("POST", "/beta/trigger-invocations/test", {
+      triggerId: PRE_APPROVAL,
+      input: other,
+      contentJson: {},
+    });
     expect(filtered.status).toBe(204);
     const notSelected = await t.call("POST", "/trigger-invocations/v1/test", {
       triggerId: PRE_APPROVAL,
@@ -232,7 +259,8 @@ describe("EventBridge subscriptions", () => {
       eventBridgeConfig: { awsAccount: "123456789012", awsRegion: "us-west-1" },
     });
     const [created] = await t.testInvocation(DYNAMIC_APPROVER, ACCESS_REQUEST_INPUT);
-    for (let i = 0; i < 100 && events.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 100 && events.length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(events).toHaveLength(1);
     const event = events[0]!;
     expect(event).toMatchObject({
@@ -255,7 +283,10 @@ describe("EventBridge subscriptions", () => {
     });
     expect(event.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
     expect(invocationFromEventBridgeEvent(event, ctx(t.sandbox.baseUrl)).invocationId).toBe(created!.id);
-    expect(t.sandbox.state.invocations.get(created!.id)).toMatchObject({ status: "PENDING", delivery: { mode: "eventbridge" } });
+    expect(t.sandbox.state.invocations.get(created!.id)).toMatchObject({
+      status: "PENDING",
+      delivery: { mode: "eventbridge" },
+    });
   });
 
   it("without a sink (or with a failing one) the event is lost and the invocation waits for its deadline", async () => {
@@ -318,7 +349,11 @@ describe("completion", () => {
 
   it("an error fails the invocation with that error (204)", async () => {
     const { t, created } = await pendingInvocation();
-    const result = await t.complete(created.id, { secret: created.secret, error: "Upstream risk engine unavailable", output: {} });
+    const result = await t.complete(created.id, {
+      secret: created.secret,
+      error: "Upstream risk engine unavailable",
+      output: {},
+    });
     expect(result.status).toBe(204);
     expect(t.sandbox.state.invocations.get(created.id)).toMatchObject({
       status: "FAILED",
@@ -328,19 +363,29 @@ describe("completion", () => {
 
   it("a wrong secret is refused (400 400.1) and changes nothing", async () => {
     const { t, created } = await pendingInvocation();
-    const result = await t.complete(created.id, { secret: "not-the-secret", output: VALID_PRE_APPROVAL_OUTPUT });
+    const result = await t.complete(created.id, {
+      secret: "not-the-secret",
+      output: VALID_PRE_APPROVAL_OUTPUT,
+    });
     expect(result.status).toBe(400);
     expect(result.body).toMatchObject({ detailCode: "400.1 Bad Request Content" });
     expect(JSON.stringify(result.body)).not.toContain(created.secret);
     expect(t.sandbox.state.invocations.get(created.id)?.status).toBe("PENDING");
-    expect((await t.complete(created.id, { secret: created.secret, output: VALID_PRE_APPROVAL_OUTPUT })).status).toBe(204);
+    expect(
+      (await t.complete(created.id, { secret: created.secret, output: VALID_PRE_APPROVAL_OUTPUT })).status,
+    ).toBe(204);
   });
 
   it("an unknown id gets 400 400.1.404; a malformed body gets 400 400.1", async () => {
     const { t, created } = await pendingInvocation();
     const unknown = await t.complete("0f11f2a4-7c94-4bf3-a2bd-742580fe3bde", { secret: "x", output: {} });
     expect(unknown.body).toMatchObject({ detailCode: "400.1.404 Referenced object not found" });
-    for (const body of [{ output: {} }, { secret: created.secret }, { secret: created.secret, output: [] }, "not json"]) {
+    for (const body of [
+      { output: {} },
+      { secret: created.secret },
+      { secret: created.secret, output: [] },
+      "not json",
+    ]) {
       const result = await t.complete(created.id, body);
       expect(result.status).toBe(400);
       expect(result.body).toMatchObject({ detailCode: "400.1 Bad Request Content" });
@@ -355,7 +400,10 @@ describe("completion", () => {
     const late = await t.complete(created.id, { secret: created.secret, output: VALID_PRE_APPROVAL_OUTPUT });
     expect(late.status).toBe(400);
     expect(late.body).toMatchObject({ detailCode: "400.1.404 Referenced object not found" });
-    expect(t.sandbox.state.invocations.get(created.id)).toMatchObject({ status: "FAILED", error: "invocation timed out" });
+    expect(t.sandbox.state.invocations.get(created.id)).toMatchObject({
+      status: "FAILED",
+      error: "invocation timed out",
+    });
   });
 
   it("the deadline fails a PENDING invocation without any call (sweeper)", async () => {
@@ -403,8 +451,14 @@ describe("fireTrigger, waitForInvocation and the status list", () => {
     const [invocation] = await t.sandbox.fireTrigger(PRE_APPROVAL, ACCESS_REQUEST_INPUT);
     expect(invocation).toMatchObject({ type: "REAL_TIME", status: "PENDING" });
     expect(await t.sandbox.waitForInvocation(invocation!.id)).toMatchObject({ status: "COMPLETED" });
-    await expect(t.sandbox.fireTrigger(PRE_APPROVAL, { accessRequestId: "x" })).rejects.toThrow(/input schema/);
-    const skipped = await t.sandbox.fireTrigger(PRE_APPROVAL, { accessRequestId: "x" }, { skipInputValidation: true });
+    await expect(t.sandbox.fireTrigger(PRE_APPROVAL, { accessRequestId: "x" })).rejects.toThrow(
+      /input schema/,
+    );
+    const skipped = await t.sandbox.fireTrigger(
+      PRE_APPROVAL,
+      { accessRequestId: "x" },
+      { skipInputValidation: true },
+    );
     expect(skipped).toHaveLength(1);
     await expect(t.sandbox.fireTrigger("idn:nope", {})).rejects.toThrow(/unknown trigger/);
   });
@@ -444,7 +498,10 @@ describe("fireTrigger, waitForInvocation and the status list", () => {
       });
       expect(JSON.stringify(list)).not.toContain(a!.secret);
     }
-    const filtered = await t.call("GET", `/beta/trigger-invocations/status?filters=${encodeURIComponent(`id eq "${b!.id}"`)}`);
+    const filtered = await t.call(
+      "GET",
+      `/beta/trigger-invocations/status?filters=${encodeURIComponent(`id eq "${b!.id}"`)}`,
+    );
     expect((filtered.body as { id: string }[]).map((i) => i.id)).toEqual([b!.id]);
   });
 });

@@ -1,5 +1,12 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { ACCESS_REQUEST_INPUT, DYNAMIC_APPROVER, httpSubscription, POST_APPROVAL, PRE_APPROVAL, Tenant } from "./fixtures.ts";
+import {
+  ACCESS_REQUEST_INPUT,
+  DYNAMIC_APPROVER,
+  httpSubscription,
+  POST_APPROVAL,
+  PRE_APPROVAL,
+  Tenant,
+} from "./fixtures.ts";
 
 let tenant: Tenant;
 beforeEach(async () => {
@@ -30,7 +37,10 @@ describe("GET /beta/triggers and /triggers/v1", () => {
   });
 
   it("filters by id", async () => {
-    const result = await tenant.call("GET", `/beta/triggers?filters=${encodeURIComponent(`id eq "${DYNAMIC_APPROVER}"`)}`);
+    const result = await tenant.call(
+      "GET",
+      `/beta/triggers?filters=${encodeURIComponent(`id eq "${DYNAMIC_APPROVER}"`)}`,
+    );
     expect((result.body as Body[]).map((t) => t.id)).toEqual([DYNAMIC_APPROVER]);
   });
 });
@@ -58,7 +68,9 @@ describe("subscriptions", () => {
     const listed = await tenant.call("GET", "/beta/trigger-subscriptions");
     expect(JSON.stringify(listed.body)).not.toContain("s3cret");
     // Stored for delivery all the same.
-    expect(tenant.sandbox.state.subscriptions.get(created.id as string)?.httpConfig?.basicAuthConfig?.password).toBe("s3cret");
+    expect(
+      tenant.sandbox.state.subscriptions.get(created.id as string)?.httpConfig?.basicAuthConfig?.password,
+    ).toBe("s3cret");
   });
 
   it("bearer tokens read back as null too", async () => {
@@ -76,7 +88,10 @@ describe("subscriptions", () => {
   });
 
   it.each([
-    ["missing name", { triggerId: PRE_APPROVAL, type: "HTTP", httpConfig: { url: HOOK, httpDispatchMode: "SYNC" } }],
+    [
+      "missing name",
+      { triggerId: PRE_APPROVAL, type: "HTTP", httpConfig: { url: HOOK, httpDispatchMode: "SYNC" } },
+    ],
     ["HTTP without httpConfig", { name: "n", triggerId: PRE_APPROVAL, type: "HTTP" }],
     ["EVENTBRIDGE without eventBridgeConfig", { name: "n", triggerId: PRE_APPROVAL, type: "EVENTBRIDGE" }],
     ["unknown trigger", httpSubscription(HOOK, { triggerId: "idn:nope" })],
@@ -85,13 +100,26 @@ describe("subscriptions", () => {
     [
       "BASIC_AUTH without password",
       httpSubscription(HOOK, {
-        httpConfig: { url: HOOK, httpDispatchMode: "SYNC", httpAuthenticationType: "BASIC_AUTH", basicAuthConfig: { userName: "u" } },
+        httpConfig: {
+          url: HOOK,
+          httpDispatchMode: "SYNC",
+          httpAuthenticationType: "BASIC_AUTH",
+          basicAuthConfig: { userName: "u" },
+        },
       }),
     ],
     ["deadline not ISO", httpSubscription(HOOK, { responseDeadline: "1 hour" })],
     ["deadline under a minute", httpSubscription(HOOK, { responseDeadline: "PT30S" })],
     ["invalid filter", httpSubscription(HOOK, { filter: "not jsonpath" })],
-    ["bad AWS account", { name: "n", triggerId: PRE_APPROVAL, type: "EVENTBRIDGE", eventBridgeConfig: { awsAccount: "12", awsRegion: "us-east-1" } }],
+    [
+      "bad AWS account",
+      {
+        name: "n",
+        triggerId: PRE_APPROVAL,
+        type: "EVENTBRIDGE",
+        eventBridgeConfig: { awsAccount: "12", awsRegion: "us-east-1" },
+      },
+    ],
   ])("refuses %s with 400 ErrorResponseDto", async (_name, body) => {
     const result = await tenant.call("POST", "/beta/trigger-subscriptions", body);
     expect(result.status).toBe(400);
@@ -112,7 +140,9 @@ describe("subscriptions", () => {
   it("truncates responseDeadline to whole minutes", async () => {
     const created = await tenant.subscribe(httpSubscription(HOOK, { responseDeadline: "PT1H30M45S" }));
     expect(created.responseDeadline).toBe("PT1H30M");
-    const kept = await tenant.subscribe(httpSubscription(HOOK, { triggerId: DYNAMIC_APPROVER, responseDeadline: "PT5M" }));
+    const kept = await tenant.subscribe(
+      httpSubscription(HOOK, { triggerId: DYNAMIC_APPROVER, responseDeadline: "PT5M" }),
+    );
     expect(kept.responseDeadline).toBe("PT5M");
   });
 
@@ -124,11 +154,16 @@ describe("subscriptions", () => {
       `/beta/trigger-subscriptions?filters=${encodeURIComponent(`triggerId eq "${DYNAMIC_APPROVER}"`)}`,
     );
     expect((byTrigger.body as Body[]).map((s) => s.id)).toEqual([b.id]);
-    const byId = await tenant.call("GET", `/trigger-subscriptions/v1?filters=${encodeURIComponent(`id eq "${a.id}"`)}`);
+    const byId = await tenant.call(
+      "GET",
+      `/trigger-subscriptions/v1?filters=${encodeURIComponent(`id eq "${a.id}"`)}`,
+    );
     expect((byId.body as Body[]).map((s) => s.id)).toEqual([a.id]);
     const paged = await tenant.call("GET", "/beta/trigger-subscriptions?limit=1&offset=1");
     expect((paged.body as Body[]).map((s) => s.id)).toEqual([b.id]);
-    expect((await tenant.call("GET", "/beta/trigger-subscriptions?filters=name%20sw%20%22x%22")).status).toBe(400);
+    expect((await tenant.call("GET", "/beta/trigger-subscriptions?filters=name%20sw%20%22x%22")).status).toBe(
+      400,
+    );
     expect((await tenant.call("GET", "/beta/trigger-subscriptions?limit=999")).status).toBe(400);
   });
 
@@ -166,7 +201,10 @@ describe("subscriptions", () => {
       triggerId: DYNAMIC_APPROVER,
     });
     expect(changeTrigger.status).toBe(400);
-    const changeId = await tenant.call("PUT", `/trigger-subscriptions/v1/${id}`, { ...httpSubscription(HOOK), id: "other" });
+    const changeId = await tenant.call("PUT", `/trigger-subscriptions/v1/${id}`, {
+      ...httpSubscription(HOOK),
+      id: "other",
+    });
     expect(changeId.status).toBe(400);
     const sameTrigger = await tenant.call("PUT", `/trigger-subscriptions/v1/${id}`, httpSubscription(HOOK));
     expect(sameTrigger.status).toBe(200);
@@ -217,8 +255,17 @@ describe("subscriptions", () => {
 
   it("validate-filter reports JSONPath validity and whether it matches the input", async () => {
     const check = async (filter: string) =>
-      (await tenant.call("POST", "/beta/trigger-subscriptions/validate-filter", { input: ACCESS_REQUEST_INPUT, filter })).body;
-    expect(await check("$.requestedBy.name")).toEqual({ isValid: true, isValidJSONPath: true, isPathExist: true });
+      (
+        await tenant.call("POST", "/beta/trigger-subscriptions/validate-filter", {
+          input: ACCESS_REQUEST_INPUT,
+          filter,
+        })
+      ).body;
+    expect(await check("$.requestedBy.name")).toEqual({
+      isValid: true,
+      isValidJSONPath: true,
+      isPathExist: true,
+    });
     expect(await check(`$[?($.requestedBy.name == "Rob Robertson")]`)).toEqual({
       isValid: true,
       isValidJSONPath: true,
@@ -230,8 +277,16 @@ describe("subscriptions", () => {
       isPathExist: false,
     });
     expect(await check("$.nothing")).toEqual({ isValid: false, isValidJSONPath: true, isPathExist: false });
-    expect(await check("requestedBy")).toEqual({ isValid: false, isValidJSONPath: false, isPathExist: false });
-    expect(await check("$[?(@.x ==)]")).toEqual({ isValid: false, isValidJSONPath: false, isPathExist: false });
+    expect(await check("requestedBy")).toEqual({
+      isValid: false,
+      isValidJSONPath: false,
+      isPathExist: false,
+    });
+    expect(await check("$[?(@.x ==)]")).toEqual({
+      isValid: false,
+      isValidJSONPath: false,
+      isPathExist: false,
+    });
     const missing = await tenant.call("POST", "/trigger-subscriptions/v1/validate-filter", { filter: "$.a" });
     expect(missing.status).toBe(400);
   });
