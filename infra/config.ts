@@ -125,6 +125,8 @@ export const ResponderConfigSchema = z
         maxReceiveCount: z.number().int().min(1).max(100).default(5),
       })
       .prefault({}),
+    /** Lambda runtime of the functions: Node.js 22 (what the project is tested on) or 24. */
+    lambdaRuntime: z.enum(["nodejs22.x", "nodejs24.x"]).default("nodejs22.x"),
     /** AWS Parameters and Secrets Lambda Extension: secrets read over localhost, no AWS SDK on the sync path. */
     secretsExtension: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
     observability: z
@@ -191,8 +193,12 @@ function isHttpsOrigin(text: string): boolean {
 
 /** Wrong configuration: names the file, and lists each path at fault with what is expected. */
 export class ConfigurationError extends ValidationError {
+  /** The file (and overrides) the configuration came from. */
+  readonly source: string;
+
   constructor(source: string, issues: ValidationIssue[]) {
     super(source, issues, "INVALID_CONFIGURATION");
+    this.source = source;
   }
 
   /** Every issue on its own line (the synth error a person reads). */
@@ -206,6 +212,7 @@ const OVERRIDABLE_ROOTS = new Set([
   "stackName",
   "tenant",
   "rulesFile",
+  "lambdaRuntime",
   "triggers",
   "eventBridge",
   "subscriptions",

@@ -6,9 +6,11 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ValidationError } from "../lib/errors.ts";
+import { join } from "node:path";
+import { RulesFileError } from "../lib/rules/errors.ts";
+import { loadRulesFile } from "../lib/rules/load-file.ts";
+
+export { RulesFileError };
 
 export interface ValidatedRules {
   /** The validated rules document, as JSON text (what the functions load). */
@@ -17,62 +19,23 @@ export interface ValidatedRules {
   sha256: string;
 }
 
-/** A rules file the rules engine refused. Its message is the engine's, plus the file path. */
-export class RulesFileError extends ValidationError {
-  readonly file: string;
-  constructor(file: string, issues: ValidationError["issues"]) {
-    super(`rules file ${file}`, issues, "INVALID_RULES_FILE");
-    this.file = file;
-  }
-}
-
-interface RulesLoaderModule {
-  loadRulesFile(path: string): unknown | Promise<unknown>;
-}
-
-const LOADER = resolve(dirname(fileURLToPath(import.meta.url)), "../lib/rules/load-file.ts");
-
 /**
- * Validates the rules file with lib/rules/load-file.ts (`loadRulesFile`, the code behind
- * `isc-responder rules check`) and returns the validated document.
+ * Validates (and compiles) the rules file with `loadRulesFile`, the code behind
+ * `isc-responder rules check`, so the errors are the same (RulesFileError, with lines), and returns
+ * the validated document.
  */
 export async function validateRulesFile(file: string): Promise<ValidatedRules> {
   if (!existsSync(file)) {
     throw new RulesFileError(file, [
       {
-        path: "rulesFile",
-        message: "does not exist: set rulesFile in responder.config.json (or -c rulesFile=...)",
+        path: "",
+        message: "does not exist: set rulesFile in responder.config.json (or -c rulesFile=<path>)",
       },
     ]);
   }
-  if (!existsSync(LOADER)) {
-    // SEAM: lib/rules/load-file.ts is being written; without it the rules cannot be validated here.
-    throw new RulesFileError(file, [
-      {
-        path: "(rules engine)",
-        message: "lib/rules/load-file.ts is missing, so the rules cannot be validated",
-      },
-    ]);
-  }
-  const loader = (await import(LOADER)) as RulesLoaderModule;
-  let loaded: unknown;
-  try {
-    loaded = await loader.loadRulesFile(file);
-  } catch (error) {
-    if (error instanceof ValidationError) throw new RulesFileError(file, error.issues);
-    throw error;
-  }
-  const document = documentOf(loaded);
+  const { document } = await loadRulesFile(file);
   const json = JSON.stringify(document);
   return { json, sha256: `sha256:${createHash("sha256").update(json).digest("hex")}` };
-}
-
-/** `loadRulesFile` may return the document itself or a wrapper `{document, ...}`. */
-function documentOf(loaded: unknown): unknown {
-  if (typeof loaded === "object" && loaded !== null && "document" in loaded) {
-    return (loaded as { document: unknown }).document;
-  }
-  return loaded;
 }
 
 /**

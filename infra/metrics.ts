@@ -1,0 +1,31 @@
+/**
+ * The custom metrics the alarms and the dashboard read: names and dimensions as the pipeline emits
+ * them (lib/responder/observability.ts PipelineMetric) through Powertools Metrics, which adds the
+ * `service` dimension (POWERTOOLS_SERVICE_NAME). docs/runtime-contract.md "Metrics" lists them.
+ * A CloudWatch alarm matches an exact dimension set, so a renamed metric or dimension must change here too.
+ */
+export const METRIC = {
+  /** Count, dimensions {service, trigger, kind: rule|default|fallback}. */
+  decisions: "Decisions",
+  /** Count, dimensions {service, trigger}: decisions that ended in the trigger's fallback. */
+  fallbacks: "Fallbacks",
+  /** Count, dimensions {service, trigger}: completions ISC acknowledged. */
+  completions: "Completions",
+  /** Count, dimensions {service, trigger}: the deadline passed before a completion could be sent. */
+  deadlinePassed: "DeadlinePassed",
+  /** Count, dimensions {service, trigger}: ISC said already completed or expired (400.1.404). */
+  invocationGone: "InvocationGone",
+  /** Count, dimensions {service, trigger, outcome}: how deliveries ended (outcome "failed" = could not answer). */
+  outcomes: "InvocationOutcomes",
+  /** Milliseconds, dimensions {service, trigger}: time left before the deadline when ISC acknowledged. */
+  deadlineMargin: "DeadlineMargin",
+  /** Milliseconds, dimensions {service, trigger}: receivedAt → completion acknowledged. */
+  completionLatency: "CompletionLatency",
+} as const;
+
+export const DIMENSION = {
+  service: "service",
+  trigger: "trigger",
+  kind: "kind",
+  outcome: "outcome",
+} as const;

@@ -1,0 +1,195 @@
+/**
+ * Alarms (to one SNS topic) and a dashboard of decisions and latency. Alarms: dead-letter queue
+ * depth, worker and http errors, queue age, fallback decisions, completions failing (deliveries that
+ * ended "failed" or past their deadline) and the deadline margin.
+ */
+import { Duration } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { ResponderConfig } from "./config.ts";
+import { DIMENSION, METRIC } from "./metrics.ts";
+import { acknowledge } from "./nag.ts";
+
+export interface MonitoringProps {
+  config: ResponderConfig;
+  httpFunction: lambda.IFunction;
+  workerFunction: lambda.IFunction;
+  queue: sqs.IQueue;
+  deadLetterQueues: sqs.IQueue[];
+  triggerIds: string[];
+}
+
+export class Monitoring extends Construct {
+  readonly topic: sns.Topic;
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { config } = props;
+    const namespace = config.observability.metricsNamespace;
+    const service = config.observability.serviceName;
+    const period = Duration.minutes(5);
+
+    this.topic = new sns.Topic(this, "AlarmTopic", {
+      displayName: "ISC trigger responder alarms",
+      enforceSSL: true,
+    });
+    acknowledge(
+      this.topic,
+      "AwsSolutions-SNS2",
+      "Alarm notifications carry only alarm names and states, no invocation data; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key, and a customer managed key would add cost for no confidentiality gain.",
+    );
+    if (config.alarms.email)
+      this.topic.addSubscription(new subscriptions.EmailSubscription(config.alarms.email));
+    const notify = [new actions.SnsAction(this.topic)];
+    const external = config.alarms.snsTopicArn
+      ? new actions.SnsAction(sns.Topic.fromTopicArn(this, "ExternalTopic", config.alarms.snsTopicArn))
+      : undefined;
+
+    const alarm = (
+      name: string,
+      metric: cloudwatch.Metric,
+      options: Partial<cloudwatch.CreateAlarmOptions>,
+    ) => {
+      const created = metric.createAlarm(this, name, {
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...options,
+      });
+      for (const action of notify) created.addAlarmAction(action);
+      if (external) created.addAlarmAction(external);
+      this.alarms.push(created);
+      return created;
+    };
+
+    props.deadLetterQueues.forEach((dlq, index) => {
+      alarm(
+        index === 0 ? "DeadLetterQueueDepth" : `DeadLetterQueueDepth${index + 1}`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period, statistic: "Maximum" }),
+        { alarmDescription: "Invocations that could not be processed are waiting in a dead-letter queue." },
+      );
+    });
+    alarm("WorkerErrors", props.workerFunction.metricErrors({ period, statistic: "Sum" }), {
+      alarmDescription: "The worker function failed (invocations are retried, then dead-lettered).",
+    });
+    alarm("HttpErrors", props.httpFunction.metricErrors({ period, statistic: "Sum" }), {
+      alarmDescription: "The http function failed while ISC was waiting for a reply.",
+    });
+    alarm("HttpThrottles", props.httpFunction.metricThrottles({ period, statistic: "Sum" }), {
+      alarmDescription: "The http function was throttled (reserved concurrency reached): ISC got 429s.",
+    });
+    alarm("QueueAge", props.queue.metricApproximateAgeOfOldestMessage({ period, statistic: "Maximum" }), {
+      threshold: 300,
+      alarmDescription: "An invocation has waited over 5 minutes in the queue: the worker is not keeping up.",
+    });
+
+    const custom = (
+      metricName: string,
+      triggerId: string,
+      statistic: string,
+      extra: Record<string, string> = {},
+    ) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName,
+        dimensionsMap: { [DIMENSION.service]: service, [DIMENSION.trigger]: triggerId, ...extra },
+        statistic,
+        period,
+      });
+
+    props.triggerIds.forEach((triggerId) => {
+      const key = triggerId
+        .replace(/^idn:access-request-/, "")
+        .replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
+      alarm(`${key}Fallbacks`, custom(METRIC.fallbacks, triggerId, "Sum"), {
+        alarmDescription: `${triggerId}: decisions fell back to the configured fallback (rules error or invalid output).`,
+      });
+      alarm(
+        `${key}CompletionsFailed`,
+        custom(METRIC.outcomes, triggerId, "Sum", { [DIMENSION.outcome]: "failed" }),
+        {
+          alarmDescription: `${triggerId}: invocations could not be answered (completion failed for good).`,
+        },
+      );
+      alarm(`${key}DeadlinePassed`, custom(METRIC.deadlinePassed, triggerId, "Sum"), {
+        alarmDescription: `${triggerId}: invocations were not completed before their deadline (the access request fails).`,
+      });
+      alarm(`${key}DeadlineMargin`, custom(METRIC.deadlineMargin, triggerId, "Minimum"), {
+        threshold: config.alarms.deadlineMarginMs,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        alarmDescription: `${triggerId}: a completion was acknowledged less than ${config.alarms.deadlineMarginMs} ms before its deadline.`,
+      });
+    });
+
+    this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: "Decisions by kind",
+        width: 12,
+        left: props.triggerIds.flatMap((triggerId) =>
+          ["rule", "default", "fallback"].map((kind) =>
+            custom(METRIC.decisions, triggerId, "Sum", { [DIMENSION.kind]: kind }).with({
+              label: `${triggerId} ${kind}`,
+            }),
+          ),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Completions, deadline passed, gone",
+        width: 12,
+        left: props.triggerIds.flatMap((triggerId) => [
+          custom(METRIC.completions, triggerId, "Sum").with({ label: `${triggerId} completed` }),
+          custom(METRIC.deadlinePassed, triggerId, "Sum").with({ label: `${triggerId} deadline passed` }),
+          custom(METRIC.invocationGone, triggerId, "Sum").with({ label: `${triggerId} gone` }),
+        ]),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Completion latency (ms)",
+        width: 12,
+        left: props.triggerIds.flatMap((triggerId) =>
+          ["p50", "p99", "Maximum"].map((statistic) =>
+            custom(METRIC.completionLatency, triggerId, statistic).with({
+              label: `${triggerId} ${statistic}`,
+            }),
+          ),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Deadline margin (ms, minimum)",
+        width: 12,
+        left: props.triggerIds.map((triggerId) =>
+          custom(METRIC.deadlineMargin, triggerId, "Minimum").with({ label: triggerId }),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "http function duration (ms)",
+        width: 12,
+        left: ["p50", "p99", "Maximum"].map((statistic) =>
+          props.httpFunction.metricDuration({ statistic, period }).with({ label: statistic }),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Queue and dead letters",
+        width: 12,
+        left: [
+          props.queue.metricApproximateNumberOfMessagesVisible({ period }).with({ label: "queued" }),
+          ...props.deadLetterQueues.map((dlq, index) =>
+            dlq
+              .metricApproximateNumberOfMessagesVisible({ period })
+              .with({ label: `dead letters ${index + 1}` }),
+          ),
+        ],
+      }),
+    );
+  }
+}

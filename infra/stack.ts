@@ -1,0 +1,369 @@
+/**
+ * The responder stack: the http function behind a Function URL, the worker behind an SQS queue (with
+ * a dead-letter queue), the invocation ledger table, the webhook token secret (rotated), optional
+ * EventBridge rules on ISC's partner event bus, the ISC trigger subscriptions as custom resources,
+ * and the alarms and dashboard. Names shared with the functions are in docs/runtime-contract.md.
+ */
+import {
+  type CfnElement,
+  CfnOutput,
+  CustomResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from "aws-cdk-lib";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import * as cr from "aws-cdk-lib/custom-resources";
+import type { Construct } from "constructs";
+import type { SubscriptionResourceProperties } from "../lib/subscriptions/properties.ts";
+import { parseIsoDuration } from "../lib/triggers/duration.ts";
+import { FUNCTIONS, type FunctionName, nodejsBundling, PROJECT_ROOT } from "./bundling.ts";
+import { enabledTriggers, type ResponderConfig } from "./config.ts";
+import { Monitoring } from "./monitoring.ts";
+import { acknowledge } from "./nag.ts";
+
+export interface ResponderStackProps extends StackProps {
+  config: ResponderConfig;
+  /** The validated rules document written as rules.json (see infra/rules.ts). */
+  rulesJsonPath: string;
+  /** `sha256:<hex>` of the rules; shown as an output so a deployment can be matched to its rules. */
+  rulesVersion: string;
+}
+
+const ISC_PARTNER_SOURCE_PREFIX = "aws.partner/sailpoint.com";
+
+export class ResponderStack extends Stack {
+  readonly httpFunction: nodejs.NodejsFunction;
+  readonly workerFunction: nodejs.NodejsFunction;
+  readonly subscriptionsFunction: nodejs.NodejsFunction;
+  readonly functionUrl: lambda.FunctionUrl;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly table: dynamodb.Table;
+  readonly webhookSecret: secretsmanager.Secret;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: ResponderStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const triggers = enabledTriggers(config);
+    const httpTriggers = triggers.filter((t) => t.trigger.delivery === "HTTP");
+    const eventBridgeTriggers = triggers.filter((t) => t.trigger.delivery === "EVENTBRIDGE");
+
+    // --- secrets ---------------------------------------------------------------------------
+    this.webhookSecret = new secretsmanager.Secret(this, "WebhookCredentials", {
+      description:
+        "Bearer token ISC sends to the http function (runtime contract: {type, current, previous?})",
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ type: "bearer" }),
+        generateStringKey: "current",
+        excludePunctuation: true,
+        passwordLength: 48,
+      },
+    });
+    const iscCredentials = config.tenant.credentialsSecret.startsWith("arn:")
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, "IscCredentials", config.tenant.credentialsSecret)
+      : secretsmanager.Secret.fromSecretNameV2(this, "IscCredentials", config.tenant.credentialsSecret);
+
+    // --- ledger and queues -----------------------------------------------------------------
+    this.table = new dynamodb.Table(this, "Ledger", {
+      partitionKey: { name: "invocationId", type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: "expiresAt",
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Only in-flight invocation state with a TTL: nothing to keep once the stack is gone.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const workerTimeout = Duration.seconds(config.worker.timeoutSeconds);
+    this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const longestDeadlineMs = Math.max(...triggers.map((t) => parseIsoDuration(t.trigger.responseDeadline)));
+    this.queue = new sqs.Queue(this, "InvocationQueue", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS: at least 6x the function timeout, so a batch is never redelivered while still running.
+      visibilityTimeout: Duration.seconds(config.worker.timeoutSeconds * 6 + 30),
+      // A message must outlive the longest response deadline (plus a day to look at it).
+      retentionPeriod: Duration.seconds(
+        Math.min(14 * 86_400, Math.max(4 * 86_400, longestDeadlineMs / 1000 + 86_400)),
+      ),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.worker.maxReceiveCount },
+    });
+
+    // --- functions -------------------------------------------------------------------------
+    const common: Record<string, string> = {
+      SAIL_BASE_URL: config.tenant.baseUrl,
+      POWERTOOLS_SERVICE_NAME: config.observability.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: config.observability.metricsNamespace,
+      POWERTOOLS_LOG_LEVEL: config.observability.logLevel,
+      RESPONSE_DEADLINE_PRE_APPROVAL: config.triggers.preApproval.responseDeadline,
+      RESPONSE_DEADLINE_DYNAMIC_APPROVER: config.triggers.dynamicApprover.responseDeadline,
+      NODE_OPTIONS: "--enable-source-maps",
+    };
+    const paramsAndSecrets = config.secretsExtension.enabled
+      ? lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, {
+          cacheSize: 10,
+          logLevel: lambda.ParamsAndSecretsLogLevel.WARN,
+        })
+      : undefined;
+
+    const makeFunction = (
+      name: FunctionName,
+      id: string,
+      options: {
+        description: string;
+        environment: Record<string, string>;
+        timeout: Duration;
+        memorySize: number;
+        reservedConcurrentExecutions?: number;
+        withRules?: boolean;
+        withExtension?: boolean;
+      },
+    ) => {
+      const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+        retention: config.observability.logRetentionDays as logs.RetentionDays,
+        // Decision logs are the audit trail: they outlive the stack.
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      return new nodejs.NodejsFunction(this, id, {
+        description: options.description,
+        entry: `${PROJECT_ROOT}/${FUNCTIONS[name].entry}`,
+        handler: FUNCTIONS[name].handler,
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+        runtime:
+          config.lambdaRuntime === "nodejs24.x" ? lambda.Runtime.NODEJS_24_X : lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: options.memorySize,
+        timeout: options.timeout,
+        environment: { ...common, ...options.environment },
+        logGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        bundling: nodejsBundling(name, options.withRules ? props.rulesJsonPath : undefined),
+        ...(options.reservedConcurrentExecutions === undefined
+          ? {}
+          : { reservedConcurrentExecutions: options.reservedConcurrentExecutions }),
+        ...(options.withExtension && paramsAndSecrets ? { paramsAndSecrets } : {}),
+      });
+    };
+
+    this.httpFunction = makeFunction("http", "HttpFunction", {
+      description: "Answers ISC trigger invocations over the Function URL",
+      timeout: Duration.seconds(10),
+      memorySize: config.http.memorySize,
+      withRules: true,
+      withExtension: true,
+      ...(config.http.reservedConcurrency === null
+        ? {}
+        : { reservedConcurrentExecutions: config.http.reservedConcurrency }),
+      environment: {
+        WEBHOOK_CREDENTIALS_SECRET_ID: this.webhookSecret.secretArn,
+        LEDGER_TABLE_NAME: this.table.tableName,
+        QUEUE_URL: this.queue.queueUrl,
+        DYNAMIC_DECISION_BUDGET_MS: String(config.http.dynamicDecisionBudgetMs),
+        MAX_BODY_BYTES: String(config.http.maxBodyBytes),
+      },
+    });
+    // ISC cannot sign requests: the URL is public and the handler checks the bearer token itself.
+    this.functionUrl = this.httpFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+
+    this.workerFunction = makeFunction("worker", "WorkerFunction", {
+      description: "Decides and completes queued ISC trigger invocations",
+      timeout: workerTimeout,
+      memorySize: config.worker.memorySize,
+      withRules: true,
+      withExtension: true,
+      environment: {
+        ISC_CREDENTIALS_SECRET_ID: iscCredentials.secretArn,
+        LEDGER_TABLE_NAME: this.table.tableName,
+      },
+    });
+    this.workerFunction.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: config.worker.batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: config.worker.maxConcurrency,
+      }),
+    );
+
+    this.subscriptionsFunction = makeFunction("subscriptions", "SubscriptionsFunction", {
+      description: "Manages the ISC trigger subscriptions and rotates the webhook token",
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      environment: {
+        ISC_CREDENTIALS_SECRET_ID: iscCredentials.secretArn,
+        WEBHOOK_CREDENTIALS_SECRET_ID: this.webhookSecret.secretArn,
+        FUNCTION_URL: this.functionUrl.url,
+        SUBSCRIBED_HTTP_TRIGGERS: httpTriggers.map((t) => t.triggerId).join(","),
+      },
+    });
+
+    // --- least-privilege grants ------------------------------------------------------------
+    const ledgerActions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"];
+    for (const fn of [this.httpFunction, this.workerFunction]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ledgerActions, resources: [this.table.tableArn] }),
+      );
+    }
+    this.webhookSecret.grantRead(this.httpFunction);
+    this.queue.grantSendMessages(this.httpFunction);
+    iscCredentials.grantRead(this.workerFunction);
+    iscCredentials.grantRead(this.subscriptionsFunction);
+    this.webhookSecret.grantRead(this.subscriptionsFunction);
+
+    // --- token rotation --------------------------------------------------------------------
+    if (config.subscriptions.tokenRotationDays > 0) {
+      this.webhookSecret.addRotationSchedule("Rotation", {
+        rotationLambda: this.subscriptionsFunction,
+        automaticallyAfter: Duration.days(config.subscriptions.tokenRotationDays),
+        // Rotating while the subscriptions are being created would race them; rotate on schedule only.
+        rotateImmediatelyOnUpdate: false,
+      });
+      acknowledge(
+        this.subscriptionsFunction,
+        "AwsSolutions-IAM5[Resource::*]",
+        "secretsmanager:GetRandomPassword, added by CDK's RotationSchedule, has no resource-level permissions; the rotation code generates tokens with node:crypto and never calls it.",
+      );
+    } else {
+      acknowledge(
+        this.webhookSecret,
+        "AwsSolutions-SMG4",
+        "Automatic rotation is turned off in responder.config.json (subscriptions.tokenRotationDays = 0); docs/deploy.md explains how to rotate on demand.",
+      );
+    }
+
+    // --- EventBridge delivery --------------------------------------------------------------
+    const deadLetterQueues: sqs.IQueue[] = [this.deadLetterQueue];
+    if (eventBridgeTriggers.length > 0) {
+      const busName = config.eventBridge.eventBusName as string;
+      const bus = events.EventBus.fromEventBusName(this, "PartnerEventBus", busName);
+      const eventDeadLetterQueue = new sqs.Queue(this, "EventDeadLetterQueue", {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      acknowledge(
+        eventDeadLetterQueue,
+        "AwsSolutions-SQS3",
+        "This queue is itself the dead-letter queue of the EventBridge rule targets (events EventBridge could not deliver to the invocation queue).",
+      );
+      deadLetterQueues.push(eventDeadLetterQueue);
+      for (const { key, triggerId } of eventBridgeTriggers) {
+        new events.Rule(this, `${capitalize(key)}EventRule`, {
+          eventBus: bus,
+          description: `ISC ${triggerId} invocations to the worker queue`,
+          eventPattern: { source: events.Match.prefix(ISC_PARTNER_SOURCE_PREFIX), detailType: [triggerId] },
+          targets: [
+            new targets.SqsQueue(this.queue, {
+              deadLetterQueue: eventDeadLetterQueue,
+              retryAttempts: 185,
+              maxEventAge: Duration.hours(24),
+            }),
+          ],
+        });
+      }
+    }
+
+    // --- trigger subscriptions (custom resources) -----------------------------------------
+    const provider = new cr.Provider(this, "SubscriptionsProvider", {
+      onEventHandler: this.subscriptionsFunction,
+      logGroup: new logs.LogGroup(this, "SubscriptionsProviderLogs", {
+        retention: config.observability.logRetentionDays as logs.RetentionDays,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+    });
+    acknowledgeProviderFindings(
+      provider,
+      this.getLogicalId(this.subscriptionsFunction.node.defaultChild as CfnElement),
+    );
+    for (const { key, triggerId, trigger } of triggers) {
+      const properties: SubscriptionResourceProperties = {
+        TriggerId: triggerId,
+        Name: `${config.subscriptions.namePrefix} ${key}`.slice(0, 100),
+        Description: `Managed by CloudFormation stack ${this.stackName}; changes made in ISC are overwritten on deploy`,
+        Delivery: trigger.delivery,
+        ResponseDeadline: trigger.responseDeadline,
+        RetainOnDelete: config.subscriptions.retainOnDelete,
+        ...(trigger.filter ? { Filter: trigger.filter } : {}),
+        ...(trigger.delivery === "HTTP"
+          ? { Url: this.functionUrl.url, HttpDispatchMode: trigger.httpDispatchMode }
+          : { AwsAccount: this.account, AwsRegion: this.region }),
+      };
+      const subscription = new CustomResource(this, `${capitalize(key)}Subscription`, {
+        serviceToken: provider.serviceToken,
+        resourceType: "Custom::IscTriggerSubscription",
+        properties: properties as unknown as Record<string, unknown>,
+      });
+      // ISC may deliver as soon as the subscription exists: everything the functions use must be in place.
+      subscription.node.addDependency(this.httpFunction, this.workerFunction, this.table, this.queue);
+      new CfnOutput(this, `${capitalize(key)}SubscriptionId`, { value: subscription.ref });
+    }
+
+    // --- monitoring ------------------------------------------------------------------------
+    this.monitoring = new Monitoring(this, "Monitoring", {
+      config,
+      httpFunction: this.httpFunction,
+      workerFunction: this.workerFunction,
+      queue: this.queue,
+      deadLetterQueues,
+      triggerIds: triggers.map((t) => t.triggerId),
+    });
+
+    if (config.lambdaRuntime === "nodejs22.x") {
+      for (const fn of [this.httpFunction, this.workerFunction, this.subscriptionsFunction]) {
+        acknowledge(
+          fn,
+          "AwsSolutions-L1",
+          "Pinned to Node.js 22, the version the project is built and tested on (package.json engines, bundles target node22); set lambdaRuntime to nodejs24.x to move.",
+        );
+      }
+    }
+
+    acknowledge(
+      this,
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      "AWSLambdaBasicExecutionRole only allows writing the function's own CloudWatch logs; it is the AWS-recommended baseline for Lambda roles.",
+    );
+
+    new CfnOutput(this, "FunctionUrl", { value: this.functionUrl.url });
+    new CfnOutput(this, "WebhookSecretArn", { value: this.webhookSecret.secretArn });
+    new CfnOutput(this, "QueueUrl", { value: this.queue.queueUrl });
+    new CfnOutput(this, "DeadLetterQueueUrl", { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, "LedgerTableName", { value: this.table.tableName });
+    new CfnOutput(this, "AlarmTopicArn", { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, "RulesVersion", { value: props.rulesVersion });
+  }
+}
+
+/** The Provider framework's own function and role are CDK's; their findings are acknowledged with reasons. */
+function acknowledgeProviderFindings(provider: cr.Provider, onEventLogicalId: string): void {
+  acknowledge(
+    provider,
+    "AwsSolutions-L1",
+    "The custom resource Provider framework function's runtime is chosen by aws-cdk-lib and moves with CDK upgrades.",
+  );
+  acknowledge(
+    provider,
+    `AwsSolutions-IAM5[Resource::<${onEventLogicalId}.Arn>:*]`,
+    "The Provider framework may invoke any version or alias of the subscriptions function only; the wildcard is the version qualifier.",
+  );
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
