@@ -26,7 +26,14 @@ export function benchRulesDocument(): Record<string, unknown> {
         };
         break;
       case 2:
-        when = { anyItem: { all: [{ field: "type", equals: "ROLE" }, { field: "name", matches: `^Item-${k}$` }] } };
+        when = {
+          anyItem: {
+            all: [
+              { field: "type", equals: "ROLE" },
+              { field: "name", matches: `^Item-${k}$` },
+            ],
+          },
+        };
         break;
       default:
         when = {
@@ -40,6 +47,7 @@ export function benchRulesDocument(): Record<string, unknown> {
       id,
       priority: 100 - k,
       when,
+      // biome-ignore lint/suspicious/noThenProperty: `then` is the rules format's word for the decision.
       then:
         k % 3 === 0
           ? { decision: "deny", comment: `Denied by ${id} for {{requestedFor.name}}` }
@@ -52,11 +60,25 @@ export function benchRulesDocument(): Record<string, unknown> {
     dynamicRules.push({
       id,
       priority: 50 - k,
-      when: { anyItem: { all: [{ field: "type", equals: ITEM_TYPES[k % 3] }, { field: "name", equals: `Item-${k * 5}` }] } },
+      when: {
+        anyItem: {
+          all: [
+            { field: "type", equals: ITEM_TYPES[k % 3] },
+            { field: "name", equals: `Item-${k * 5}` },
+          ],
+        },
+      },
+      // biome-ignore lint/suspicious/noThenProperty: `then` is the rules format's word for the decision.
       then:
         k % 2 === 0
           ? { approver: { lookup: "owners", by: "requestedItems.id", otherwise: "none" } }
-          : { approver: { id: `gg${String(k).padStart(30, "0")}`, name: `Group ${k}`, type: "GOVERNANCE_GROUP" } },
+          : {
+              approver: {
+                id: `gg${String(k).padStart(30, "0")}`,
+                name: `Group ${k}`,
+                type: "GOVERNANCE_GROUP",
+              },
+            },
     });
   }
   const owners: Record<string, unknown> = {};
@@ -106,7 +128,11 @@ export function benchInput(n: number, random: () => number): Record<string, unkn
   });
   return {
     accessRequestId: `ar${String(n).padStart(30, "0")}`,
-    requestedFor: { type: "IDENTITY", id: `rf${String(pick(1000)).padStart(30, "0")}`, name: `Person ${pick(120)}` },
+    requestedFor: {
+      type: "IDENTITY",
+      id: `rf${String(pick(1000)).padStart(30, "0")}`,
+      name: `Person ${pick(120)}`,
+    },
     requestedItems: items,
     requestedBy: { type: "IDENTITY", id: `blocked-${pick(40)}`, name: "Requester" },
   };
