@@ -4,11 +4,14 @@
  * rules to force dynamic 202s, and a client wrapper that can hold completions to crash a worker mid-flight.
  */
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import type { CallOptions, CompletionBody, CompletionTarget } from "../../lib/isc/types.ts";
 import type { LocalWorkerDeps, SqsBatchHandler, WorkerFactory } from "../../lib/local/responder.ts";
 import { respond } from "../../lib/responder/respond.ts";
 import type { CompiledRules } from "../../lib/rules/types.ts";
-import { invocationFromEventBridgeEvent, looksLikeEventBridgeEvent } from "../../lib/triggers/invocation.ts";
+import {
+  type Invocation,
+  invocationFromEventBridgeEvent,
+  looksLikeEventBridgeEvent,
+} from "../../lib/triggers/invocation.ts";
 import { fromQueuedInvocation } from "../../lib/triggers/queued-invocation.ts";
 
 function standInWorker(deps: LocalWorkerDeps): SqsBatchHandler {
@@ -77,5 +80,3 @@ export function waitUntil(predicate: () => boolean, timeoutMs: number, what: str
     tick();
   });
 }
-
-export type { CallOptions, CompletionBody, CompletionTarget };
