@@ -6,6 +6,7 @@
  * the synchronous HTTP path stays small. The extension answers an unknown secret with 400 (older
  * layers, generic text) or with the Secrets Manager error name in the body.
  */
+import { CachedSecretsStore, DEFAULT_SECRET_TTL_MS } from "../cached-secrets.ts";
 import { SecretNotFoundError, SecretsUnavailableError } from "../errors.ts";
 import type { SecretsStore } from "../types.ts";
 
@@ -84,4 +85,21 @@ export class ExtensionSecretsStore implements SecretsStore {
     }
     return secretString;
   }
+}
+
+/**
+ * The extension store (cached) when the layer is attached, else undefined. Unlike
+ * secretsStoreFromEnv it never references the AWS SDK, so a bundle that imports only this stays
+ * small even when @aws-sdk/* is bundled rather than external.
+ */
+export function extensionSecretsStoreFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: { ttlMs?: number } = {},
+): CachedSecretsStore | undefined {
+  const port = Number(env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT);
+  const sessionToken = env.AWS_SESSION_TOKEN;
+  if (!Number.isInteger(port) || port <= 0 || !sessionToken) return undefined;
+  return new CachedSecretsStore(new ExtensionSecretsStore({ port, sessionToken }), {
+    ttlMs: options.ttlMs ?? DEFAULT_SECRET_TTL_MS,
+  });
 }

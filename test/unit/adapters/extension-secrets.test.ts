@@ -1,7 +1,10 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExtensionSecretsStore } from "../../../lib/adapters/aws/extension-secrets.ts";
+import {
+  ExtensionSecretsStore,
+  extensionSecretsStoreFromEnv,
+} from "../../../lib/adapters/aws/extension-secrets.ts";
 import { secretsSourceFromEnv, secretsStoreFromEnv } from "../../../lib/adapters/aws/secrets-from-env.ts";
 import { SecretsManagerSecretsStore } from "../../../lib/adapters/aws/secrets-manager.ts";
 import { SecretNotFoundError, SecretsUnavailableError } from "../../../lib/adapters/errors.ts";
@@ -111,6 +114,13 @@ describe("secretsStoreFromEnv", () => {
       secretsSourceFromEnv({ PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: "x", AWS_SESSION_TOKEN: "t" }),
     ).toBe("sdk");
     expect(new SecretsManagerSecretsStore()).toBeDefined();
+    expect(extensionSecretsStoreFromEnv({})).toBeUndefined();
+    expect(
+      extensionSecretsStoreFromEnv({
+        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: "2773",
+        AWS_SESSION_TOKEN: "t",
+      }),
+    ).toBeDefined();
   });
 
   it("returns a cached store that reads through the extension", async () => {
