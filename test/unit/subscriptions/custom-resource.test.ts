@@ -88,7 +88,11 @@ describe("subscriptions custom resource against the sandbox", () => {
       name: "made by hand",
       triggerId: PRE_APPROVAL,
       type: "HTTP",
-      httpConfig: { url: "https://old.example.com/hook", httpDispatchMode: "SYNC", httpAuthenticationType: "NO_AUTH" },
+      httpConfig: {
+        url: "https://old.example.com/hook",
+        httpDispatchMode: "SYNC",
+        httpAuthenticationType: "NO_AUTH",
+      },
       filter: '$[?($.accessRequestId == "old")]',
     });
     const result = await handleSubscriptionEvent(event("Create", props()), deps);
@@ -130,7 +134,10 @@ describe("subscriptions custom resource against the sandbox", () => {
     expect(replaced.PhysicalResourceId).not.toBe(created.PhysicalResourceId);
     expect(sandbox.state.subscriptions.get(replaced.PhysicalResourceId)?.triggerId).toBe(DYNAMIC_APPROVER);
     // CloudFormation's cleanup: Delete with the OLD properties and the old physical id.
-    await handleSubscriptionEvent(event("Delete", props(), { PhysicalResourceId: created.PhysicalResourceId }), deps);
+    await handleSubscriptionEvent(
+      event("Delete", props(), { PhysicalResourceId: created.PhysicalResourceId }),
+      deps,
+    );
     expect(sandbox.state.subscriptions.has(created.PhysicalResourceId)).toBe(false);
     expect(sandbox.state.subscriptions.has(replaced.PhysicalResourceId)).toBe(true);
   });
@@ -139,7 +146,10 @@ describe("subscriptions custom resource against the sandbox", () => {
     const created = await handleSubscriptionEvent(event("Create", props()), deps);
     sandbox.state.subscriptions.delete(created.PhysicalResourceId);
     const updated = await handleSubscriptionEvent(
-      event("Update", props(), { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: props() }),
+      event("Update", props(), {
+        PhysicalResourceId: created.PhysicalResourceId,
+        OldResourceProperties: props(),
+      }),
       deps,
     );
     expect(updated.PhysicalResourceId).not.toBe(created.PhysicalResourceId);
@@ -169,7 +179,12 @@ describe("subscriptions custom resource against the sandbox", () => {
     const result = await handleSubscriptionEvent(
       event(
         "Create",
-        props({ Delivery: "EVENTBRIDGE", Url: undefined, AwsAccount: "123456789012", AwsRegion: "eu-west-1" }),
+        props({
+          Delivery: "EVENTBRIDGE",
+          Url: undefined,
+          AwsAccount: "123456789012",
+          AwsRegion: "eu-west-1",
+        }),
       ),
       { ...deps, webhookAuth: async () => Promise.reject(new Error("not needed for EventBridge")) },
     );
@@ -180,9 +195,10 @@ describe("subscriptions custom resource against the sandbox", () => {
   });
 
   it("refuses an invalid JSONPath filter before writing anything, with a clear reason", async () => {
-    const error = await handleSubscriptionEvent(event("Create", props({ Filter: "$[?($.x == " })), deps).catch(
-      (e: unknown) => e,
-    );
+    const error = await handleSubscriptionEvent(
+      event("Create", props({ Filter: "$[?($.x == " })),
+      deps,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     const reason = failureReason(error, [TOKEN]);
     expect(reason).toMatch(/filter of idn:access-request-pre-approval/);
@@ -202,7 +218,12 @@ describe("subscriptions custom resource against the sandbox", () => {
   });
 
   it("reports ISC 429s (after the client's retries) with the status", async () => {
-    sandbox.setFaults({ rate: 1, kinds: { status429: 1 }, retryAfterSeconds: 0, paths: /trigger-subscriptions$/ });
+    sandbox.setFaults({
+      rate: 1,
+      kinds: { status429: 1 },
+      retryAfterSeconds: 0,
+      paths: /trigger-subscriptions$/,
+    });
     const error = await handleSubscriptionEvent(event("Create", props()), deps).catch((e: unknown) => e);
     const reason = failureReason(error, [TOKEN]);
     expect(reason).toMatch(/429/);
@@ -210,9 +231,10 @@ describe("subscriptions custom resource against the sandbox", () => {
   });
 
   it("reports ISC 400s with the detailCode (here: a deadline ISC refuses)", async () => {
-    const error = await handleSubscriptionEvent(event("Create", props({ ResponseDeadline: "PT10S" })), deps).catch(
-      (e: unknown) => e,
-    );
+    const error = await handleSubscriptionEvent(
+      event("Create", props({ ResponseDeadline: "PT10S" })),
+      deps,
+    ).catch((e: unknown) => e);
     const reason = failureReason(error, [TOKEN]);
     expect(reason).toMatch(/creating the ISC subscription for idn:access-request-pre-approval failed/);
     expect(reason).toMatch(/status 400/);
@@ -222,9 +244,10 @@ describe("subscriptions custom resource against the sandbox", () => {
   });
 
   it("refuses malformed resource properties with the field at fault", async () => {
-    const error = await handleSubscriptionEvent(event("Create", props({ Url: "http://insecure" })), deps).catch(
-      (e: unknown) => e,
-    );
+    const error = await handleSubscriptionEvent(
+      event("Create", props({ Url: "http://insecure" })),
+      deps,
+    ).catch((e: unknown) => e);
     expect(failureReason(error)).toMatch(/Url: an https URL is required/);
   });
 });
