@@ -1,11 +1,100 @@
-import type { CommandGroup } from "../io.ts";
+/**
+ * `isc-responder serve`: only the local responder, against the tenant in SAIL_BASE_URL, with the
+ * worker in process. Point a subscription (or a tunnel to it) at the printed URL.
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { createLineLogger, parseLogLevel } from "../../local/log.ts";
+import { type CommandGroup, UsageError } from "../io.ts";
 
-// Placeholder until this command group lands.
+export const SERVE_HELP = `usage: isc-responder serve --rules FILE [--port N] [options]
+
+Serves only the responder (the Lambda's HTTP handler, with the worker in process) for a real tenant:
+ISC, or a tunnel to this machine, delivers to the printed URL; completions go to SAIL_BASE_URL.
+
+options:
+  --rules FILE              rules file, YAML or JSON (required)
+  --port N                  port to listen on (default: a free one, printed)
+  --host ADDRESS            address to listen on (default 127.0.0.1)
+  --response-deadline DUR   the subscriptions' responseDeadline, ISO-8601 (default PT1H)
+  --dynamic-budget MS       dynamic mode: answer in the reply only within this budget (default 2000)
+  --log-level LEVEL         debug, info (default), warn, error or silent; logs go to stderr
+  -h, --help                this help
+
+environment:
+  SAIL_BASE_URL, SAIL_CLIENT_ID, SAIL_CLIENT_SECRET   the tenant, and the client that completes invocations
+  RESPONDER_BEARER_TOKEN                              the token ISC sends (Authorization: Bearer), or
+  RESPONDER_BASIC_USER, RESPONDER_BASIC_PASSWORD      the Basic credentials ISC sends`;
+
 const command: CommandGroup = {
-  summary: "serve",
-  async run(_argv, io) {
-    io.stderr("error: isc-responder serve is not implemented yet");
-    return 1;
+  summary: "serve only the local responder against SAIL_BASE_URL",
+  async run(argv, io) {
+    let values: Record<string, string | boolean | undefined>;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          rules: { type: "string" },
+          port: { type: "string" },
+          host: { type: "string" },
+          "response-deadline": { type: "string" },
+          "dynamic-budget": { type: "string" },
+          "log-level": { type: "string" },
+          help: { type: "boolean", short: "h", default: false },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message}\n\n${SERVE_HELP}`);
+    }
+    if (values.help) {
+      io.stdout(SERVE_HELP);
+      return 0;
+    }
+    if (typeof values.rules !== "string") throw new UsageError(`--rules FILE is required\n\n${SERVE_HELP}`);
+    const port = values.port === undefined ? 0 : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535)
+      throw new UsageError("--port must be a port number");
+    let dynamicBudgetMs: number | undefined;
+    if (values["dynamic-budget"] !== undefined) {
+      dynamicBudgetMs = Number(values["dynamic-budget"]);
+      if (!Number.isInteger(dynamicBudgetMs) || dynamicBudgetMs <= 0) {
+        throw new UsageError("--dynamic-budget must be a positive number of milliseconds");
+      }
+    }
+
+    const { startServe, ServeConfigError } = await import("../../local/serve.ts");
+    const logger = createLineLogger((line) => io.stderr(line), {
+      level: parseLogLevel(values["log-level"] as string | undefined, "info"),
+    });
+    let responder: Awaited<ReturnType<typeof startServe>>;
+    try {
+      responder = await startServe({
+        rulesPath: resolve(io.cwd, values.rules),
+        port,
+        ...(typeof values.host === "string" ? { host: values.host } : {}),
+        ...(typeof values["response-deadline"] === "string"
+          ? { responseDeadline: values["response-deadline"] }
+          : {}),
+        ...(dynamicBudgetMs === undefined ? {} : { dynamicBudgetMs }),
+        env: io.env,
+        logger,
+      });
+    } catch (error) {
+      if (error instanceof ServeConfigError) throw new UsageError(error.message);
+      throw error;
+    }
+    try {
+      io.stdout(`responder listening on ${responder.url}`);
+      io.stdout(`completing invocations at ${responder.tenantBaseUrl}`);
+      io.stdout("Ctrl-C stops.");
+      const { waitForStop } = await import("../../local/stop.ts");
+      await waitForStop(io);
+      return 0;
+    } finally {
+      await responder.close();
+    }
   },
 };
 export default command;
