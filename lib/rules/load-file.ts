@@ -78,11 +78,13 @@ export function parseRulesFile(text: string, filename: string): RulesDocument {
   if (!result.ok) {
     throw new RulesFileError(
       filename,
-      result.issues.map((issue) => ({
-        path: formatPath(issue.path),
-        line: parsed.lineOf(issue.path),
-        message: issue.message,
-      })),
+      byLine(
+        result.issues.map((issue) => ({
+          path: formatPath(issue.path),
+          line: parsed.lineOf(issue.path),
+          message: issue.message,
+        })),
+      ),
     );
   }
   return result.document;
@@ -113,8 +115,16 @@ export function compileRulesText(text: string, filename: string, options: Compil
       ...issue,
       line: parsed.lineOf(pathFromString(issue.path)),
     }));
-    throw new RulesFileError(filename, issues);
+    throw new RulesFileError(filename, byLine(issues));
   }
+}
+
+/** Issues in file order, as a person reads the file (stable for issues on the same line). */
+function byLine(issues: ValidationIssue[]): ValidationIssue[] {
+  return issues
+    .map((issue, index) => ({ issue, index }))
+    .sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || a.index - b.index)
+    .map(({ issue }) => issue);
 }
 
 /** `a.b[0].c` → `["a", "b", 0, "c"]` (the inverse of formatPath, for keys without dots). */

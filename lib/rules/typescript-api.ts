@@ -80,6 +80,8 @@ export interface RulesDefinition
   };
 }
 
+const FORMAT_KEYS = new Set(["when", "custom", "not", "anyItem", "everyItem", "where", "default"]);
+
 export interface DefinedRules extends CompiledRules {
   /** The document the definition became (functions as `custom:` names), e.g. to print or hash. */
   readonly document: RulesDocument;
@@ -95,7 +97,9 @@ export function defineRules(
   let counter = 0;
   const register = (registry: Record<string, unknown>, fn: (...args: never[]) => unknown, kind: string) => {
     counter++;
-    const base = /^[A-Za-z][A-Za-z0-9_]*$/.test(fn.name) ? fn.name : kind;
+    // Arrow functions take the name of the key they sit under (`when`, `custom`): not informative.
+    const informative = /^[A-Za-z][A-Za-z0-9_]*$/.test(fn.name) && !FORMAT_KEYS.has(fn.name);
+    const base = informative ? fn.name : kind;
     const name = `${base}-${counter}`;
     registry[name] = fn;
     return name;

@@ -39,7 +39,7 @@ export const TRIGGER_ALIASES: Record<string, string> = {
 
 export function validateRulesDocument(json: unknown): ValidationResult {
   const parsed = z.safeParse(RulesDocumentSchema, json);
-  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error.issues, []) };
+  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error.issues, [], json) };
   const issues: RawIssue[] = [];
   checkDocument(parsed.data, issues);
   return issues.length > 0 ? { ok: false, issues } : { ok: true, document: parsed.data };
@@ -63,7 +63,7 @@ interface ZodIssueLike {
   input?: unknown;
 }
 
-function zodIssues(issues: readonly ZodIssueLike[], base: IssuePath): RawIssue[] {
+function zodIssues(issues: readonly ZodIssueLike[], base: IssuePath, root: unknown): RawIssue[] {
   const out: RawIssue[] = [];
   for (const issue of issues) {
     const path = [...base, ...issue.path];
@@ -71,9 +71,9 @@ function zodIssues(issues: readonly ZodIssueLike[], base: IssuePath): RawIssue[]
       // Point at each unknown key, so a file loader finds its line.
       for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key "${key}"` });
     } else if (issue.code === "invalid_union" && issue.errors !== undefined && issue.errors.length > 0) {
-      out.push(...zodIssues(bestUnionBranch(issue.errors), path));
+      out.push(...zodIssues(bestUnionBranch(issue.errors), path, root));
     } else {
-      out.push({ path, message: zodMessage(issue) });
+      out.push({ path, message: zodMessage(issue, valueAt(root, path) === undefined) });
     }
   }
   return out;
@@ -94,11 +94,20 @@ function bestUnionBranch(branches: ZodIssueLike[][]): ZodIssueLike[] {
   return best;
 }
 
-function zodMessage(issue: ZodIssueLike): string {
+function valueAt(root: unknown, path: IssuePath): unknown {
+  let value = root;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function zodMessage(issue: ZodIssueLike, absent: boolean): string {
   if (issue.message !== "Invalid input" && issue.message !== "") return issue.message;
   switch (issue.code) {
     case "invalid_type":
-      return issue.input === undefined ? `is required (${issue.expected})` : `expected ${issue.expected}`;
+      return absent ? `is required (${issue.expected})` : `expected ${issue.expected}`;
     case "invalid_value":
       return `expected one of ${(issue.values ?? []).map((v) => JSON.stringify(v)).join(", ")}`;
     case "too_small":
