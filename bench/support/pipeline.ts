@@ -12,7 +12,7 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { IscClient } from "../../lib/isc/client.ts";
 import { type ServedHandler, serveHandler } from "../../lib/local/function-url.ts";
 import { createLineLogger } from "../../lib/local/log.ts";
-import { type LocalResponder, startLocalResponder } from "../../lib/local/responder.ts";
+import { type LocalResponder, startLocalResponder, type WorkerFactory } from "../../lib/local/responder.ts";
 import { compileRules, parseRulesDocument } from "../../lib/rules/compile.ts";
 import type { CompiledRules } from "../../lib/rules/types.ts";
 import { type FaultOptions, type Sandbox, startSandbox } from "../../lib/sandbox/index.ts";
@@ -50,6 +50,17 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
+/**
+ * The real worker: lib/worker/handler.ts's createWorkerHandler, which functions/worker.ts wraps for
+ * Lambda. Built from the core rather than imported from the entry, whose module scope reads the
+ * Lambda environment.
+ */
+const realWorker: WorkerFactory = async (deps) => {
+  const { createWorkerHandler } = await import("../../lib/worker/handler.ts");
+  const handler = createWorkerHandler(deps);
+  return (event) => handler(event);
+};
+
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const logLines: string[] = [];
   const write = (line: string) => {
@@ -81,6 +92,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     rateLimit: { ...options.rateLimit },
   } as ConstructorParameters<typeof IscClient>[0]);
   const responder = await startLocalResponder({
+    createWorker: realWorker,
     rules,
     tenantBaseUrl: sandbox.baseUrl,
     credentials: { type: "bearer", current: PIPELINE_BEARER },
