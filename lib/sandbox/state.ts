@@ -154,7 +154,7 @@ export interface RequestRecord {
 }
 
 /** At most this many request records are kept (a soak run must not grow memory without bound). */
-export const MAX_REQUEST_RECORDS = 10_000;
+export const MAX_REQUEST_RECORDS = 100_000;
 
 export function hexId(): string {
   return randomBytes(16).toString("hex");
@@ -174,8 +174,13 @@ export class SandboxState {
     drop: 0,
     tokenExpiry: 0,
   };
-  /** Requests answered (or dropped), oldest first, the last MAX_REQUEST_RECORDS. */
+  /**
+   * Requests answered (or dropped), oldest first, the last MAX_REQUEST_RECORDS (100_000). Older
+   * ones are dropped, so count with `requestsTotal`, not with indexes into this array.
+   */
   readonly requests: RequestRecord[] = [];
+  /** Every request recorded since start, including those no longer in `requests`. */
+  requestsTotal = 0;
   /** Requests answered 429 by the rate limiter (not injected faults). */
   rateLimited = 0;
   readonly seeded: { taskIds: string[]; pastDueCampaignId: string; activeCampaignId: string };
@@ -241,8 +246,11 @@ export class SandboxState {
 
   recordRequest(record: RequestRecord): void {
     this.requests.push(record);
-    if (this.requests.length > MAX_REQUEST_RECORDS)
+    this.requestsTotal++;
+    // Trimmed in batches: one splice per 10% overflow, not one per request.
+    if (this.requests.length > MAX_REQUEST_RECORDS * 1.1) {
       this.requests.splice(0, this.requests.length - MAX_REQUEST_RECORDS);
+    }
   }
 
   /** Invocations by status, for quick assertions. */

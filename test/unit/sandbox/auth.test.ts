@@ -129,6 +129,9 @@ describe("sandbox rate limit", () => {
   it("is off with rateLimit: false", async () => {
     const tenant = await start({ rateLimit: false });
     for (let i = 0; i < 120; i++) expect((await tenant.call("GET", "/beta/triggers")).status).toBe(200);
+    // The token request plus the 120 calls.
+    expect(tenant.sandbox.state.requestsTotal).toBe(121);
+    expect(tenant.sandbox.state.requests).toHaveLength(121);
   });
 });
 
