@@ -305,10 +305,9 @@ class Run {
     if (this.call.signal !== undefined) signals.push(this.call.signal);
     if (leaseStart !== undefined) {
       const leaseLeft = leaseStart + this.options.leaseMs - this.options.leaseMarginMs - this.now();
-      signals.push(AbortSignal.timeout(Math.max(1, leaseLeft)));
+      signals.push(timeoutSignal(leaseLeft));
     }
-    if (this.call.endsAt !== undefined)
-      signals.push(AbortSignal.timeout(Math.max(1, this.call.endsAt - this.now())));
+    if (this.call.endsAt !== undefined) signals.push(timeoutSignal(this.call.endsAt - this.now()));
     const target: CompletionTarget =
       invocation.callbackUrl === undefined
         ? { invocationId: invocation.invocationId }
@@ -468,7 +467,24 @@ class Run {
       };
     }
     Object.assign(this.fields, decisionFields(this.invocation.triggerId, stored.output, stored.explanation));
+    if (stored.actions === undefined && fresh === undefined)
+      return { ...stored, actions: this.recoverActions(stored) };
     return stored;
+  }
+
+  /**
+   * For a ledger that does not keep a decision's actions: the same rules version gives the same
+   * decision, so its actions are taken from a re-evaluation, but only if it yields the stored output.
+   */
+  recoverActions(stored: LedgerDecision): ActionSpec[] {
+    const version = (stored.explanation as { rulesVersion?: unknown } | undefined)?.rulesVersion;
+    if (version !== this.deps.rules.version) return [];
+    try {
+      const again = this.deps.rules.decide(this.invocation);
+      return canonicalJson(again.output ?? {}) === canonicalJson(stored.output) ? again.actions : [];
+    } catch {
+      return [];
+    }
   }
 
   async runDecisionActions(decision: LedgerDecision): Promise<ActionOutcome[]> {
@@ -622,6 +638,11 @@ function canonicalJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
       : v,
   );
+}
+
+/** AbortSignal.timeout within the range timers accept (a bad clock must not throw a RangeError). */
+function timeoutSignal(ms: number): AbortSignal {
+  return AbortSignal.timeout(Math.min(Math.max(1, Math.floor(ms)), 2_147_483_647));
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -174,8 +174,7 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
     const remaining = context?.getRemainingTimeInMillis?.();
     if (remaining === undefined) return {};
     const usable = Math.max(1, remaining - reserveMs);
-    // Real time on purpose: this is the Lambda's own timer, whatever clock the pipeline uses.
-    return { endsAt: Date.now() + usable, signal: AbortSignal.timeout(usable) };
+    return { endsAt: now() + usable, signal: AbortSignal.timeout(usable) };
   }
 
   function poison(error: PoisonMessageError, receiveCount: string | undefined): void {
