@@ -1,0 +1,335 @@
+/**
+ * One real synth (with esbuild bundling and cdk-nag) of the HTTP-delivery stack, then assertions on
+ * the template, the IAM statements, the alarms, the bundles and cfn-lint.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Validations } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import type { IConstruct } from "constructs";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ResponderStack } from "../../../infra/stack.ts";
+import { loadRulesFile } from "../../../lib/rules/load-file.ts";
+import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
+import { baseConfig, buildApp, EXAMPLE_RULES } from "./helpers.ts";
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: unknown }>;
+
+let stack: ResponderStack;
+let template: Template;
+let resources: Resources;
+let outdir: string;
+
+beforeAll(async () => {
+  const built = await buildApp(baseConfig({ alarms: { email: "ops@example.com" } }));
+  stack = built.stack;
+  outdir = built.outdir;
+  // cdk-nag runs here: any unacknowledged finding makes synth throw.
+  built.app.synth();
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Resources;
+}, 120_000);
+
+function logicalIdOf(construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+/** Every IAM statement attached to the role of `fn`. */
+function statementsOf(fn: {
+  role?: IConstruct | undefined;
+}): Array<{ Action: unknown; Resource: unknown; Effect: string }> {
+  const roleId = stack.getLogicalId(fn.role!.node.defaultChild as never);
+  return Object.values(resources)
+    .filter((r) => r.Type === "AWS::IAM::Policy")
+    .filter((r) => JSON.stringify(r.Properties?.Roles).includes(`"${roleId}"`))
+    .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: never[] }).Statement);
+}
+
+function actionsOf(statements: Array<{ Action: unknown }>): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]) as string[]);
+}
+
+function resourcesFor(statements: Array<{ Action: unknown; Resource: unknown }>, action: string): string {
+  return JSON.stringify(
+    statements
+      .filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action))
+      .map((s) => s.Resource),
+  );
+}
+
+describe("responder stack: functions", () => {
+  it("bundles three ESM functions on Node.js 22, arm64, with JSON logs", () => {
+    const functions = Object.values(resources).filter(
+      (r) => r.Type === "AWS::Lambda::Function" && r.Properties?.Handler === "index.handler",
+    );
+    expect(functions).toHaveLength(3);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        LoggingConfig: { LogFormat: "JSON" },
+      });
+    }
+  });
+
+  it("gives the http function the runtime contract's environment, reserved concurrency and the secrets extension", () => {
+    const http = resources[logicalIdOf(stack.httpFunction)]!.Properties!;
+    expect(http.ReservedConcurrentExecutions).toBe(20);
+    expect(http.Timeout).toBe(10);
+    const env = (http.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining([
+        "SAIL_BASE_URL",
+        "WEBHOOK_CREDENTIALS_SECRET_ID",
+        "LEDGER_TABLE_NAME",
+        "QUEUE_URL",
+        "RESPONSE_DEADLINE_PRE_APPROVAL",
+        "RESPONSE_DEADLINE_DYNAMIC_APPROVER",
+        "DYNAMIC_DECISION_BUDGET_MS",
+        "MAX_BODY_BYTES",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
+      ]),
+    );
+    expect(env).not.toHaveProperty("ISC_CREDENTIALS_SECRET_ID");
+    expect(env.SAIL_BASE_URL).toBe("https://acme.api.identitynow.com");
+    expect(env.RESPONSE_DEADLINE_DYNAMIC_APPROVER).toBe("PT2H");
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe("IscTriggerResponder");
+    // The extension layer's ARN is region-specific: CDK resolves it from a mapping at deploy time.
+    expect(JSON.stringify(http.Layers)).toContain("1x0x103xarm64");
+    expect(JSON.stringify(template.toJSON().Mappings)).toContain(
+      "AWS-Parameters-and-Secrets-Lambda-Extension-Arm64",
+    );
+  });
+
+  it("exposes the http function through a Function URL without IAM auth (the handler checks the token)", () => {
+    template.hasResourceProperties("AWS::Lambda::Url", {
+      AuthType: "NONE",
+      TargetFunctionArn: { "Fn::GetAtt": [logicalIdOf(stack.httpFunction), "Arn"] },
+    });
+  });
+
+  it("generates the webhook bearer secret in the runtime contract's shape", () => {
+    template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      GenerateSecretString: {
+        SecretStringTemplate: '{"type":"bearer"}',
+        GenerateStringKey: "current",
+        ExcludePunctuation: true,
+        PasswordLength: 48,
+      },
+    });
+    template.hasResourceProperties("AWS::SecretsManager::RotationSchedule", {
+      RotationLambdaARN: { "Fn::GetAtt": [logicalIdOf(stack.subscriptionsFunction), "Arn"] },
+      RotationRules: { ScheduleExpression: "rate(30 days)" },
+      RotateImmediatelyOnUpdate: false,
+    });
+  });
+
+  it("puts the validated rules document beside index.mjs in the http and worker bundles only", async () => {
+    const expected = JSON.stringify((await loadRulesFile(EXAMPLE_RULES)).document);
+    // Code.S3Key is "<asset hash>.zip"; the bundle is in <outdir>/asset.<asset hash>.
+    const assetDir = (fn: IConstruct) => {
+      const code = resources[logicalIdOf(fn)]!.Properties!.Code as { S3Key: string };
+      return join(outdir, `asset.${code.S3Key.replace(/\.zip$/, "")}`);
+    };
+    for (const fn of [stack.httpFunction, stack.workerFunction]) {
+      expect(existsSync(join(assetDir(fn), "index.mjs"))).toBe(true);
+      expect(readFileSync(join(assetDir(fn), "rules.json"), "utf8")).toBe(expected);
+    }
+    expect(existsSync(join(assetDir(stack.subscriptionsFunction), "rules.json"))).toBe(false);
+    // The AWS SDK stays external (provided by the runtime).
+    const bundle = readFileSync(join(assetDir(stack.subscriptionsFunction), "index.mjs"), "utf8");
+    expect(bundle).toContain("@aws-sdk/client-secrets-manager");
+    expect(bundle).not.toMatch(/class SecretsManagerClient/);
+  });
+});
+
+describe("responder stack: queue, ledger, events", () => {
+  it("encrypts the queue, enforces TLS, redrives to a DLQ and outlasts 6x the worker timeout", () => {
+    const queue = resources[logicalIdOf(stack.queue)]!.Properties!;
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 390,
+      RedrivePolicy: {
+        maxReceiveCount: 5,
+        deadLetterTargetArn: { "Fn::GetAtt": [logicalIdOf(stack.deadLetterQueue), "Arn"] },
+      },
+    });
+    expect(queue.VisibilityTimeout as number).toBeGreaterThan(6 * 60);
+    template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      },
+      Queues: [{ Ref: logicalIdOf(stack.queue) }],
+    });
+  });
+
+  it("consumes the queue with partial batch responses", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionName: { Ref: logicalIdOf(stack.workerFunction) },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  it("creates the ledger table on demand with TTL expiresAt, PITR and encryption", () => {
+    template.hasResourceProperties("AWS::DynamoDB::Table", {
+      KeySchema: [{ AttributeName: "invocationId", KeyType: "HASH" }],
+      BillingMode: "PAY_PER_REQUEST",
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it("has no EventBridge rule when every trigger is delivered over HTTP", () => {
+    template.resourceCountIs("AWS::Events::Rule", 0);
+  });
+});
+
+describe("responder stack: least privilege", () => {
+  it("lets the http function use only its secret, its table and send to its queue", () => {
+    const statements = statementsOf(stack.httpFunction);
+    const actions = actionsOf(statements);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "sqs:SendMessage",
+        "secretsmanager:GetSecretValue",
+      ]),
+    );
+    expect(
+      actions.some((a) => a.endsWith("*") || a === "dynamodb:DeleteItem" || a.startsWith("sqs:Receive")),
+    ).toBe(false);
+    expect(resourcesFor(statements, "secretsmanager:GetSecretValue")).toContain(
+      logicalIdOf(stack.webhookSecret),
+    );
+    expect(resourcesFor(statements, "secretsmanager:GetSecretValue")).not.toContain("isc-api-client");
+    expect(resourcesFor(statements, "dynamodb:PutItem")).toContain(logicalIdOf(stack.table));
+    for (const s of statements) expect(s.Resource).not.toBe("*");
+  });
+
+  it("lets the worker read only the ISC credentials, use the table and consume its queue", () => {
+    const statements = statementsOf(stack.workerFunction);
+    const actions = actionsOf(statements);
+    expect(actions).toEqual(
+      expect.arrayContaining(["sqs:ReceiveMessage", "sqs:DeleteMessage", "dynamodb:UpdateItem"]),
+    );
+    expect(actions).not.toContain("sqs:SendMessage");
+    expect(resourcesFor(statements, "secretsmanager:GetSecretValue")).toContain(
+      "isc-trigger-responder/isc-api-client",
+    );
+    expect(resourcesFor(statements, "secretsmanager:GetSecretValue")).not.toContain(
+      logicalIdOf(stack.webhookSecret),
+    );
+    for (const s of statements) expect(s.Resource).not.toBe("*");
+  });
+
+  it("lets the subscriptions function read both secrets and rotate only the webhook secret", () => {
+    const statements = statementsOf(stack.subscriptionsFunction);
+    const actions = actionsOf(statements);
+    expect(actions.some((a) => a.startsWith("dynamodb:") || a.startsWith("sqs:"))).toBe(false);
+    expect(resourcesFor(statements, "secretsmanager:PutSecretValue")).toContain(
+      logicalIdOf(stack.webhookSecret),
+    );
+    expect(resourcesFor(statements, "secretsmanager:PutSecretValue")).not.toContain("isc-api-client");
+  });
+});
+
+describe("responder stack: subscriptions and monitoring", () => {
+  it("declares one subscription custom resource per enabled trigger, pointing at the Function URL", () => {
+    const subscriptions = template.findResources("Custom::IscTriggerSubscription");
+    expect(Object.keys(subscriptions)).toHaveLength(2);
+    template.hasResourceProperties("Custom::IscTriggerSubscription", {
+      TriggerId: PRE_APPROVAL,
+      Delivery: "HTTP",
+      HttpDispatchMode: "DYNAMIC",
+      ResponseDeadline: "PT1H",
+      RetainOnDelete: false,
+      Url: { "Fn::GetAtt": [Match.anyValue(), "FunctionUrl"] },
+    });
+    template.hasResourceProperties("Custom::IscTriggerSubscription", {
+      TriggerId: DYNAMIC_APPROVER,
+      HttpDispatchMode: "ASYNC",
+      ResponseDeadline: "PT2H",
+    });
+  });
+
+  it("alarms on dead letters, worker errors, fallbacks, failed completions and the deadline margin, to SNS", () => {
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm")).map(
+      (r) => r.Properties as Record<string, unknown>,
+    );
+    const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
+    expect(byMetric("ApproximateNumberOfMessagesVisible")).toHaveLength(1);
+    expect(byMetric("Errors").length).toBeGreaterThanOrEqual(2);
+    for (const name of ["Fallbacks", "DeadlinePassed", "DeadlineMargin", "InvocationOutcomes"]) {
+      expect(byMetric(name)).toHaveLength(2);
+      for (const alarm of byMetric(name)) {
+        expect(alarm.Namespace).toBe("IscTriggerResponder");
+        expect(alarm.Dimensions).toEqual(
+          expect.arrayContaining([{ Name: "service", Value: "isc-trigger-responder" }]),
+        );
+      }
+    }
+    expect(byMetric("InvocationOutcomes")[0]!.Dimensions).toEqual(
+      expect.arrayContaining([{ Name: "outcome", Value: "failed" }]),
+    );
+    expect(byMetric("DeadlineMargin")[0]).toMatchObject({
+      ComparisonOperator: "LessThanThreshold",
+      Threshold: 60000,
+      Statistic: "Minimum",
+    });
+    for (const alarm of alarms) expect(JSON.stringify(alarm.AlarmActions)).toContain("AlarmTopic");
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops@example.com",
+    });
+    template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  });
+});
+
+describe("responder stack: cdk-nag and cfn-lint", () => {
+  it("passes AwsSolutions with every acknowledgement carrying a written reason", () => {
+    const acknowledgements = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acknowledgements.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledgements) {
+      expect(id).toMatch(/AwsSolutions-/);
+      expect(reason.trim().length).toBeGreaterThan(40);
+    }
+    // Synth (in beforeAll) would have thrown on any unacknowledged finding; the report, if written, has none.
+    const report = join(outdir, "validation-report.json");
+    if (existsSync(report)) {
+      const parsed = JSON.parse(readFileSync(report, "utf8")) as {
+        pluginReports: Array<{ violations: Array<{ severity: string }> }>;
+      };
+      const errors = parsed.pluginReports.flatMap((p) => p.violations).filter((v) => v.severity === "error");
+      expect(errors).toEqual([]);
+    }
+  });
+
+  it("is a valid CloudFormation template for cfn-lint (no errors)", (ctx) => {
+    const probe = spawnSync("cfn-lint", ["--version"], { encoding: "utf8" });
+    if (probe.error) {
+      ctx.skip(`cfn-lint is not on PATH (${probe.error.message}); install it with pip install cfn-lint`);
+      return;
+    }
+    const file = join(outdir, `${stack.artifactId}.template.json`);
+    const result = spawnSync("cfn-lint", ["--format", "parseable", file], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    // cfn-lint exit code is a bitmask: 2 = errors, 4 = warnings, 8 = informational.
+    expect(result.stdout).not.toMatch(/:E\d{4}:/);
+    expect((result.status ?? 0) & 2).toBe(0);
+  }, 60_000);
+});
