@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { secretsStoreFromEnv } from "../lib/adapters/aws/secrets-from-env.ts";
+import { extensionSecretsStoreFromEnv } from "../lib/adapters/aws/extension-secrets.ts";
 import { SqsInvocationQueue } from "../lib/adapters/aws/sqs-queue.ts";
 import { createCachedCredentialsProvider } from "../lib/http/auth.ts";
 import { httpConfigFromEnv } from "../lib/http/config.ts";
@@ -48,13 +48,14 @@ const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", impo
 const rules = compileRules(parseRulesDocument(JSON.parse(readFileSync(rulesPath, "utf8")), rulesPath));
 
 // The provider caches (TTL, rotation re-read); the store under it must not cache too, or a re-read would see the old value.
-const secrets = secretsStoreFromEnv(env, { ttlMs: 0 });
-const credentials = createCachedCredentialsProvider(
-  () => secrets.getSecretString(config.webhookCredentialsSecretId),
-  {
-    ttlMs: 60_000,
-  },
-);
+// Without the extension layer, the Secrets Manager SDK is imported on the first read only.
+const extension = extensionSecretsStoreFromEnv(env, { ttlMs: 0 });
+async function readWebhookSecret(): Promise<string> {
+  if (extension !== undefined) return extension.getSecretString(config.webhookCredentialsSecretId);
+  const { SecretsManagerSecretsStore } = await import("../lib/adapters/aws/secrets-manager.ts");
+  return new SecretsManagerSecretsStore().getSecretString(config.webhookCredentialsSecretId);
+}
+const credentials = createCachedCredentialsProvider(readWebhookSecret, { ttlMs: 60_000 });
 
 const core = createHttpHandler({
   rules,
