@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noThenProperty: `then` is the rules format's key for a decision (never callable).
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
 import {

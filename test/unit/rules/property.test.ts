@@ -1,0 +1,138 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import * as z from "zod/mini";
+import { compileRulesText } from "../../../lib/rules/load-file.ts";
+import { invocationForTools } from "../../../lib/rules/run-tests.ts";
+import type { CompiledRules } from "../../../lib/rules/types.ts";
+import { DynamicApproverOutputSchema, PreApprovalOutputSchema } from "../../../lib/triggers/schemas.ts";
+
+const ROOT = join(import.meta.dirname, "../../..");
+const example = compileRulesText(
+  readFileSync(join(ROOT, "rules/example.yaml"), "utf8"),
+  "example.yaml",
+).compiled;
+
+// Every operator, quantifier, lookup and template at once, against inputs of any shape.
+const everything = compileRulesText(
+  `
+approver: "svc-{{requestedBy.name}}"
+lists: { ids: [a, b, 3] }
+tables:
+  owners:
+    a: { id: ga, name: A, type: GOVERNANCE_GROUP }
+    b: { id: ib, name: B, type: IDENTITY }
+  kind: { a: contractor, b: 7 }
+preApproval:
+  rules:
+    - id: r1
+      when:
+        any:
+          - { field: requestedFor.name, matches: "^[A-Z][a-z]+ [A-Z]", ignoreCase: true }
+          - { field: requestedFor.id, lookup: kind, equals: contractor }
+          - { field: "requestedItems[0].comment", missing: true }
+          - { field: extra.score, gte: 3 }
+      then: { decision: deny, comment: "{{requestedFor.name}} / {{requestedItems[1].name}} / {{extra.score}}" }
+    - id: r2
+      priority: 5
+      when:
+        all:
+          - countItems: { where: { field: type, in: [ROLE, ENTITLEMENT] }, gt: 2 }
+          - not: { everyItem: { field: id, in: { list: ids } } }
+          - anyItem: { field: name, contains: x, ignoreCase: true }
+      then: { decision: approve, comment: "{{accessRequestId}}", actions: [{ type: complete-campaign, campaignId: "{{extra.campaign}}" }] }
+  default: { decision: approve, comment: "{{requestedItems.name}}" }
+dynamicApprover:
+  rules:
+    - id: d1
+      when: { anyItem: { field: id, in: { table: owners } } }
+      then: { approver: { lookup: owners, by: requestedItems.id, otherwise: none } }
+    - id: d2
+      when: { field: requestedFor.name, startsWith: A }
+      then: { approver: { lookup: owners, by: "requestedItems[0].id", otherwise: { id: gg, name: G, type: GOVERNANCE_GROUP } } }
+  default: { approver: none }
+`,
+  "everything.yaml",
+).compiled;
+
+const text = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.constantFrom("a", "b", "3", "Ann Smith", "x", "", "  "),
+  fc.string({ minLength: 1000, maxLength: 1500 }),
+);
+const id = fc.oneof(
+  fc.constantFrom("a", "b", "2c9180887a1b2c3d017a1b2c3d4e0002", "2c91808b6ef1d43e016efba0ce470904"),
+  fc.string({ minLength: 1, maxLength: 40 }),
+);
+const identity = fc.record({ type: fc.constant("IDENTITY"), id, name: text });
+const requestedItem = fc.record(
+  {
+    id,
+    name: text,
+    description: fc.option(text),
+    type: fc.constantFrom("ACCESS_PROFILE", "ROLE", "ENTITLEMENT"),
+    operation: fc.constantFrom("Add", "Remove"),
+    comment: fc.option(text),
+  },
+  { requiredKeys: ["id", "name", "type", "operation"] },
+);
+const accessRequestInput = fc.record(
+  {
+    accessRequestId: fc.string({ minLength: 1, maxLength: 40 }),
+    requestedFor: fc.oneof(identity, fc.array(identity, { minLength: 1, maxLength: 10 })),
+    requestedItems: fc.array(requestedItem, { minLength: 1, maxLength: 25 }),
+    requestedBy: identity,
+    extra: fc.anything({ maxDepth: 2 }),
+  },
+  { requiredKeys: ["accessRequestId", "requestedFor", "requestedItems", "requestedBy"] },
+);
+
+function check(rules: CompiledRules, trigger: "preApproval" | "dynamicApprover", payload: unknown): void {
+  const decision = rules.decide(invocationForTools(payload, trigger));
+  const schema = trigger === "preApproval" ? PreApprovalOutputSchema : DynamicApproverOutputSchema;
+  expect(z.safeParse(schema, decision.output).success).toBe(true);
+  expect(decision.explanation.rulesVersion).toBe(rules.version);
+  expect(Array.isArray(decision.actions)).toBe(true);
+}
+
+describe("property: any valid input gets a valid output, without throwing", () => {
+  for (const [name, rules] of [
+    ["example policy", example],
+    ["every-operator policy", everything],
+  ] as const) {
+    it(`${name}: pre-approval`, () => {
+      fc.assert(
+        fc.property(accessRequestInput, (payload) => check(rules, "preApproval", payload)),
+        { numRuns: 400 },
+      );
+    });
+    it(`${name}: dynamic approver`, () => {
+      fc.assert(
+        fc.property(accessRequestInput, (payload) => check(rules, "dynamicApprover", payload)),
+        { numRuns: 400 },
+      );
+    });
+  }
+
+  it("fallbacks are valid whatever the reason", () => {
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.constantFrom("idn:access-request-pre-approval", "idn:access-request-dynamic-approver"),
+        (reason, trigger) => {
+          for (const rules of [example, everything]) {
+            const decision = rules.fallback(trigger, reason);
+            const schema =
+              trigger === "idn:access-request-pre-approval"
+                ? PreApprovalOutputSchema
+                : DynamicApproverOutputSchema;
+            expect(z.safeParse(schema, decision.output).success).toBe(true);
+            expect(decision.explanation.kind).toBe("fallback");
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
