@@ -273,6 +273,25 @@ describe("respond: crash and resume", () => {
     expect(client.completions).toHaveLength(1);
   });
 
+  it("recovers the actions of a stored decision from a ledger that does not keep them (same rules version)", async () => {
+    const actions: ActionSpec[] = [{ type: "complete-campaign", campaignId: "camp-7" }];
+    const { client, deps, ledger } = setup({ rules: fakeRules({ actions }) });
+    await ledger.recordReceived({
+      invocationId: ID,
+      triggerId: "idn:access-request-pre-approval",
+      accessRequestId: "x",
+      receivedAt: T0,
+      deadline: T0 + HOUR,
+    });
+    await ledger.recordDecision(ID, {
+      output: { approver: "rules", comment: "approved by rule", approved: true },
+      explanation: { ruleId: "r-approve", rulesVersion: "sha256:0123456789abcdef" },
+      fallback: false,
+    });
+    expect((await respond(asyncInvocation(), deps())).status).toBe("completed");
+    expect(client.campaigns.map((c) => c.campaignId)).toEqual(["camp-7"]);
+  });
+
   it("a completion that succeeded but was not recorded is closed by the next delivery's 400.1.404", async () => {
     const { client, deps, ledger, metrics, time } = setup();
     await crashAfterDecide(ledger);
