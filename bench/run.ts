@@ -150,7 +150,7 @@ async function main(): Promise<void> {
         writeFileSync(join(b.file, "..", "rules.json"), rulesJson);
       }
     } catch (error) {
-      report.bundles[name] = { skipped: `build failed: ${(error as Error).message.split("\n")[0]}` };
+      report.bundles[name] = { skipped: `build failed: ${brief(error)}` };
     }
   }
 
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
         try {
           report.coldStart[name] = await measureColdStart(name, bundle.file, event, env, COLD_RUNS);
         } catch (error) {
-          report.coldStart[name] = { skipped: (error as Error).message.split("\n").slice(0, 3).join(" ") };
+          report.coldStart[name] = { skipped: brief(error) };
         }
       }
     }
@@ -220,24 +220,30 @@ async function main(): Promise<void> {
       } else {
         log(`warm sync: ${WARM_ITERATIONS} calls each ...`);
         Object.assign(process.env, httpEnv);
-        const http = (await import(pathToFileURL(built.http.file).href)) as { handler: Handler };
-        const bare = (await import(pathToFileURL(built["bare-handler"].file).href)) as { handler: Handler };
-        const authorization = `Bearer ${BEARER}`;
-        const events = Array.from({ length: 500 }, (_, n) => functionUrlEvent(syncBody(n), authorization));
-        const ctx = { getRemainingTimeInMillis: () => 10_000, awsRequestId: "bench" };
-        const httpCall: Handler = (event) => http.handler(event, ctx);
-        const bareCall: Handler = (event) => bare.handler(event, ctx);
-        await timeCalls(httpCall, events, 2_000);
-        await timeCalls(bareCall, events, 2_000);
-        const httpSamples: number[] = [];
-        const bareSamples: number[] = [];
-        const chunk = 1_000;
-        for (let done = 0; done < WARM_ITERATIONS; done += chunk) {
-          httpSamples.push(...(await timeCalls(httpCall, events, chunk)));
-          bareSamples.push(...(await timeCalls(bareCall, events, chunk)));
+        const http = await importHandler(built.http.file);
+        const bare = await importHandler(built["bare-handler"].file);
+        if (typeof http === "string" || typeof bare === "string") {
+          report.warmSync.http = {
+            skipped: `import failed: ${String(typeof http === "string" ? http : bare)}`,
+          };
+        } else {
+          const authorization = `Bearer ${BEARER}`;
+          const events = Array.from({ length: 500 }, (_, n) => functionUrlEvent(syncBody(n), authorization));
+          const ctx = { getRemainingTimeInMillis: () => 10_000, awsRequestId: "bench" };
+          const httpCall: Handler = (event) => http.handler(event, ctx);
+          const bareCall: Handler = (event) => bare.handler(event, ctx);
+          await timeCalls(httpCall, events, 2_000);
+          await timeCalls(bareCall, events, 2_000);
+          const httpSamples: number[] = [];
+          const bareSamples: number[] = [];
+          const chunk = 1_000;
+          for (let done = 0; done < WARM_ITERATIONS; done += chunk) {
+            httpSamples.push(...(await timeCalls(httpCall, events, chunk)));
+            bareSamples.push(...(await timeCalls(bareCall, events, chunk)));
+          }
+          report.warmSync.http = roundSummary(summarize(httpSamples));
+          report.warmSync["bare-handler"] = roundSummary(summarize(bareSamples));
         }
-        report.warmSync.http = roundSummary(summarize(httpSamples));
-        report.warmSync["bare-handler"] = roundSummary(summarize(bareSamples));
       }
     }
 
@@ -266,6 +272,20 @@ async function main(): Promise<void> {
   process.stdout.write(`${markdown(report)}\n`);
   // Imported bundles may hold timers or sockets (keep-alive); the figures are written.
   process.exit(0);
+}
+
+/** Short, single-line error text: a minified bundle's stack would otherwise print the whole file. */
+function brief(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.split("\n")[0]!.slice(0, 200);
+}
+
+async function importHandler(file: string): Promise<{ handler: Handler } | string> {
+  try {
+    return (await import(pathToFileURL(file).href)) as { handler: Handler };
+  } catch (error) {
+    return brief(error);
+  }
 }
 
 function roundSummary(s: Summary): Summary {

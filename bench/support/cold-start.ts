@@ -70,7 +70,11 @@ function runOnce(bundleFile: string, eventFile: string, env: Record<string, stri
       const wallMs = performance.now() - started;
       const line = out.split("\n").find((l) => l.startsWith("@@COLD@@"));
       if (line === undefined) {
-        reject(new Error(`cold start of ${bundleFile} failed: ${err.slice(0, 2000) || out.slice(-2000)}`));
+        // The error line, not the minified source line Node prints above it.
+        const lines = `${err}\n${out}`.split("\n").filter((l) => l.trim() !== "" && l.length < 400);
+        const reason =
+          lines.find((l) => /^[A-Z]\w*(Error|Exception)?: /.test(l)) ?? lines.at(-1) ?? "no output";
+        reject(new Error(`cold start failed: ${reason.slice(0, 200)}`));
         return;
       }
       const parsed = JSON.parse(line.slice("@@COLD@@".length)) as Omit<ColdSample, "wallMs">;
