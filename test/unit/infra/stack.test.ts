@@ -43,7 +43,7 @@ function statementsOf(fn: {
   return Object.values(resources)
     .filter((r) => r.Type === "AWS::IAM::Policy")
     .filter((r) => JSON.stringify(r.Properties?.Roles).includes(`"${roleId}"`))
-    .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: never[] }).Statement);
+    .flatMap((r) => (r.Properties!.PolicyDocument as { Statement: never[] }).Statement);
 }
 
 function actionsOf(statements: Array<{ Action: unknown }>): string[] {
