@@ -7,17 +7,15 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { LogAttributes } from "@aws-lambda-powertools/logger/types";
 import type { SQSBatchResponse } from "aws-lambda";
 import { DynamoDbInvocationLedger } from "../lib/adapters/aws/dynamodb-ledger.ts";
 import { secretsStoreFromEnv } from "../lib/adapters/aws/secrets-from-env.ts";
 import { IscClient } from "../lib/isc/client.ts";
+import { createLogger } from "../lib/observability/logger.ts";
+import type { PipelineLogger } from "../lib/responder/observability.ts";
 import { compileRules, parseRulesDocument } from "../lib/rules/compile.ts";
-import {
-  emfMetrics,
-  jsonLinesLogger,
-  rotatingIscClient,
-  workerConfigFromEnv,
-} from "../lib/worker/from-env.ts";
+import { emfMetrics, rotatingIscClient, workerConfigFromEnv } from "../lib/worker/from-env.ts";
 import { createWorkerHandler, type WorkerContext, type WorkerHandler } from "../lib/worker/handler.ts";
 
 export { createWorkerHandler } from "../lib/worker/handler.ts";
@@ -25,7 +23,14 @@ export { createWorkerHandler } from "../lib/worker/handler.ts";
 async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
   const config = workerConfigFromEnv(env);
   const service = env.POWERTOOLS_SERVICE_NAME ?? "isc-trigger-responder-worker";
-  const logger = jsonLinesLogger(service, env.POWERTOOLS_LOG_LEVEL ?? "INFO");
+  // The redacting Powertools logger: a second line of defence behind fields built from ids only.
+  const powertools = createLogger({ serviceName: service });
+  const logger: PipelineLogger = {
+    debug: (message, fields) => powertools.debug(message, (fields ?? {}) as LogAttributes),
+    info: (message, fields) => powertools.info(message, (fields ?? {}) as LogAttributes),
+    warn: (message, fields) => powertools.warn(message, (fields ?? {}) as LogAttributes),
+    error: (message, fields) => powertools.error(message, (fields ?? {}) as LogAttributes),
+  };
   const metrics = emfMetrics(env.POWERTOOLS_METRICS_NAMESPACE ?? "IscTriggerResponder", service);
   const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", import.meta.url));
   const rules = compileRules(parseRulesDocument(JSON.parse(readFileSync(rulesPath, "utf8")), rulesPath));

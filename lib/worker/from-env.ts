@@ -16,7 +16,7 @@ import type {
   IscCompletionApi,
   JsonPatchOperation,
 } from "../isc/types.ts";
-import type { LogFields, PipelineLogger, PipelineMetrics } from "../responder/observability.ts";
+import type { PipelineMetrics } from "../responder/observability.ts";
 import { responseDeadlineMs } from "../triggers/duration.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL, type RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 
@@ -133,22 +133,6 @@ export function rotatingIscClient(
     async createRoleInsightsRequest(options?: CallOptions) {
       return (await client()).createRoleInsightsRequest(options);
     },
-  };
-}
-
-/** One JSON line per event (CloudWatch Logs Insights reads the fields); callers pass ids, never secrets. */
-export function jsonLinesLogger(service: string, level = "INFO"): PipelineLogger {
-  const order = ["DEBUG", "INFO", "WARN", "ERROR"];
-  const min = Math.max(order.indexOf(level.toUpperCase()), 0);
-  const write = (name: string, stream: (line: string) => void) => (message: string, fields?: LogFields) => {
-    if (order.indexOf(name) < min) return;
-    stream(JSON.stringify({ level: name, message, service, timestamp: new Date().toISOString(), ...fields }));
-  };
-  return {
-    debug: write("DEBUG", console.debug),
-    info: write("INFO", console.log),
-    warn: write("WARN", console.warn),
-    error: write("ERROR", console.error),
   };
 }
 
