@@ -173,8 +173,8 @@ async function main(): Promise<number> {
     byStatus[invocation.status]++;
     byMode[invocation.delivery.mode] = (byMode[invocation.delivery.mode] ?? 0) + 1;
     const applied = invocation.completions.filter((c) => c.result !== "REJECTED").length;
-    const answeredInline = invocation.completions.length === 0 && invocation.status === "COMPLETED";
-    if (applied > 1 || (answeredInline && applied > 0)) completedTwice++;
+    // An inline (dynamic 200) answer has no completion call; a later one would be REJECTED and counted below.
+    if (applied > 1) completedTwice++;
     rejectedAttempts += invocation.completions.filter((c) => c.result === "REJECTED").length;
     wrongSecretAttempts += invocation.completions.filter((c) => c.reason === "wrong secret").length;
     if (invocation.status === "COMPLETED" && (invocation.completed ?? Infinity) > invocation.deadline)
