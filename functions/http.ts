@@ -8,16 +8,15 @@
  * without it, and the SQS client only on the first enqueue), zod/mini only, rules from RULES_PATH
  * JSON (validated at synth, compiled here once, no YAML parser in the bundle).
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { extensionSecretsStoreFromEnv } from "../lib/adapters/aws/extension-secrets.ts";
 import { SqsInvocationQueue } from "../lib/adapters/aws/sqs-queue.ts";
 import { createCachedCredentialsProvider } from "../lib/http/auth.ts";
 import { httpConfigFromEnv } from "../lib/http/config.ts";
+import { createExtensionSecretReader } from "../lib/http/extension-secret.ts";
 import { createHttpHandler, type HttpLogger } from "../lib/http/handler.ts";
-import { compileRules, parseRulesDocument } from "../lib/rules/compile.ts";
+import { compileRules } from "../lib/rules/compile.ts";
+import type { RulesDocument } from "../lib/rules/schema.ts";
 
 /** One JSON line per event, as CloudWatch and Powertools readers expect; callers pass ids, never secrets. */
 function jsonLogger(service: string, level: string): HttpLogger {
@@ -44,14 +43,26 @@ const logger = jsonLogger(
   env.POWERTOOLS_LOG_LEVEL ?? "INFO",
 );
 
-const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", import.meta.url));
-const rules = compileRules(parseRulesDocument(JSON.parse(readFileSync(rulesPath, "utf8")), rulesPath));
+// node:fs and node:url through getBuiltinModule: an ESM import of a builtin builds its ESM facade (cold-start time).
+const { readFileSync } = process.getBuiltinModule("node:fs");
+const { fileURLToPath } = process.getBuiltinModule("node:url");
 
-// The provider caches (TTL, rotation re-read); the store under it must not cache too, or a re-read would see the old value.
-// Without the extension layer, the Secrets Manager SDK is imported on the first read only.
-const extension = extensionSecretsStoreFromEnv(env, { ttlMs: 0 });
+// rules.json was validated at synth by the same code as `isc-responder rules check` (docs/runtime-contract.md);
+// validating it again here cost about 25 ms of every cold start. The worker validates it at its own start.
+const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", import.meta.url));
+const rules = compileRules(JSON.parse(readFileSync(rulesPath, "utf8")) as RulesDocument, {
+  source: rulesPath,
+});
+
+// The provider caches (TTL, and a rate-limited re-read after a refused token, for rotation).
+// With the extension layer: node:http to localhost, no SDK. Without it: the Secrets Manager SDK, imported on first read.
+const extensionPort = Number(env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT);
+const readFromExtension =
+  Number.isInteger(extensionPort) && extensionPort > 0 && env.AWS_SESSION_TOKEN
+    ? createExtensionSecretReader({ port: extensionPort, sessionToken: env.AWS_SESSION_TOKEN })
+    : undefined;
 async function readWebhookSecret(): Promise<string> {
-  if (extension !== undefined) return extension.getSecretString(config.webhookCredentialsSecretId);
+  if (readFromExtension !== undefined) return readFromExtension(config.webhookCredentialsSecretId);
   const { SecretsManagerSecretsStore } = await import("../lib/adapters/aws/secrets-manager.ts");
   return new SecretsManagerSecretsStore().getSecretString(config.webhookCredentialsSecretId);
 }

@@ -5,9 +5,11 @@
  * token can be rotated without downtime. Comparisons are constant time over SHA-256 digests, so
  * neither the length nor a prefix of a credential leaks through timing.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import * as z from "zod/mini";
 import { ResponderError } from "../errors.ts";
+
+// getBuiltinModule skips the ESM facade an `import` of node:crypto builds (measurable at cold start).
+const { createHash, timingSafeEqual } = process.getBuiltinModule("node:crypto");
 
 export type WebhookCredentials =
   | { type: "bearer"; current: string; previous?: string | undefined }
