@@ -52,6 +52,7 @@ export const DEFAULT_RESPOND_OPTIONS: RespondOptions = {
 };
 
 const MAX_RETRY_DELAY_MS = 8_000;
+const MIN_LEASE_POLL_MS = 250;
 
 export interface RespondDeps {
   rules: CompiledRules;
@@ -256,7 +257,8 @@ class Run {
             return this.ledgerFailed("get", error, decision);
           }
           if (current !== undefined && FINAL_STATES.has(current.state)) return this.duplicate(current);
-          const wait = Math.max(0, (current?.leaseUntil ?? leaseStart) - this.now()) + 1;
+          // At least MIN_LEASE_POLL_MS, so an odd record (no lease to wait for) cannot spin on the ledger.
+          const wait = Math.max(MIN_LEASE_POLL_MS, (current?.leaseUntil ?? leaseStart) - this.now() + 1);
           if (this.isNearDeadline() && this.canWait(wait)) {
             if (!(await this.pause(wait))) return this.inProgress();
             continue;
