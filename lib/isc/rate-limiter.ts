@@ -50,11 +50,14 @@ export class SlidingWindowLimiter {
     while (expired < this.#slots.length && (this.#slots[expired] as number) <= horizon) expired++;
     if (expired > 0) this.#slots.splice(0, expired);
 
-    let start = now;
+    // Never before the last granted slot: a cancellation can leave a queued future slot with free
+    // capacity before it, and a slot granted there would break the ascending order that the
+    // expiry and blocking-slot arithmetic below rely on (and let a later window hold too many).
+    let start = Math.max(now, this.#slots.at(-1) ?? now);
     if (this.#slots.length >= this.#requests) {
       // The slot `requests` places back must have left the window before this one starts.
       const blocking = this.#slots[this.#slots.length - this.#requests] as number;
-      start = Math.max(now, blocking + this.#windowMs);
+      start = Math.max(start, blocking + this.#windowMs);
     }
     if (deadline !== undefined && start > deadline) return undefined;
     this.#slots.push(start);

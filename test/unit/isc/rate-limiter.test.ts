@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseErrorResponse, parseRetryAfter } from "../../../lib/isc/http-errors.ts";
 import { SlidingWindowLimiter } from "../../../lib/isc/rate-limiter.ts";
@@ -39,6 +40,82 @@ describe("SlidingWindowLimiter", () => {
     const limiter = new SlidingWindowLimiter({ requests: 1, windowMs: 1_000 }, () => 0);
     limiter.reserve()?.cancel();
     expect(limiter.reserve()?.waitMs).toBe(0);
+  });
+
+  it("keeps every window under the limit after cancellations leave a queued future slot", () => {
+    // A burst queues slots in the future, then some callers give up (deadline or abort) before theirs start.
+    let now = 0;
+    const limiter = new SlidingWindowLimiter({ requests: 2, windowMs: 10 }, () => now);
+    const a = limiter.reserve();
+    const b = limiter.reserve();
+    expect(limiter.reserve()?.waitMs).toBe(10);
+    a?.cancel();
+    b?.cancel();
+    const starts = [10];
+    now = 1;
+    const d = limiter.reserve();
+    const e = limiter.reserve();
+    const f = limiter.reserve();
+    starts.push(now + (d?.waitMs ?? 0), now + (f?.waitMs ?? 0));
+    now = 12;
+    e?.cancel();
+    const g = limiter.reserve();
+    if (g !== undefined) starts.push(now + g.waitMs);
+    starts.sort((x, y) => x - y);
+    for (const start of starts) {
+      expect(starts.filter((s) => s >= start && s < start + 10).length).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it("never exceeds the limit under random bursts, clock steps and cancellations", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant("tick" as const), ms: fc.integer({ min: 0, max: 6 }) }),
+            fc.record({ kind: fc.constant("cancel" as const), pick: fc.nat() }),
+            fc.record({ kind: fc.constant("reserve" as const), deadlineIn: fc.option(fc.nat({ max: 15 })) }),
+          ),
+          { maxLength: 60 },
+        ),
+        (requests, operations) => {
+          let now = 0;
+          const windowMs = 10;
+          const limiter = new SlidingWindowLimiter({ requests, windowMs }, () => now);
+          const granted: { start: number; cancel: () => void; cancelled: boolean }[] = [];
+          for (const operation of operations) {
+            if (operation.kind === "tick") now += operation.ms;
+            else if (operation.kind === "cancel") {
+              // Only a reservation that has not started yet can be given back.
+              const waiting = granted.filter((g) => !g.cancelled && g.start >= now);
+              const chosen = waiting[operation.pick % Math.max(1, waiting.length)];
+              if (chosen !== undefined) {
+                chosen.cancel();
+                chosen.cancelled = true;
+              }
+            } else {
+              const deadline = operation.deadlineIn === null ? undefined : now + operation.deadlineIn;
+              const reservation = limiter.reserve(deadline);
+              if (reservation !== undefined)
+                granted.push({
+                  start: now + reservation.waitMs,
+                  cancel: reservation.cancel,
+                  cancelled: false,
+                });
+            }
+          }
+          const starts = granted
+            .filter((g) => !g.cancelled)
+            .map((g) => g.start)
+            .sort((x, y) => x - y);
+          for (let i = 0; i + requests < starts.length; i++) {
+            expect((starts[i + requests] as number) - (starts[i] as number)).toBeGreaterThanOrEqual(windowMs);
+          }
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 
   it("refuses nonsense settings", () => {
