@@ -31,7 +31,15 @@ import {
   conditionContext,
 } from "./conditions.ts";
 import { RulesDocumentError, RulesEvaluationError } from "./errors.ts";
-import { compilePathGetter, compileTemplate, type PathKey, parsePath, type Template } from "./paths.ts";
+import {
+  compilePathGetter,
+  compileSingleValueGetter,
+  compileTemplate,
+  type PathKey,
+  parsePath,
+  SEVERAL_VALUES,
+  type Template,
+} from "./paths.ts";
 import type {
   ActionConfig,
   ApproverRef,
@@ -96,13 +104,27 @@ type ActionsOf = (input: unknown) => ActionSpec[];
 
 interface CompiledDecision {
   output(input: unknown, invocation: Invocation): Output;
-  /** Extra explanation line for the last output() (e.g. a table lookup that fell to `otherwise`). */
-  lastNote(): string | undefined;
+  /** Extra explanation line for the last output() (a table lookup that fell to `otherwise`). */
+  lastNote?: () => string | undefined;
   actions: ActionsOf;
+}
+
+/**
+ * One read of a field shared by the rules that require it to equal something (`requestedFor.department
+ * equals X` in 50 rules): read once per decision, and a rule whose value differs is skipped without
+ * running its closures. Pure optimisation: when the field has no single value the full test runs.
+ */
+interface Guard {
+  get: (root: unknown) => unknown;
+  /** Decision counter of the cached value. */
+  stamp: number;
+  value: unknown;
 }
 
 interface CompiledRule {
   id: string;
+  guard: Guard | undefined;
+  guardValue: unknown;
   test: (subject: unknown) => boolean;
   matched: readonly string[];
   decision: CompiledDecision;
@@ -126,6 +148,28 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
   const version = rulesVersion(document);
   const sections = new Map<string, CompiledSection>();
 
+  const guards = new Map<string, Guard>();
+  const guardOf = (when: Condition): { guard: Guard; value: unknown } | undefined => {
+    const candidate = when.all !== undefined && when.description === undefined ? when.all[0] : when;
+    if (
+      candidate === undefined ||
+      candidate.field === undefined ||
+      candidate.equals === undefined ||
+      candidate.lookup !== undefined ||
+      candidate.ignoreCase === true
+    ) {
+      return undefined;
+    }
+    const keys = parsePath(candidate.field);
+    if (keys === undefined) return undefined;
+    let guard = guards.get(candidate.field);
+    if (guard === undefined) {
+      guard = { get: compileSingleValueGetter(keys), stamp: 0, value: undefined };
+      guards.set(candidate.field, guard);
+    }
+    return { guard, value: candidate.equals };
+  };
+
   const compileRuleList = <T>(
     sectionName: string,
     rules: ReadonlyArray<{
@@ -147,8 +191,11 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
       try {
         const ctx: ConditionContext = { ...base, ruleId: rule.id };
         const condition = compileCondition(rule.when, ctx);
+        const guarded = guardOf(rule.when);
         out.push({
           id: rule.id,
+          guard: guarded?.guard,
+          guardValue: guarded?.value,
           test: condition.test,
           matched: Object.freeze(matchedLines(rule.when, condition, ctx)),
           decision: decisionOf(rule.then, `${path}.then`),
@@ -165,7 +212,7 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
       return build();
     } catch (error) {
       problems.push({ path, message: (error as Error).message });
-      return { output: () => null, lastNote: () => undefined, actions: noActions };
+      return { output: () => null, actions: noActions };
     }
   };
 
@@ -210,7 +257,6 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     const section = document.postApproval;
     const decisionOf = (then: { actions?: ActionConfig[] | undefined }): CompiledDecision => ({
       output: () => null,
-      lastNote: () => undefined,
       actions: compileActions(then.actions),
     });
     sections.set(POST_APPROVAL, {
@@ -250,9 +296,16 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     } as Decision;
   };
 
+  const preSection = sections.get(PRE_APPROVAL);
+  const dynSection = sections.get(DYNAMIC_APPROVER);
+  const postSection = sections.get(POST_APPROVAL);
+  let decisions = 0;
   const decide = (invocation: Invocation): Decision => {
     const start = performance.now();
-    const section = sections.get(invocation.triggerId);
+    const triggerId = invocation.triggerId;
+    // Direct comparisons: cheaper than a Map lookup on the hot path.
+    const section =
+      triggerId === PRE_APPROVAL ? preSection : triggerId === DYNAMIC_APPROVER ? dynSection : postSection;
     if (section === undefined) {
       if (invocation.triggerId === POST_APPROVAL) {
         return build(invocation.triggerId, null, [], "default", "default", NO_MATCHED, 0, start, version);
@@ -261,8 +314,17 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     }
     const input = invocation.input;
     const rules = section.rules;
+    const stamp = ++decisions;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i] as CompiledRule;
+      const guard = rule.guard;
+      if (guard !== undefined) {
+        if (guard.stamp !== stamp) {
+          guard.value = guard.get(input);
+          guard.stamp = stamp;
+        }
+        if (guard.value !== rule.guardValue && guard.value !== SEVERAL_VALUES) continue;
+      }
       if (rule.test(input))
         return conclude(section, rule.decision, invocation, rule.id, "rule", rule.matched, i + 1, start);
     }
@@ -289,7 +351,7 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     start: number,
   ): Decision => {
     const output = decision.output(invocation.input, invocation);
-    const note = decision.lastNote();
+    const note = decision.lastNote === undefined ? undefined : decision.lastNote();
     const lines = note === undefined ? matched : [...matched, note];
     return build(
       section.triggerId,
@@ -409,7 +471,6 @@ function preApprovalDecision(
     throw new Error("does not produce a valid pre-approval output");
   return {
     output: (input) => ({ approved, comment: comment(input), approver: approver(input) }),
-    lastNote: () => undefined,
     actions,
   };
 }
@@ -428,7 +489,7 @@ function dynamicApproverDecision(
     const fixed = spec === "none" ? { ...NO_ADDITIONAL_APPROVER } : approverOutput(spec);
     if (!z.safeParse(DynamicApproverOutputSchema, fixed).success)
       throw new Error("is not a valid dynamic approver");
-    return { output: () => ({ ...fixed }), lastNote: () => undefined, actions };
+    return { output: () => ({ ...fixed }), actions };
   }
   const table = tables.get(spec.lookup) as ReadonlyMap<string, TableValue>;
   // Entries were validated as approvers at load; re-shaped here so outputs carry exactly id/name/type.
@@ -484,7 +545,6 @@ function customDecision(
         throw new RulesEvaluationError(name, `custom decision "${name}" returned an invalid output`);
       return parsed.data as Output;
     },
-    lastNote: () => undefined,
     actions,
   };
 }

@@ -132,6 +132,10 @@ function allOf(tests: Test[]): Test {
     const [a, b] = tests as [Test, Test];
     return (s) => a(s) && b(s);
   }
+  if (tests.length === 3) {
+    const [a, b, c] = tests as [Test, Test, Test];
+    return (s) => a(s) && b(s) && c(s);
+  }
   return (s) => {
     for (let i = 0; i < tests.length; i++) if (!(tests[i] as Test)(s)) return false;
     return true;
@@ -143,6 +147,10 @@ function anyOf(tests: Test[]): Test {
   if (tests.length === 2) {
     const [a, b] = tests as [Test, Test];
     return (s) => a(s) || b(s);
+  }
+  if (tests.length === 3) {
+    const [a, b, c] = tests as [Test, Test, Test];
+    return (s) => a(s) || b(s) || c(s);
   }
   return (s) => {
     for (let i = 0; i < tests.length; i++) if ((tests[i] as Test)(s)) return true;
@@ -202,6 +210,24 @@ function numericComparison(c: NumericKeys): [string, (n: number) => boolean] {
   return [`== ${x}`, (n) => n === x];
 }
 
+/** gt/gte/lt/lte on a number or numeric text, written out so the comparison is inlined. */
+function numericTest(c: NumericKeys): [string, Test] {
+  if (c.gt !== undefined) {
+    const x = c.gt;
+    return [`> ${x}`, (v) => (typeof v === "number" ? v > x : toNumber(v) > x)];
+  }
+  if (c.gte !== undefined) {
+    const x = c.gte;
+    return [`>= ${x}`, (v) => (typeof v === "number" ? v >= x : toNumber(v) >= x)];
+  }
+  if (c.lt !== undefined) {
+    const x = c.lt;
+    return [`< ${x}`, (v) => (typeof v === "number" ? v < x : toNumber(v) < x)];
+  }
+  const x = c.lte as number;
+  return [`<= ${x}`, (v) => (typeof v === "number" ? v <= x : toNumber(v) <= x)];
+}
+
 /** A number from a number or numeric text; NaN otherwise (every comparison with NaN is false). */
 function toNumber(value: unknown): number {
   if (typeof value === "number") return value;
@@ -242,6 +268,8 @@ function compileField(c: Condition, field: string, ctx: ConditionContext): Compi
 
   let negate = false;
   let valueTest: Test;
+  /** Set for plain equality: tested inline, the hottest operator. */
+  let exact: Scalar | undefined;
   let text: string;
   if (c.equals !== undefined || c.notEquals !== undefined) {
     negate = c.equals === undefined;
@@ -251,6 +279,7 @@ function compileField(c: Condition, field: string, ctx: ConditionContext): Compi
       valueTest = (v) => typeof v === "string" && re.test(v);
     } else {
       valueTest = (v) => v === expected;
+      if (lookup === undefined) exact = expected;
     }
     text = `${negate ? "does not equal" : "equals"} ${show(expected)}`;
   } else if (c.in !== undefined || c.notIn !== undefined) {
@@ -301,13 +330,11 @@ function compileField(c: Condition, field: string, ctx: ConditionContext): Compi
       typeof v === "string" && re.test(v.length > MAX_TESTED_LENGTH ? v.slice(0, MAX_TESTED_LENGTH) : v);
     text = `matches /${c.matches}/${ignoreCase ? "i" : ""}`;
   } else {
-    const [symbol, compare] = numericComparison({ gt: c.gt, gte: c.gte, lt: c.lt, lte: c.lte });
-    valueTest = (v) => compare(toNumber(v));
-    text = symbol;
+    [text, valueTest] = numericTest({ gt: c.gt, gte: c.gte, lt: c.lt, lte: c.lte });
   }
 
   const onValue = lookup === undefined ? valueTest : composeLookup(lookup, valueTest);
-  const positive = compilePathTest(keys, anyElement(onValue));
+  const positive = compilePathTest(keys, exact !== undefined ? equalsOrContains(exact) : anyElement(onValue));
   const description = `${subjectText} ${text}${caseNote}`;
   return negate ? { test: (s) => !positive(s), description } : { test: positive, description };
 }
@@ -317,6 +344,10 @@ function composeLookup(lookup: (v: unknown) => unknown, test: Test): Test {
     const entry = lookup(v);
     return entry !== undefined && test(entry);
   };
+}
+
+function equalsOrContains(expected: Scalar): Test {
+  return (v) => v === expected || (Array.isArray(v) && v.includes(expected));
 }
 
 /** A list at the end of a path holds if any element does. */

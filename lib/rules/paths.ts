@@ -36,9 +36,53 @@ type Test = (value: unknown) => boolean;
  * to treat a list there).
  */
 export function compilePathTest(keys: readonly PathKey[], test: Test): Test {
-  let next = test;
-  for (let i = keys.length - 1; i >= 0; i--) next = stepTest(keys[i] as PathKey, next);
-  return next;
+  let generic = test;
+  for (let i = keys.length - 1; i >= 0; i--) generic = stepTest(keys[i] as PathKey, generic);
+  return fastPathTest(keys, test, generic);
+}
+
+/**
+ * Paths of one to three names read plain objects directly (the common case: `requestedFor.name`,
+ * an item's `id`), handing over to the generic walk only when they meet a list.
+ */
+function fastPathTest(keys: readonly PathKey[], test: Test, generic: Test): Test {
+  if (!keys.every((key) => typeof key === "string")) return generic;
+  const [k0, k1, k2] = keys as string[];
+  if (keys.length === 1) {
+    const key = k0 as string;
+    return (v) => {
+      if (v === null || typeof v !== "object") return false;
+      if (Array.isArray(v)) return generic(v);
+      return test((v as Record<string, unknown>)[key]);
+    };
+  }
+  if (keys.length === 2) {
+    const first = k0 as string;
+    const second = k1 as string;
+    return (v) => {
+      if (v === null || typeof v !== "object" || Array.isArray(v)) return generic(v);
+      const a = (v as Record<string, unknown>)[first];
+      if (a === null || typeof a !== "object") return false;
+      if (Array.isArray(a)) return generic(v);
+      return test((a as Record<string, unknown>)[second]);
+    };
+  }
+  if (keys.length === 3) {
+    const first = k0 as string;
+    const second = k1 as string;
+    const third = k2 as string;
+    return (v) => {
+      if (v === null || typeof v !== "object" || Array.isArray(v)) return generic(v);
+      const a = (v as Record<string, unknown>)[first];
+      if (a === null || typeof a !== "object") return false;
+      if (Array.isArray(a)) return generic(v);
+      const b = (a as Record<string, unknown>)[second];
+      if (b === null || typeof b !== "object") return false;
+      if (Array.isArray(b)) return generic(v);
+      return test((b as Record<string, unknown>)[third]);
+    };
+  }
+  return generic;
 }
 
 function stepTest(key: PathKey, next: Test): Test {
@@ -64,6 +108,31 @@ function stepTest(key: PathKey, next: Test): Test {
 }
 
 type Getter = (value: unknown) => unknown;
+
+/** What compileSingleValueGetter returns when the path crosses a list: no single value. */
+export const SEVERAL_VALUES: unique symbol = Symbol("several values");
+
+/**
+ * The one value at `keys`, or SEVERAL_VALUES when a list is crossed or found (then "any element"
+ * semantics apply and the caller must use the full condition). Used to share one read of a field
+ * between the rules that test it for equality.
+ */
+export function compileSingleValueGetter(keys: readonly PathKey[]): (root: unknown) => unknown {
+  return (root) => {
+    let value = root;
+    for (let i = 0; i < keys.length; i++) {
+      if (value === null || typeof value !== "object") return undefined;
+      const key = keys[i] as PathKey;
+      if (Array.isArray(value)) {
+        if (typeof key !== "number") return SEVERAL_VALUES;
+        value = value[key];
+      } else {
+        value = (value as Record<string, unknown>)[key as string];
+      }
+    }
+    return Array.isArray(value) ? SEVERAL_VALUES : value;
+  };
+}
 
 /**
  * The first value found at `keys` that `accept` accepts (lists crossed without an index: first
