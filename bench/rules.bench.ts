@@ -83,6 +83,7 @@ function ourDocument(specs: RuleSpec[]): unknown {
             { field: "riskScore", gte: r.minRisk },
           ],
         },
+        // biome-ignore lint/suspicious/noThenProperty: `then` is the rules format's key for a decision.
         then: { decision: r.approve ? "approve" : "deny", comment: `${r.id} for {{requestedFor.name}}` },
       })),
       default: { decision: "approve", comment: "default" },
