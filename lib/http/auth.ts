@@ -63,17 +63,40 @@ function digest(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
 }
 
-/** Constant time for equal-length digests; both sides are always hashed. */
-function sameSecret(given: string, expected: string | undefined): boolean {
-  // Compare against a throwaway digest when there is no expected value, so the work done is the same.
-  const expectedDigest = digest(expected ?? "\u0000no-previous-credential");
-  return timingSafeEqual(digest(given), expectedDigest) && expected !== undefined;
+// Compared against when there is no expected value, so the work done is the same either way.
+const NO_CREDENTIAL_DIGEST = digest("\u0000no-previous-credential");
+
+interface ExpectedDigests {
+  username: Buffer;
+  current: Buffer;
+  previous: Buffer | undefined;
+}
+
+// The expected side is hashed once per credentials object (a new object after each secret read).
+const expectedDigests = new WeakMap<WebhookCredentials, ExpectedDigests>();
+function expectedOf(credentials: WebhookCredentials): ExpectedDigests {
+  let digests = expectedDigests.get(credentials);
+  if (digests === undefined) {
+    digests = {
+      username: credentials.type === "basic" ? digest(credentials.username) : NO_CREDENTIAL_DIGEST,
+      current: digest(credentials.current),
+      previous: credentials.previous === undefined ? undefined : digest(credentials.previous),
+    };
+    expectedDigests.set(credentials, digests);
+  }
+  return digests;
+}
+
+/** Constant time: equal-length digests, and a comparison even when there is nothing to compare with. */
+function sameDigest(given: Buffer, expected: Buffer | undefined): boolean {
+  return timingSafeEqual(given, expected ?? NO_CREDENTIAL_DIGEST) && expected !== undefined;
 }
 
 /** Either of the two accepted values; both are always compared (no early exit). */
-function matchesEither(given: string, current: string, previous: string | undefined): boolean {
-  const a = sameSecret(given, current);
-  const b = sameSecret(given, previous);
+function matchesEither(given: string, expected: ExpectedDigests): boolean {
+  const givenDigest = digest(given);
+  const a = sameDigest(givenDigest, expected.current);
+  const b = sameDigest(givenDigest, expected.previous);
   return a || b;
 }
 
@@ -94,21 +117,24 @@ export function isAuthorized(header: string | undefined, credentials: WebhookCre
 
   if (credentials.type === "bearer") {
     if (scheme !== "bearer") return false;
-    return matchesEither(value, credentials.current, credentials.previous);
+    return matchesEither(value, expectedOf(credentials));
   }
 
   if (scheme !== "basic") return false;
   const decoded = Buffer.from(value, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 0) return false;
-  const userOk = sameSecret(decoded.slice(0, colon), credentials.username);
-  const passwordOk = matchesEither(decoded.slice(colon + 1), credentials.current, credentials.previous);
+  const expected = expectedOf(credentials);
+  const userOk = sameDigest(digest(decoded.slice(0, colon)), expected.username);
+  const passwordOk = matchesEither(decoded.slice(colon + 1), expected);
   return userOk && passwordOk;
 }
 
 export interface WebhookCredentialsProvider {
   /** The credentials, from the cache when fresh. `forceRefresh` re-reads (still rate-limited). */
   get(options?: { forceRefresh?: boolean }): Promise<WebhookCredentials>;
+  /** The cached credentials if still fresh, synchronously (the warm path: no promise, no timer). */
+  peek?(): WebhookCredentials | undefined;
 }
 
 export interface CachedCredentialsOptions {
@@ -157,6 +183,9 @@ export function createCachedCredentialsProvider(
   };
 
   return {
+    peek() {
+      return cached !== undefined && now() - cached.readAt < ttlMs ? cached.value : undefined;
+    },
     async get({ forceRefresh = false } = {}) {
       if (cached === undefined) return load();
       const age = now() - cached.readAt;

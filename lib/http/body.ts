@@ -66,12 +66,14 @@ export function exceedsDepth(value: unknown, limit: number): boolean {
   return false;
 }
 
+// fatal: invalid UTF-8 is refused rather than silently replaced. One decoder per container (it holds no state between calls).
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** A JSON object (not an array or scalar) from the body bytes. */
 export function parseJsonObject(bytes: Buffer): Record<string, unknown> {
   let value: unknown;
   try {
-    // fatal: invalid UTF-8 is refused rather than silently replaced.
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    value = JSON.parse(utf8.decode(bytes));
   } catch {
     throw new InvalidJsonError("valid UTF-8 JSON");
   }
