@@ -232,6 +232,20 @@ export function ledgerContract(
       expect((await ledger.get(invocation.invocationId))?.decision).toEqual(decision);
     });
 
+    it("keeps the decision's actions so a resumed delivery runs the same ones", async () => {
+      const ledger = await makeLedger();
+      const invocation = receivedInvocation();
+      await ledger.recordReceived(invocation);
+      const decision: LedgerDecision = {
+        output: { approved: true, comment: "ok", approver: "bot" },
+        explanation: { ruleId: "r1" },
+        fallback: false,
+        actions: [{ type: "complete-campaign", campaignId: "c-1", autoCompleteAction: "REVOKE" }],
+      };
+      await ledger.recordDecision(invocation.invocationId, decision);
+      expect((await ledger.get(invocation.invocationId))?.decision).toEqual(decision);
+    });
+
     it("transitions of an unknown invocation are errors, release is a no-op", async () => {
       const ledger = await makeLedger();
       const id = randomUUID();

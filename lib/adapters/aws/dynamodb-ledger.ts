@@ -73,10 +73,16 @@ export function fromItem(item: Item): LedgerRecord {
       output: JSON.parse(output) as Record<string, unknown>,
       explanation: explanation === undefined ? undefined : JSON.parse(explanation),
       fallback: item.decisionFallback?.BOOL === true,
+      ...actionsFrom(item.decisionActions?.S),
     } satisfies LedgerDecision;
   }
   record.attempts ??= 0;
   return record as unknown as LedgerRecord;
+}
+
+function actionsFrom(json: string | undefined): Pick<LedgerDecision, "actions"> {
+  const actions = json === undefined ? null : (JSON.parse(json) as LedgerDecision["actions"] | null);
+  return actions === null || actions === undefined ? {} : { actions };
 }
 
 function decisionAttributes(decision: LedgerDecision): Item {
@@ -88,6 +94,8 @@ function decisionAttributes(decision: LedgerDecision): Item {
     decisionOutput: { S: JSON.stringify(decision.output) },
     decisionExplanation: { S: explanation },
     decisionFallback: { BOOL: decision.fallback },
+    // Stored so that a delivery resuming after a crash runs the same actions as the one that decided.
+    decisionActions: { S: JSON.stringify(decision.actions ?? null) },
   };
 }
 
@@ -151,7 +159,7 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
     const attributes = decisionAttributes(decision);
     const result = await this.#update(invocationId, {
       UpdateExpression:
-        "SET #output = :output, #explanation = :explanation, #fallback = :fallback, #state = :decided, #updatedAt = :now",
+        "SET #output = :output, #explanation = :explanation, #fallback = :fallback, #actions = :actions, #state = :decided, #updatedAt = :now",
       ConditionExpression: "attribute_exists(#id) AND #state = :received AND attribute_not_exists(#output)",
       ExpressionAttributeNames: {
         "#id": "invocationId",
@@ -159,9 +167,11 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
         "#output": "decisionOutput",
         "#explanation": "decisionExplanation",
         "#fallback": "decisionFallback",
+        "#actions": "decisionActions",
         "#updatedAt": "updatedAt",
       },
       ExpressionAttributeValues: {
+        ":actions": attributes.decisionActions!,
         ":output": attributes.decisionOutput!,
         ":explanation": attributes.decisionExplanation!,
         ":fallback": attributes.decisionFallback!,
