@@ -6,6 +6,9 @@
  * - hand-written closures: the same rules written directly as JavaScript functions, the floor for
  *   any engine, to show what our compiled rules cost on top (we also build the Explanation).
  *
+ * Ours and the hand-written closures are measured in alternating rounds, keeping each one's best
+ * round: on a shared machine, outside load then does not favour either.
+ *
  * Rule sets of 10, 100 and 1,000 rules are generated with priorities (higher first). Inputs are
  * built so the matching rule is spread uniformly over the set (and 20% match none and take the
  * default): on average half the rules are evaluated before a decision, as when real requests hit
@@ -30,7 +33,8 @@ import type { Invocation } from "../lib/triggers/invocation.ts";
 const SIZES = [10, 100, 1000] as const;
 const DEPARTMENTS = 20;
 const INPUTS = 500;
-const OURS_MS = 1500;
+const OURS_MS = 3000;
+const ROUNDS = 5;
 const JRE_MS = 2500;
 const BATCH = 10;
 const LATENCY_BATCHES = 20_000;
@@ -311,14 +315,22 @@ async function main(): Promise<void> {
       }
     }
 
-    const oursPerSecond = perSecondSync(
-      (i) => compiled.decide(invocations[i % INPUTS] as Invocation),
-      OURS_MS,
-    );
-    const handPerSecond = perSecondSync(
-      (i) => hand(payloads[i % INPUTS] as Record<string, unknown>),
-      OURS_MS,
-    );
+    // The machine may be shared: alternate the two in rounds and keep each one's best round, so a
+    // burst of outside load does not land on one contender only.
+    let oursPerSecond = 0;
+    let handPerSecond = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const ours = perSecondSync(
+        (i) => compiled.decide(invocations[i % INPUTS] as Invocation),
+        OURS_MS / ROUNDS,
+      );
+      const handRate = perSecondSync(
+        (i) => hand(payloads[i % INPUTS] as Record<string, unknown>),
+        OURS_MS / ROUNDS,
+      );
+      oursPerSecond = Math.max(oursPerSecond, ours);
+      handPerSecond = Math.max(handPerSecond, handRate);
+    }
     const jrePerSecond = await perSecondAsync((i) => engine.run({ input: payloads[i % INPUTS] }), JRE_MS);
     bySize.push({
       rules: n,
@@ -352,7 +364,7 @@ async function main(): Promise<void> {
     generatedAt: new Date().toISOString(),
     node: process.version,
     method:
-      "Throughput: decisions in a timed loop over 500 pre-built invocations (json-rules-engine: awaited engine.run per input, stopping at the first success). Latency: batches of 10 calls timed with process.hrtime.bigint, empty-batch timer cost subtracted, per-call = batch/10.",
+      "Throughput: decisions in a timed loop over 500 pre-built invocations; ours and hand-written alternate in 5 rounds, best round kept (json-rules-engine: awaited engine.run per input, stopping at the first success). Latency: batches of 10 calls timed with process.hrtime.bigint, empty-batch timer cost subtracted, per-call = batch/10.",
     bySize,
     latency100Rules: latency100,
     goals: {
