@@ -17,9 +17,10 @@ import type { PipelineLogger, PipelineMetrics } from "../responder/observability
 import type { CompiledRules } from "../rules/types.ts";
 import type { EventBridgeTriggerEvent } from "../triggers/schemas.ts";
 import type { RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
+import { createWorkerHandler } from "../worker/handler.ts";
 import { type ServedHandler, serveHandler } from "./function-url.ts";
 
-/** What the worker factory gets; the shape of functions/worker.ts createWorkerHandler's deps. */
+/** What the worker factory gets: a subset of createWorkerHandler's WorkerDeps. */
 export interface LocalWorkerDeps {
   rules: CompiledRules;
   client: IscCompletionApi & IscActionsApi;
@@ -44,7 +45,7 @@ export interface LocalResponderOptions {
   credentials: WebhookCredentials;
   /** Completes invocations (an IscClient on the tenant). */
   client: IscCompletionApi & IscActionsApi;
-  /** Builds the worker's SQS handler; default: functions/worker.ts createWorkerHandler. */
+  /** Builds the worker's SQS handler; default: createWorkerHandler (lib/worker/handler.ts), as in Lambda. */
   createWorker?: WorkerFactory;
   port?: number;
   host?: string;
@@ -76,15 +77,7 @@ export interface LocalResponder {
 const ONE_HOUR = 3_600_000;
 const noMetrics: PipelineMetrics = { record() {} };
 
-async function defaultWorkerFactory(deps: LocalWorkerDeps): Promise<SqsBatchHandler> {
-  const worker = (await import("../../functions/worker.ts")) as unknown as {
-    createWorkerHandler?: (deps: LocalWorkerDeps) => SqsBatchHandler;
-  };
-  if (typeof worker.createWorkerHandler !== "function") {
-    throw new Error("functions/worker.ts does not export createWorkerHandler yet");
-  }
-  return worker.createWorkerHandler(deps);
-}
+const defaultWorkerFactory: WorkerFactory = (deps) => createWorkerHandler(deps);
 
 export async function startLocalResponder(options: LocalResponderOptions): Promise<LocalResponder> {
   const metrics = options.metrics ?? noMetrics;
