@@ -53,7 +53,32 @@ function gatedFactory(inner: WorkerFactory): WorkerFactory {
 let session: DevSession;
 let slow: DevSession;
 
+// Anything written straight to the console or the process streams is captured too, not only the logger's lines.
+const restoreConsole: Array<() => void> = [];
+function captureStreams(): void {
+  for (const name of ["log", "info", "warn", "error", "debug"] as const) {
+    const original = console[name];
+    console[name] = (...args: unknown[]) => {
+      logLines.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
+    };
+    restoreConsole.push(() => {
+      console[name] = original;
+    });
+  }
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write.bind(stream);
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      logLines.push(String(chunk));
+      return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    restoreConsole.push(() => {
+      stream.write = original as typeof stream.write;
+    });
+  }
+}
+
 beforeAll(async () => {
+  captureStreams();
   const { factory } = await workerFactory();
   const log = (line: string) => logLines.push(line);
   session = await startDev({
@@ -79,6 +104,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of sessions) await s.close();
+  for (const restore of restoreConsole) restore();
 });
 
 function acceptedCompletions(invocation: SandboxInvocation): number {
