@@ -14,31 +14,14 @@ import { SqsInvocationQueue } from "../lib/adapters/aws/sqs-queue.ts";
 import { createCachedCredentialsProvider } from "../lib/http/auth.ts";
 import { httpConfigFromEnv } from "../lib/http/config.ts";
 import { createExtensionSecretReader } from "../lib/http/extension-secret.ts";
-import { createHttpHandler, type HttpLogger } from "../lib/http/handler.ts";
+import { createHttpHandler } from "../lib/http/handler.ts";
+import { createJsonLineLogger } from "../lib/http/logger.ts";
 import { compileRules } from "../lib/rules/compile.ts";
 import type { RulesDocument } from "../lib/rules/schema.ts";
 
-/** One JSON line per event, as CloudWatch and Powertools readers expect; callers pass ids, never secrets. */
-function jsonLogger(service: string, level: string): HttpLogger {
-  const order = ["DEBUG", "INFO", "WARN", "ERROR"];
-  const min = Math.max(order.indexOf(level.toUpperCase()), 0);
-  const write =
-    (name: string, stream: (line: string) => void) => (message: string, fields?: Record<string, unknown>) => {
-      if (order.indexOf(name) < min) return;
-      stream(
-        JSON.stringify({ level: name, message, service, timestamp: new Date().toISOString(), ...fields }),
-      );
-    };
-  return {
-    info: write("INFO", console.log),
-    warn: write("WARN", console.warn),
-    error: write("ERROR", console.error),
-  };
-}
-
 const env = process.env;
 const config = httpConfigFromEnv(env);
-const logger = jsonLogger(
+const logger = createJsonLineLogger(
   env.POWERTOOLS_SERVICE_NAME ?? "isc-trigger-responder-http",
   env.POWERTOOLS_LOG_LEVEL ?? "INFO",
 );

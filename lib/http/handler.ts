@@ -62,6 +62,11 @@ export interface HttpHandlerDeps {
   credentialsTimeoutMs?: number;
   /** Enqueueing may take this long before we answer 503 (default 4000): the reply must leave within 10 s. */
   enqueueTimeoutMs?: number;
+  /**
+   * Every wait is also cut so that the reply leaves within this many ms of receipt (default 8000,
+   * inside ISC's 10 s window with room for the network), whatever the step timeouts add up to.
+   */
+  replyBudgetMs?: number;
   clock?: () => number;
 }
 
@@ -152,23 +157,30 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
   const dynamicBudgetMs = deps.dynamicBudgetMs ?? 2000;
   const credentialsTimeoutMs = deps.credentialsTimeoutMs ?? 3000;
   const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 4000;
+  const replyBudgetMs = deps.replyBudgetMs ?? 8000;
+  /** A step's timeout, shortened to what is left of the reply budget (at least 1 ms: the step then times out). */
+  const bounded = (stepMs: number, receivedAt: number) =>
+    Math.max(1, Math.min(stepMs, receivedAt + replyBudgetMs - clock()));
   const { logger, metrics } = deps;
   const count = (outcome: string) => metrics?.record(HttpMetric.requests, "Count", 1, { outcome });
 
-  async function authenticate(event: HttpEvent): Promise<HttpResult | undefined> {
+  async function authenticate(event: HttpEvent, receivedAt: number): Promise<HttpResult | undefined> {
     const authorization = header(event, "authorization");
     let credentials: WebhookCredentials;
     try {
-      credentials = await withTimeout(
-        deps.credentials.get(),
-        credentialsTimeoutMs,
-        "reading the webhook credentials",
-      );
+      // Warm path: the cached value, synchronously (no promise, no timer).
+      credentials =
+        deps.credentials.peek?.() ??
+        (await withTimeout(
+          deps.credentials.get(),
+          bounded(credentialsTimeoutMs, receivedAt),
+          "reading the webhook credentials",
+        ));
       if (!isAuthorized(authorization, credentials)) {
         // The token may have been rotated since we cached it: re-read once (rate-limited by the provider).
         credentials = await withTimeout(
           deps.credentials.get({ forceRefresh: true }),
-          credentialsTimeoutMs,
+          bounded(credentialsTimeoutMs, receivedAt),
           "reading the webhook credentials",
         );
       }
@@ -191,7 +203,11 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
 
   async function enqueue(invocation: Invocation, okStatus: 200 | 202): Promise<HttpResult> {
     try {
-      await withTimeout(deps.queue.enqueue(toQueuedInvocation(invocation)), enqueueTimeoutMs, "enqueueing");
+      await withTimeout(
+        deps.queue.enqueue(toQueuedInvocation(invocation)),
+        bounded(enqueueTimeoutMs, invocation.receivedAt),
+        "enqueueing",
+      );
     } catch (error) {
       // ISC marks the invocation failed on a 5xx; nothing is lost silently.
       logger.error("enqueue failed", { ...invocationFields(invocation), ...describeError(error) });
@@ -226,7 +242,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     const receivedAt =
       typeof timeEpoch === "number" && timeEpoch <= now && now - timeEpoch < 60_000 ? timeEpoch : now;
 
-    const refused = await authenticate(event);
+    const refused = await authenticate(event, receivedAt);
     if (refused !== undefined) return refused;
 
     const method = event.requestContext?.http?.method ?? "";

@@ -100,3 +100,22 @@ describe("createCachedCredentialsProvider", () => {
     expect((await provider.get()).current).toBe("t");
   });
 });
+
+describe("createJsonLineLogger", () => {
+  it("writes JSON lines at or above the level, redacting credentials that slip into fields or messages", async () => {
+    const { createJsonLineLogger } = await import("../../../lib/http/logger.ts");
+    const lines: string[] = [];
+    const logger = createJsonLineLogger("svc", "INFO", (_level, line) => lines.push(line));
+    logger.debug("hidden");
+    logger.info("seen Bearer abc.def", {
+      invocationId: "i-1",
+      authorization: "Bearer abc.def",
+      nested: { secret: "s3" },
+    });
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!);
+    expect(line).toMatchObject({ level: "INFO", service: "svc", invocationId: "i-1" });
+    expect(lines[0]).not.toContain("abc.def");
+    expect(lines[0]).not.toContain("s3");
+  });
+});

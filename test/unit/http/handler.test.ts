@@ -372,3 +372,45 @@ describe("createHttpHandler: metrics", () => {
     expect(statuses).toEqual(["200", "401", "400"]);
   });
 });
+
+describe("createHttpHandler: reply budget", () => {
+  it("cuts the enqueue wait to what is left of the reply budget after a slow secret read", async () => {
+    let now = 1_000_000;
+    const { handler } = setup({
+      clock: () => now,
+      replyBudgetMs: 8000,
+      // Far beyond the test's own timeout: only the reply budget can end the wait.
+      enqueueTimeoutMs: 600_000,
+      credentials: {
+        get: async () => {
+          now += 7_990; // a very slow first read leaves 10 ms of the budget
+          return { type: "bearer", current: TOKEN };
+        },
+      },
+      queue: { enqueue: () => new Promise(() => {}) },
+    });
+    const ev = event(body("async"));
+    ev.requestContext.timeEpoch = now;
+    const result = await handler(ev);
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body).error.code).toBe("ENQUEUE_FAILED");
+  });
+});
+
+describe("createHttpHandler: credentials fast path", () => {
+  it("uses the provider's fresh cached value without calling get()", async () => {
+    let gets = 0;
+    const { handler, queue } = setup({
+      credentials: {
+        peek: () => ({ type: "bearer", current: TOKEN }),
+        get: async () => {
+          gets++;
+          return { type: "bearer", current: TOKEN };
+        },
+      },
+    });
+    expect((await handler(event(body("async")))).statusCode).toBe(200);
+    expect(gets).toBe(0);
+    expect(queue.messages).toHaveLength(1);
+  });
+});
