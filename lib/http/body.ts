@@ -29,8 +29,15 @@ export interface RawBody {
   contentLength?: string | undefined;
 }
 
-/** The body as bytes, refusing anything over `maxBytes` before decoding when the length is already known. */
-export function readBodyBytes(raw: RawBody, maxBytes: number): Buffer {
+// fatal: invalid UTF-8 is refused rather than silently replaced. One decoder per container (it holds no state between calls).
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The body as text, refusing anything over `maxBytes` (UTF-8 bytes) before decoding when the length
+ * is already known. A text body is measured without copying it; a base64 body is decoded once and must
+ * be valid UTF-8.
+ */
+export function readBodyText(raw: RawBody, maxBytes: number): string {
   if (raw.contentLength !== undefined) {
     const declared = Number(raw.contentLength);
     if (Number.isFinite(declared) && declared > maxBytes) throw new BodyTooLargeError(maxBytes);
@@ -41,41 +48,57 @@ export function readBodyBytes(raw: RawBody, maxBytes: number): Buffer {
     if (Math.floor((text.length * 3) / 4) > maxBytes + 3) throw new BodyTooLargeError(maxBytes);
     const bytes = Buffer.from(text, "base64");
     if (bytes.length > maxBytes) throw new BodyTooLargeError(maxBytes);
-    return bytes;
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw new InvalidJsonError("valid UTF-8 JSON");
+    }
   }
   // A UTF-16 string of n code units is at least n UTF-8 bytes: a cheap first test.
   if (text.length > maxBytes) throw new BodyTooLargeError(maxBytes);
-  const bytes = Buffer.from(text, "utf8");
-  if (bytes.length > maxBytes) throw new BodyTooLargeError(maxBytes);
-  return bytes;
+  if (Buffer.byteLength(text, "utf8") > maxBytes) throw new BodyTooLargeError(maxBytes);
+  return text;
 }
 
-/** Deepest nesting of arrays/objects, walked iteratively; stops as soon as `limit` is exceeded. */
+/**
+ * True if arrays/objects nest deeper than `limit`. Iterative (no recursion to overflow) and without
+ * per-node allocations: it runs on every request, so two parallel stacks and for-in over the keys.
+ */
 export function exceedsDepth(value: unknown, limit: number): boolean {
-  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const next = stack.pop()!;
-    if (typeof next.value !== "object" || next.value === null) continue;
-    const depth = next.depth + 1;
+  if (typeof value !== "object" || value === null) return false;
+  const nodes: object[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
     if (depth > limit) return true;
-    const children = Array.isArray(next.value) ? next.value : Object.values(next.value);
-    for (const child of children) {
-      if (typeof child === "object" && child !== null) stack.push({ value: child, depth });
+    if (Array.isArray(node)) {
+      for (const child of node) {
+        if (typeof child === "object" && child !== null) {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      for (const key in node) {
+        const child = (node as Record<string, unknown>)[key];
+        if (typeof child === "object" && child !== null) {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
     }
   }
   return false;
 }
 
-// fatal: invalid UTF-8 is refused rather than silently replaced. One decoder per container (it holds no state between calls).
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** A JSON object (not an array or scalar) from the body bytes. */
-export function parseJsonObject(bytes: Buffer): Record<string, unknown> {
+/** A JSON object (not an array or scalar) from the body text. */
+export function parseJsonObject(text: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(bytes));
+    value = JSON.parse(text);
   } catch {
-    throw new InvalidJsonError("valid UTF-8 JSON");
+    throw new InvalidJsonError("valid JSON");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new InvalidJsonError("a JSON object");

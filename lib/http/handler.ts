@@ -24,7 +24,7 @@ import { type Invocation, invocationFromHttpBody } from "../triggers/invocation.
 import { toQueuedInvocation } from "../triggers/queued-invocation.ts";
 import type { RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 import { isAuthorized, type WebhookCredentials, type WebhookCredentialsProvider } from "./auth.ts";
-import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBodyBytes } from "./body.ts";
+import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBodyText } from "./body.ts";
 
 /** Structured logger; lib/observability's logger and Powertools' Logger both fit. */
 export interface HttpLogger {
@@ -253,7 +253,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
 
     let invocation: Invocation;
     try {
-      const bytes = readBodyBytes(
+      const text = readBodyText(
         {
           body: event.body,
           isBase64Encoded: event.isBase64Encoded,
@@ -261,7 +261,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
         },
         maxBodyBytes,
       );
-      const body = parseJsonObject(bytes);
+      const body = parseJsonObject(text);
       invocation = invocationFromHttpBody(body, {
         tenantBaseUrl: deps.tenantBaseUrl,
         responseDeadlineMs: deps.responseDeadlineMs,

@@ -119,3 +119,19 @@ describe("createJsonLineLogger", () => {
     expect(lines[0]).not.toContain("s3");
   });
 });
+
+describe("exceedsDepth", () => {
+  it("measures arrays and objects alike, at the limit and one past it", async () => {
+    const { exceedsDepth } = await import("../../../lib/http/body.ts");
+    const nest = (depth: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { k: value };
+      return value;
+    };
+    expect(exceedsDepth(nest(64), 64)).toBe(false);
+    expect(exceedsDepth(nest(65), 64)).toBe(true);
+    expect(exceedsDepth({ a: [1, { b: null }], c: "x" }, 3)).toBe(false);
+    expect(exceedsDepth({ a: [1, { b: {} }] }, 3)).toBe(true);
+    expect(exceedsDepth("text", 0)).toBe(false);
+  });
+});
