@@ -176,7 +176,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
           bounded(credentialsTimeoutMs, receivedAt),
           "reading the webhook credentials",
         ));
-      if (!isAuthorized(authorization, credentials)) {
+      if (authorization !== undefined && !isAuthorized(authorization, credentials)) {
         // The token may have been rotated since we cached it: re-read once (rate-limited by the provider).
         credentials = await withTimeout(
           deps.credentials.get({ forceRefresh: true }),
