@@ -6,6 +6,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { QueuedInvocation } from "../../triggers/queued-invocation.ts";
 import { AwsServiceError } from "../errors.ts";
+import { queueMessageBody } from "../queue-body.ts";
 import type { InvocationQueue } from "../types.ts";
 import { sqsClient } from "./clients.ts";
 
@@ -37,7 +38,7 @@ export class SqsInvocationQueue implements InvocationQueue {
       await client.send(
         new SendMessageCommand({
           QueueUrl: this.#queueUrl,
-          MessageBody: JSON.stringify(message),
+          MessageBody: queueMessageBody(message),
           MessageAttributes: attributes,
         }),
       );

@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { SQSBatchResponse, SQSMessageAttributes, SQSRecord } from "aws-lambda";
 import type { QueuedInvocation } from "../../triggers/queued-invocation.ts";
+import { queueMessageBody, sqsBodyProblem } from "../queue-body.ts";
 import type { InvocationQueue } from "../types.ts";
 
 export interface MemoryQueueOptions {
@@ -85,7 +86,7 @@ export class MemoryQueue implements InvocationQueue {
   }
 
   async enqueue(message: QueuedInvocation): Promise<void> {
-    this.send(JSON.stringify(message), {
+    this.send(queueMessageBody(message), {
       triggerId: stringAttribute(message.triggerId),
       mode: stringAttribute(message.mode),
     });
@@ -93,6 +94,9 @@ export class MemoryQueue implements InvocationQueue {
 
   /** SendMessage: returns the message id. */
   send(body: string, messageAttributes: SQSMessageAttributes = {}): string {
+    // Refuse what SQS refuses, so a body that only works locally is caught here.
+    const problem = sqsBodyProblem(body);
+    if (problem !== undefined) throw new Error(`SendMessage refused: ${problem}`);
     const messageId = randomUUID();
     const now = this.#now();
     this.#messages.set(messageId, {
