@@ -62,6 +62,22 @@ describe("DynamoDB ledger table (moto)", () => {
     expect(Item?.decisionFallback).toEqual({ BOOL: false });
   });
 
+  it("records a decision whose explanation is under the char cap but over 400 KB in UTF-8", async () => {
+    // Explanations quote input values (names, comments) that may be in any script: 3 bytes a char here.
+    const ledger = new DynamoDbInvocationLedger({ tableName });
+    const invocation = receivedInvocation();
+    await ledger.recordReceived(invocation);
+    const output = { approved: true, comment: "ok", approver: "system" };
+    const stored = await ledger.recordDecision(invocation.invocationId, {
+      output,
+      explanation: { matched: ["\u20ac".repeat(150_000)] },
+      fallback: false,
+    });
+    expect(stored.state).toBe("decided");
+    expect(stored.decision?.output).toEqual(output);
+    expect(stored.decision?.explanation).toMatchObject({ truncated: true });
+  });
+
   it("a table that does not exist is an AwsServiceError naming the operation", async () => {
     const ledger = new DynamoDbInvocationLedger({ tableName: `missing-${randomUUID()}` });
     await expect(ledger.recordReceived(receivedInvocation())).rejects.toMatchObject({

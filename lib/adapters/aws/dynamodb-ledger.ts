@@ -21,8 +21,11 @@ import { dynamoDbClient } from "./clients.ts";
 
 type Item = Record<string, AttributeValue>;
 
-/** DynamoDB items are limited to 400 KB; an explanation above this is replaced by a marker. */
-const MAX_EXPLANATION_CHARS = 300_000;
+/**
+ * DynamoDB items are limited to 400 KB, counted in UTF-8 bytes; an explanation above this is
+ * replaced by a marker, so an oversized audit trail can never stop the decision from being stored.
+ */
+const MAX_EXPLANATION_BYTES = 300_000;
 
 const NUMBER_FIELDS = [
   "receivedAt",
@@ -87,8 +90,9 @@ function actionsFrom(json: string | undefined): Pick<LedgerDecision, "actions"> 
 
 function decisionAttributes(decision: LedgerDecision): Item {
   let explanation = JSON.stringify(decision.explanation ?? null);
-  if (explanation.length > MAX_EXPLANATION_CHARS) {
-    explanation = JSON.stringify({ truncated: true, chars: explanation.length });
+  const bytes = Buffer.byteLength(explanation, "utf8");
+  if (bytes > MAX_EXPLANATION_BYTES) {
+    explanation = JSON.stringify({ truncated: true, chars: explanation.length, bytes });
   }
   return {
     decisionOutput: { S: JSON.stringify(decision.output) },
