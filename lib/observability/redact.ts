@@ -12,16 +12,33 @@ export const SENSITIVE_KEY =
   /secret|authorization|password|passwd|token|credential|cookie|x-api-key|api[-_]?key/i;
 
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
-const QUERY_SECRET = /([?&](?:client_secret|secret|token|access_token|refresh_token|password)=)[^&\s"'#]*/gi;
+// Form and query pairs, also at the start of a text or after a space (an OAuth form body as text).
+const QUERY_SECRET =
+  /((?:^|[?&\s])(?:client_secret|secret|token|access_token|refresh_token|password)=)[^&\s"'#]*/gi;
+// A JSON pair written inside text (a raw body, a parse error): `"key": "value"`, the value running to
+// its closing quote (escapes included); and the same pair in JSON that was itself escaped (`\"key\"`).
+const JSON_STRING_PAIR = /("([A-Za-z0-9_.-]{1,64})"\s*:\s*")((?:[^"\\]|\\.)*)/g;
+const ESCAPED_JSON_STRING_PAIR = /(\\"([A-Za-z0-9_.-]{1,64})\\"\s*:\s*\\")((?:[^"\\]|\\[^"])*)/g;
 const MAX_DEPTH = 12;
 
 export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key);
 }
 
-/** Masks credentials inside free text: `Bearer abc` → `Bearer [redacted]`, `?secret=x` → `?secret=[redacted]`. */
+/**
+ * Masks credentials inside free text: `Bearer abc` → `Bearer [redacted]`, `?secret=x` → `?secret=[redacted]`,
+ * `"secret":"x"` → `"secret":"[redacted]"`.
+ */
 export function redactString(text: string): string {
-  return text.replace(AUTH_SCHEME, `$1 ${REDACTED}`).replace(QUERY_SECRET, `$1${REDACTED}`);
+  return text
+    .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
+    .replace(QUERY_SECRET, `$1${REDACTED}`)
+    .replace(ESCAPED_JSON_STRING_PAIR, maskSensitivePair)
+    .replace(JSON_STRING_PAIR, maskSensitivePair);
+}
+
+function maskSensitivePair(pair: string, prefix: string, key: string): string {
+  return isSensitiveKey(key) ? `${prefix}${REDACTED}` : pair;
 }
 
 /**

@@ -154,3 +154,20 @@ describe("createLogger", () => {
     assertNoSecret(sink.lines);
   });
 });
+
+describe("credentials inside text", () => {
+  it("masks sensitive JSON pairs and form pairs written inside strings (raw bodies, parse errors)", () => {
+    const sink = createMemorySink();
+    const logger = createLogger({ serviceName: "test", sink: sink.console });
+    logger.info("raw body", { body: '{"_metadata":{"secret":"inv-secret-3a24d1e9","callbackURL":"x"}}' });
+    logger.info('reply {"access_token": "access-token-eyJhbGci", "expires_in": 749}');
+    logger.info("escaped", { detail: '{\\"client_secret\\":\\"client-secret-Zk9\\"}' });
+    logger.info("client_secret=client-secret-Zk9&grant_type=client_credentials");
+    logger.info("form body: password=hunter2-password&user=ed");
+    assertNoSecret(sink.lines);
+    // Non-sensitive pairs are left readable.
+    expect(sink.lines.join("\n")).toContain("callbackURL");
+    expect(sink.lines.join("\n")).toContain("749");
+    expect(redactString('{"secret":"a\\"b","ok":"yes"}')).toBe(`{"secret":"${REDACTED}","ok":"yes"}`);
+  });
+});
