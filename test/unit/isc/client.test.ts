@@ -404,6 +404,26 @@ describe("tokens", () => {
     expect(c.tokenRequests).toBe(2);
   });
 
+  it("a failed refresh inside the margin keeps using the still-valid token, never an expired one", async () => {
+    tenant.handleToken((_request, index) =>
+      index === 0
+        ? { status: 200, body: { access_token: "token-1", expires_in: 100 } }
+        : { status: 503, body: errorDto("503 Service Unavailable", "oauth is down") },
+    );
+    tenant.handle(() => ({ status: 200, body: [] }));
+    const time = fakeTime();
+    const c = client({ ...time, retry: { maxAttempts: 1 } });
+    await c.listTriggers();
+    time.advance(91_000); // refresh due (10 % margin) but token-1 is valid until 100 s
+    await c.listTriggers();
+    expect(tenant.requests.map((r) => r.headers.authorization)).toEqual(["Bearer token-1", "Bearer token-1"]);
+    expect(c.tokenRequests).toBe(2);
+    time.advance(9_000); // 100 s: expired, a failed refresh now fails the call
+    const error = await rejection(c.listTriggers());
+    expect((error as IscApiError).status).toBe(503);
+    expect(tenant.requests).toHaveLength(2);
+  });
+
   it("refused client credentials are final, name the variables and never show the secret", async () => {
     tenant.handleToken(() => ({
       status: 401,
