@@ -31,7 +31,8 @@ const TOKEN_OPERATION = "POST /oauth/token";
 
 export class TokenProvider {
   readonly #options: TokenProviderOptions;
-  #token?: { value: string; refreshAt: number };
+  /** Refreshed from `refreshAt`; still usable until `validUntil` if that refresh fails. */
+  #token?: { value: string; refreshAt: number; validUntil: number };
   #inFlight?: Promise<string>;
   /** Token requests actually sent: for tests and metrics. */
   requests = 0;
@@ -50,7 +51,15 @@ export class TokenProvider {
       });
       this.#inFlight = request;
     }
-    return abortable(this.#inFlight, signal);
+    const pending = this.#inFlight;
+    if (cached === undefined || this.#options.now() >= cached.validUntil) return abortable(pending, signal);
+    // The cached token has not expired yet: an OAuth blip while refreshing early must not fail a call
+    // (a completion near its deadline) that this token can still make. Unless ISC rejected it meanwhile.
+    const fallBack = pending.catch((error: unknown) => {
+      if (this.#token === cached && this.#options.now() < cached.validUntil) return cached.value;
+      throw error;
+    });
+    return abortable(fallBack, signal);
   }
 
   /** ISC said 401 to `token`: forget it, unless a newer one already replaced it. */
@@ -106,7 +115,12 @@ export class TokenProvider {
     const ttlMs = (parsed.data.expires_in ?? DEFAULT_TTL_SECONDS) * 1000;
     // Refresh a little early (10 % of the lifetime, at most a minute) so a token never expires in flight.
     const margin = Math.min(60_000, ttlMs * 0.1);
-    this.#token = { value: parsed.data.access_token, refreshAt: sentAt + ttlMs - margin };
+    this.#token = {
+      value: parsed.data.access_token,
+      refreshAt: sentAt + ttlMs - margin,
+      // Half the margin is kept as slack for clock skew and the request's own flight time.
+      validUntil: sentAt + ttlMs - margin / 2,
+    };
     return parsed.data.access_token;
   }
 }
