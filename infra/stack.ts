@@ -173,7 +173,6 @@ export class ResponderStack extends Stack {
         : { reservedConcurrentExecutions: config.http.reservedConcurrency }),
       environment: {
         WEBHOOK_CREDENTIALS_SECRET_ID: this.webhookSecret.secretArn,
-        LEDGER_TABLE_NAME: this.table.tableName,
         QUEUE_URL: this.queue.queueUrl,
         DYNAMIC_DECISION_BUDGET_MS: String(config.http.dynamicDecisionBudgetMs),
         MAX_BODY_BYTES: String(config.http.maxBodyBytes),
@@ -214,12 +213,13 @@ export class ResponderStack extends Stack {
     });
 
     // --- least-privilege grants ------------------------------------------------------------
-    const ledgerActions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"];
-    for (const fn of [this.httpFunction, this.workerFunction]) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ledgerActions, resources: [this.table.tableArn] }),
-      );
-    }
+    // Only the worker writes the ledger (the http function hands invocations over through the queue).
+    this.workerFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        resources: [this.table.tableArn],
+      }),
+    );
     this.webhookSecret.grantRead(this.httpFunction);
     this.queue.grantSendMessages(this.httpFunction);
     iscCredentials.grantRead(this.workerFunction);
