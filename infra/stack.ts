@@ -106,15 +106,21 @@ export class ResponderStack extends Stack {
     });
 
     // --- functions -------------------------------------------------------------------------
+    // Each function gets exactly the variables it reads (docs/runtime-contract.md), nothing more.
     const common: Record<string, string> = {
       SAIL_BASE_URL: config.tenant.baseUrl,
+      NODE_OPTIONS: "--enable-source-maps",
+    };
+    // What the http function and the worker share: both decide and log.
+    const responder: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: config.observability.serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: config.observability.metricsNamespace,
       POWERTOOLS_LOG_LEVEL: config.observability.logLevel,
       RESPONSE_DEADLINE_PRE_APPROVAL: config.triggers.preApproval.responseDeadline,
       RESPONSE_DEADLINE_DYNAMIC_APPROVER: config.triggers.dynamicApprover.responseDeadline,
-      NODE_OPTIONS: "--enable-source-maps",
     };
+    // As configured (name or complete ARN): a partial ARN built from a name that ends in "-" and six
+    // characters (like the documented ".../isc-api-client") is read by Secrets Manager as a complete ARN.
+    const iscCredentialsSecretId = config.tenant.credentialsSecret;
     const paramsAndSecrets = config.secretsExtension.enabled
       ? lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, {
           cacheSize: 10,
@@ -172,6 +178,7 @@ export class ResponderStack extends Stack {
         ? {}
         : { reservedConcurrentExecutions: config.http.reservedConcurrency }),
       environment: {
+        ...responder,
         WEBHOOK_CREDENTIALS_SECRET_ID: this.webhookSecret.secretArn,
         QUEUE_URL: this.queue.queueUrl,
         DYNAMIC_DECISION_BUDGET_MS: String(config.http.dynamicDecisionBudgetMs),
@@ -188,8 +195,10 @@ export class ResponderStack extends Stack {
       withRules: true,
       withExtension: true,
       environment: {
-        ISC_CREDENTIALS_SECRET_ID: iscCredentials.secretArn,
+        ...responder,
+        ISC_CREDENTIALS_SECRET_ID: iscCredentialsSecretId,
         LEDGER_TABLE_NAME: this.table.tableName,
+        POWERTOOLS_METRICS_NAMESPACE: config.observability.metricsNamespace,
       },
     });
     this.workerFunction.addEventSource(
@@ -205,7 +214,7 @@ export class ResponderStack extends Stack {
       timeout: Duration.minutes(5),
       memorySize: 256,
       environment: {
-        ISC_CREDENTIALS_SECRET_ID: iscCredentials.secretArn,
+        ISC_CREDENTIALS_SECRET_ID: iscCredentialsSecretId,
         WEBHOOK_CREDENTIALS_SECRET_ID: this.webhookSecret.secretArn,
         FUNCTION_URL: this.functionUrl.url,
         SUBSCRIBED_HTTP_TRIGGERS: httpTriggers.map((t) => t.triggerId).join(","),

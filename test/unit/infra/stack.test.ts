@@ -10,9 +10,11 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResponderStack } from "../../../infra/stack.ts";
+import { httpConfigFromEnv } from "../../../lib/http/config.ts";
 import { loadRulesFile } from "../../../lib/rules/load-file.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
-import { baseConfig, buildApp, EXAMPLE_RULES } from "./helpers.ts";
+import { workerConfigFromEnv } from "../../../lib/worker/from-env.ts";
+import { baseConfig, buildApp, EXAMPLE_RULES, REPO_ROOT } from "./helpers.ts";
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: unknown }>;
 
@@ -88,7 +90,6 @@ describe("responder stack: functions", () => {
         "DYNAMIC_DECISION_BUDGET_MS",
         "MAX_BODY_BYTES",
         "POWERTOOLS_SERVICE_NAME",
-        "POWERTOOLS_METRICS_NAMESPACE",
         "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
       ]),
     );
@@ -97,7 +98,6 @@ describe("responder stack: functions", () => {
     expect(env).not.toHaveProperty("LEDGER_TABLE_NAME");
     expect(env.SAIL_BASE_URL).toBe("https://acme.api.identitynow.com");
     expect(env.RESPONSE_DEADLINE_DYNAMIC_APPROVER).toBe("PT2H");
-    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe("IscTriggerResponder");
     // The extension layer's ARN is region-specific: CDK resolves it from a mapping at deploy time.
     expect(JSON.stringify(http.Layers)).toContain("1x0x103xarm64");
     expect(JSON.stringify(template.toJSON().Mappings)).toContain(
@@ -144,6 +144,118 @@ describe("responder stack: functions", () => {
     const bundle = readFileSync(join(assetDir(stack.subscriptionsFunction), "index.mjs"), "utf8");
     expect(bundle).toContain("@aws-sdk/client-secrets-manager");
     expect(bundle).not.toMatch(/class SecretsManagerClient/);
+  });
+});
+
+/** The environment the stack gives `fn`. */
+function environmentOf(fn: IConstruct): Record<string, unknown> {
+  const props = resources[logicalIdOf(fn)]!.Properties!;
+  return (props.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+/** The variables set by the stack for Lambda itself or for the extension layer, not for our code. */
+const PLATFORM_VARIABLE =
+  /^(NODE_OPTIONS|PARAMETERS_SECRETS_EXTENSION_\w+|SECRETS_MANAGER_\w+|SSM_PARAMETER_STORE_\w+)$/;
+/** Provided by Lambda at run time (the layer's port is read from what CDK sets for it). */
+const LAMBDA_PROVIDED = new Set(["AWS_SESSION_TOKEN", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"]);
+/** Read, but left unset so the default applies: RULES_PATH defaults to rules.json beside index.mjs. */
+const UNSET_ON_PURPOSE = ["RULES_PATH"];
+
+/**
+ * The variables a function's code reads: `env.NAME`, `env["NAME"]` and `helper(env, "NAME")` /
+ * `requireEnv("NAME")` in its entry file and the modules that turn the environment into its settings.
+ */
+function variablesReadBy(files: string[]): Set<string> {
+  const read = new Set<string>();
+  const patterns = [
+    /\benv(?:\.|\[")([A-Z][A-Z0-9_]+)/g,
+    /\b(?:required|positiveInteger|deadline|requireEnv)\(\s*(?:env,\s*)?"([A-Z][A-Z0-9_]+)"/g,
+  ];
+  for (const file of files) {
+    const text = readFileSync(join(REPO_ROOT, file), "utf8");
+    for (const pattern of patterns) for (const match of text.matchAll(pattern)) read.add(match[1]!);
+  }
+  for (const name of [...LAMBDA_PROVIDED, ...UNSET_ON_PURPOSE]) read.delete(name);
+  return read;
+}
+
+describe("responder stack: environment = what each function reads", () => {
+  const sources = {
+    http: ["functions/http.ts", "lib/http/config.ts"],
+    worker: [
+      "functions/worker.ts",
+      "lib/worker/from-env.ts",
+      "lib/adapters/aws/secrets-from-env.ts",
+      "lib/observability/logger.ts",
+    ],
+    subscriptions: [
+      "functions/subscriptions.ts",
+      ...["reconcile", "rotation", "aws-rotation-secrets", "errors", "properties", "types"].map(
+        (m) => `lib/subscriptions/${m}.ts`,
+      ),
+    ],
+  };
+  // Read by Powertools itself, not by our code (the worker's logger).
+  const readByPowertools = { http: [], worker: ["POWERTOOLS_LOG_LEVEL"], subscriptions: [] };
+
+  it.each(["http", "worker", "subscriptions"] as const)(
+    "%s: sets every variable the code reads and no other",
+    (name) => {
+      const fn = {
+        http: stack.httpFunction,
+        worker: stack.workerFunction,
+        subscriptions: stack.subscriptionsFunction,
+      }[name];
+      const set = Object.keys(environmentOf(fn))
+        .filter((key) => !PLATFORM_VARIABLE.test(key))
+        .sort();
+      const read = [...variablesReadBy(sources[name]), ...readByPowertools[name]].sort();
+      expect(set).toEqual([...new Set(read)].sort());
+    },
+  );
+
+  it("gives the http function and the worker the extension layer's port", () => {
+    for (const fn of [stack.httpFunction, stack.workerFunction]) {
+      expect(environmentOf(fn).PARAMETERS_SECRETS_EXTENSION_HTTP_PORT).toBe("2773");
+    }
+    expect(environmentOf(stack.subscriptionsFunction)).not.toHaveProperty(
+      "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
+    );
+  });
+
+  /** The stack's environment with CloudFormation references replaced by placeholders, as the code sees it. */
+  const resolved = (fn: IConstruct): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(environmentOf(fn)).map(([key, value]) => [
+        key,
+        typeof value === "string" ? value : `resolved:${key}`,
+      ]),
+    );
+
+  it("is accepted by the http function's and the worker's settings parsers, with the configured meaning", () => {
+    const http = httpConfigFromEnv(resolved(stack.httpFunction));
+    expect(http.tenantBaseUrl).toBe("https://acme.api.identitynow.com");
+    expect(http.rulesPath).toBeUndefined(); // rules.json beside index.mjs, where the bundling puts it
+    expect(http.responseDeadlineMs(DYNAMIC_APPROVER)).toBe(2 * 3_600_000);
+    expect(http.responseDeadlineMs(PRE_APPROVAL)).toBe(3_600_000);
+    expect(http.dynamicBudgetMs).toBe(2000);
+    expect(http.maxBodyBytes).toBe(262_144);
+    const worker = workerConfigFromEnv(resolved(stack.workerFunction));
+    expect(worker.rulesPath).toBeUndefined();
+    expect(worker.responseDeadlineMs(DYNAMIC_APPROVER)).toBe(2 * 3_600_000);
+    expect(environmentOf(stack.workerFunction).LEDGER_TABLE_NAME).toEqual({ Ref: logicalIdOf(stack.table) });
+    expect(environmentOf(stack.httpFunction).QUEUE_URL).toEqual({ Ref: logicalIdOf(stack.queue) });
+    expect(environmentOf(stack.httpFunction).WEBHOOK_CREDENTIALS_SECRET_ID).toEqual({
+      Ref: logicalIdOf(stack.webhookSecret),
+    });
+  });
+
+  it("passes the ISC credentials secret as configured, never as a partial ARN built from its name", () => {
+    // ".../isc-api-client" ends in "-" and six characters: as a partial ARN, Secrets Manager would take
+    // "client" for the ARN's random suffix and look for a secret named ".../isc-api".
+    for (const fn of [stack.workerFunction, stack.subscriptionsFunction]) {
+      expect(environmentOf(fn).ISC_CREDENTIALS_SECRET_ID).toBe("isc-trigger-responder/isc-api-client");
+    }
   });
 });
 
