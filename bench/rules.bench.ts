@@ -25,7 +25,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Engine } from "json-rules-engine";
-import { compileRules, parseRulesDocument } from "../lib/rules/compile.ts";
+import { compileRules } from "../lib/rules/compile.ts";
+import { parseRulesDocument } from "../lib/rules/parse.ts";
 import { invocationForTools } from "../lib/rules/run-tests.ts";
 import type { CompiledRules } from "../lib/rules/types.ts";
 import type { Invocation } from "../lib/triggers/invocation.ts";

@@ -14,7 +14,8 @@ import { secretsStoreFromEnv } from "../lib/adapters/aws/secrets-from-env.ts";
 import { IscClient } from "../lib/isc/client.ts";
 import { createLogger } from "../lib/observability/logger.ts";
 import type { PipelineLogger } from "../lib/responder/observability.ts";
-import { compileRules, parseRulesDocument } from "../lib/rules/compile.ts";
+import { compileRules } from "../lib/rules/compile.ts";
+import { parseRulesDocument } from "../lib/rules/parse.ts";
 import { emfMetrics, rotatingIscClient, workerConfigFromEnv } from "../lib/worker/from-env.ts";
 import { createWorkerHandler, type WorkerContext, type WorkerHandler } from "../lib/worker/handler.ts";
 

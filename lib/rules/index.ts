@@ -7,7 +7,6 @@ export {
   type CustomDecision,
   compileRules,
   DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT,
-  parseRulesDocument,
   rulesVersion,
 } from "./compile.ts";
 export type { CustomPredicate } from "./conditions.ts";
@@ -20,6 +19,7 @@ export {
   parseRulesFile,
   parseRulesTestsFile,
 } from "./load-file.ts";
+export { parseRulesDocument } from "./parse.ts";
 export { MAX_PATTERN_LENGTH, MAX_TESTED_LENGTH, regexProblem } from "./regex-guard.ts";
 export {
   formatRulesTestReport,

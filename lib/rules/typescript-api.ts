@@ -21,8 +21,9 @@ import type {
   PreApprovalOutput,
   RequestedItem,
 } from "../triggers/schemas.ts";
-import { type CompileOptions, type CustomDecision, compileRules, parseRulesDocument } from "./compile.ts";
+import { type CompileOptions, type CustomDecision, compileRules } from "./compile.ts";
 import type { CustomPredicate } from "./conditions.ts";
+import { parseRulesDocument } from "./parse.ts";
 import type {
   Condition,
   CountItems,

@@ -4,10 +4,10 @@ import * as z from "zod/mini";
 import {
   compileRules,
   DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT,
-  parseRulesDocument,
   rulesVersion,
 } from "../../../lib/rules/compile.ts";
 import { RulesDocumentError, RulesEvaluationError } from "../../../lib/rules/errors.ts";
+import { parseRulesDocument } from "../../../lib/rules/parse.ts";
 import { defineRules } from "../../../lib/rules/typescript-api.ts";
 import { DynamicApproverOutputSchema, PreApprovalOutputSchema } from "../../../lib/triggers/schemas.ts";
 import { compile, decide, input, item } from "./helpers.ts";
