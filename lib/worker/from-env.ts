@@ -16,7 +16,6 @@ import type {
   IscCompletionApi,
   JsonPatchOperation,
 } from "../isc/types.ts";
-import type { PipelineMetrics } from "../responder/observability.ts";
 import { responseDeadlineMs } from "../triggers/duration.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL, type RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 
@@ -136,24 +135,5 @@ export function rotatingIscClient(
   };
 }
 
-/** CloudWatch embedded metric format, one line per data point: no SDK call, no flush to forget. */
-export function emfMetrics(namespace: string, service: string, write: (line: string) => void = console.log) {
-  const metrics: PipelineMetrics = {
-    record(name, unit, value, dimensions = {}) {
-      const all = { service, ...dimensions };
-      write(
-        JSON.stringify({
-          _aws: {
-            Timestamp: Date.now(),
-            CloudWatchMetrics: [
-              { Namespace: namespace, Dimensions: [Object.keys(all)], Metrics: [{ Name: name, Unit: unit }] },
-            ],
-          },
-          ...all,
-          [name]: value,
-        }),
-      );
-    },
-  };
-  return metrics;
-}
+/** The worker's metrics: CloudWatch embedded metric format lines (lib/observability/emf.ts). */
+export { emfMetrics } from "../observability/emf.ts";
