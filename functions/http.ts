@@ -16,15 +16,19 @@ import { httpConfigFromEnv } from "../lib/http/config.ts";
 import { createExtensionSecretReader } from "../lib/http/extension-secret.ts";
 import { createHttpHandler } from "../lib/http/handler.ts";
 import { createJsonLineLogger } from "../lib/http/logger.ts";
+import { emfMetrics, writeStdoutLine } from "../lib/observability/emf.ts";
 import { compileRules } from "../lib/rules/compile.ts";
 import type { RulesDocument } from "../lib/rules/schema.ts";
 
 const env = process.env;
 const config = httpConfigFromEnv(env);
-const logger = createJsonLineLogger(
-  env.POWERTOOLS_SERVICE_NAME ?? "isc-trigger-responder-http",
-  env.POWERTOOLS_LOG_LEVEL ?? "INFO",
+const service = env.POWERTOOLS_SERVICE_NAME ?? "isc-trigger-responder-http";
+// Straight to stdout: under Lambda's JSON log format, console.* would wrap each line in another JSON object.
+const logger = createJsonLineLogger(service, env.POWERTOOLS_LOG_LEVEL ?? "INFO", (_level, line) =>
+  writeStdoutLine(line),
 );
+// The same EMF lines as the worker's: the alarms watch both functions' Decisions and Fallbacks.
+const metrics = emfMetrics(env.POWERTOOLS_METRICS_NAMESPACE ?? "IscTriggerResponder", service);
 
 // node:fs and node:url through getBuiltinModule: an ESM import of a builtin builds its ESM facade (cold-start time).
 const { readFileSync } = process.getBuiltinModule("node:fs");
@@ -56,6 +60,7 @@ const core = createHttpHandler({
   credentials,
   queue: new SqsInvocationQueue({ queueUrl: config.queueUrl }),
   logger,
+  metrics,
   tenantBaseUrl: config.tenantBaseUrl,
   responseDeadlineMs: config.responseDeadlineMs,
   dynamicBudgetMs: config.dynamicBudgetMs,

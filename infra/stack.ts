@@ -111,9 +111,10 @@ export class ResponderStack extends Stack {
       SAIL_BASE_URL: config.tenant.baseUrl,
       NODE_OPTIONS: "--enable-source-maps",
     };
-    // What the http function and the worker share: both decide and log.
+    // What the http function and the worker share: both decide, log and emit the metrics the alarms watch.
     const responder: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: config.observability.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: config.observability.metricsNamespace,
       POWERTOOLS_LOG_LEVEL: config.observability.logLevel,
       RESPONSE_DEADLINE_PRE_APPROVAL: config.triggers.preApproval.responseDeadline,
       RESPONSE_DEADLINE_DYNAMIC_APPROVER: config.triggers.dynamicApprover.responseDeadline,
@@ -198,7 +199,6 @@ export class ResponderStack extends Stack {
         ...responder,
         ISC_CREDENTIALS_SECRET_ID: iscCredentialsSecretId,
         LEDGER_TABLE_NAME: this.table.tableName,
-        POWERTOOLS_METRICS_NAMESPACE: config.observability.metricsNamespace,
       },
     });
     this.workerFunction.addEventSource(

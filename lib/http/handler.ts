@@ -18,7 +18,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { InvocationQueue } from "../adapters/types.ts";
 import { ResponderError, type ValidationIssue } from "../errors.ts";
 import { decide } from "../responder/decide.ts";
-import type { PipelineMetrics } from "../responder/observability.ts";
+import { PipelineMetric, type PipelineMetrics } from "../responder/observability.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import { type Invocation, invocationFromHttpBody } from "../triggers/invocation.ts";
 import { toQueuedInvocation } from "../triggers/queued-invocation.ts";
@@ -82,12 +82,16 @@ const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-
 /** Issues listed in a 400 reply; a hostile body could produce thousands. */
 const MAX_ISSUES_IN_REPLY = 20;
 
-export function jsonReply(
-  statusCode: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): HttpResult {
-  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+export function jsonReply(statusCode: number, body: unknown, headers?: Record<string, string>): HttpResult {
+  return {
+    statusCode,
+    // A fresh literal per reply (callers may add headers to it), without spreading two objects on the warm path.
+    headers:
+      headers === undefined
+        ? { "content-type": JSON_HEADERS["content-type"], "cache-control": JSON_HEADERS["cache-control"] }
+        : { ...JSON_HEADERS, ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 export function errorReply(
@@ -235,6 +239,19 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     return result;
   }
 
+  /**
+   * The reply carries the decision: counted as the worker counts its own (same names and dimensions),
+   * so the Fallbacks alarm and the decisions dashboard see sync and dynamic answers too. A deferred
+   * dynamic decision is not counted here: the worker decides and counts it.
+   */
+  function answered(invocation: Invocation, result: ReturnType<typeof decide>): HttpResult {
+    const trigger = { trigger: invocation.triggerId };
+    const kind = result.fallback ? "fallback" : result.decision.explanation.kind;
+    metrics?.record(PipelineMetric.decisions, "Count", 1, { ...trigger, kind });
+    if (result.fallback) metrics?.record(PipelineMetric.fallbacks, "Count", 1, trigger);
+    return jsonReply(200, result.decision.output);
+  }
+
   async function handle(event: HttpEvent): Promise<HttpResult> {
     const now = clock();
     // Receipt is when the Function URL got the request (before any cold start), if that is plausible.
@@ -292,14 +309,14 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     if (invocation.mode === "sync") {
       const result = decideNow(invocation);
       count("sync_answered");
-      return jsonReply(200, result.decision.output);
+      return answered(invocation, result);
     }
     // dynamic: a cold start or a slow secret read may already have used the budget; then do not decide here.
     if (clock() - receivedAt <= dynamicBudgetMs) {
       const result = decideNow(invocation);
       if (clock() - receivedAt <= dynamicBudgetMs) {
         count("dynamic_answered");
-        return jsonReply(200, result.decision.output);
+        return answered(invocation, result);
       }
     }
     count("dynamic_deferred");

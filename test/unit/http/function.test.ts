@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadRulesFile } from "../../../lib/rules/load-file.ts";
 import { body, event, TENANT, TOKEN } from "./fixtures.ts";
 
@@ -39,6 +39,8 @@ beforeAll(async () => {
     PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String((extension.address() as AddressInfo).port),
     AWS_SESSION_TOKEN: "session-token",
     POWERTOOLS_LOG_LEVEL: "ERROR",
+    POWERTOOLS_SERVICE_NAME: "svc-under-test",
+    POWERTOOLS_METRICS_NAMESPACE: "NsUnderTest",
   });
   // The extension listens on localhost in Lambda; here on 127.0.0.1 (localhost resolves to it).
   ({ handler } = (await import("../../../functions/http.ts")) as unknown as { handler: typeof handler });
@@ -59,6 +61,35 @@ describe("functions/http.ts", () => {
     expect(JSON.parse(first.body)).toMatchObject({ approved: true, approver: "svc-isc-responder" });
     await handler(event(sync), {} as Context);
     expect(extensionReads).toBe(1);
+  });
+
+  it("emits its metrics as EMF on stdout, in the configured namespace with the service dimension", async () => {
+    const sync = body("sync");
+    delete sync._metadata.callbackURL;
+    delete sync._metadata.secret;
+    const written: string[] = [];
+    const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      expect((await handler(event(sync), {} as Context)).statusCode).toBe(200);
+    } finally {
+      stdout.mockRestore();
+    }
+    const decisions = written
+      .map(
+        (line) => JSON.parse(line) as Record<string, unknown> & { _aws?: { CloudWatchMetrics: unknown[] } },
+      )
+      .filter((doc) => doc._aws !== undefined && "Decisions" in doc);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({
+      _aws: {
+        CloudWatchMetrics: [{ Namespace: "NsUnderTest", Dimensions: [["service", "trigger", "kind"]] }],
+      },
+      service: "svc-under-test",
+      trigger: "idn:access-request-pre-approval",
+    });
   });
 
   it("refuses a wrong token with 401", async () => {

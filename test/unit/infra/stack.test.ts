@@ -14,6 +14,7 @@ import { httpConfigFromEnv } from "../../../lib/http/config.ts";
 import { loadRulesFile } from "../../../lib/rules/load-file.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
 import { workerConfigFromEnv } from "../../../lib/worker/from-env.ts";
+import { type EmittedMetric, emittedMetricLines, parseEmf } from "./emitted-metrics.ts";
 import { baseConfig, buildApp, EXAMPLE_RULES, REPO_ROOT } from "./helpers.ts";
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: unknown }>;
@@ -397,6 +398,74 @@ describe("responder stack: subscriptions and monitoring", () => {
       Endpoint: "ops@example.com",
     });
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  });
+});
+
+describe("responder stack: alarms watch metrics the code emits", () => {
+  let emitted: EmittedMetric[];
+  const key = (m: EmittedMetric) =>
+    `${m.namespace} ${m.name} ${JSON.stringify(Object.entries(m.dimensions).sort())}`;
+
+  beforeAll(async () => {
+    // Namespace and service as the stack sets them for both emitting functions.
+    const worker = environmentOf(stack.workerFunction);
+    const http = environmentOf(stack.httpFunction);
+    expect(http.POWERTOOLS_SERVICE_NAME).toBe(worker.POWERTOOLS_SERVICE_NAME);
+    expect(http.POWERTOOLS_METRICS_NAMESPACE).toBe(worker.POWERTOOLS_METRICS_NAMESPACE);
+    emitted = parseEmf(
+      await emittedMetricLines(
+        worker.POWERTOOLS_METRICS_NAMESPACE as string,
+        worker.POWERTOOLS_SERVICE_NAME as string,
+      ),
+    );
+  });
+
+  it("every custom-metric alarm's namespace, name and exact dimension set is among the emitted EMF lines", () => {
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"))
+      .map(
+        (r) =>
+          r.Properties as {
+            Namespace: string;
+            MetricName: string;
+            Dimensions?: Array<{ Name: string; Value: unknown }>;
+          },
+      )
+      .filter((a) => !a.Namespace.startsWith("AWS/"));
+    // Fallbacks, completions failing, deadline passed and deadline margin, for each of the two triggers.
+    expect(alarms).toHaveLength(8);
+    const keys = new Set(emitted.map(key));
+    for (const alarm of alarms) {
+      const wanted: EmittedMetric = {
+        namespace: alarm.Namespace,
+        name: alarm.MetricName,
+        dimensions: Object.fromEntries((alarm.Dimensions ?? []).map((d) => [d.Name, String(d.Value)])),
+      };
+      expect(keys, `alarm on ${key(wanted)}`).toContain(key(wanted));
+    }
+  });
+
+  it("every custom metric on the dashboard is emitted too", () => {
+    const body = Object.values(template.findResources("AWS::CloudWatch::Dashboard"))[0]!.Properties!
+      .DashboardBody as { "Fn::Join": [string, unknown[]] } | string;
+    const text =
+      typeof body === "string"
+        ? body
+        : body["Fn::Join"][1].map((part) => (typeof part === "string" ? part : "TOKEN")).join("");
+    const widgets = (JSON.parse(text) as { widgets: Array<{ properties: { metrics?: unknown[][] } }> })
+      .widgets;
+    const namespace = environmentOf(stack.workerFunction).POWERTOOLS_METRICS_NAMESPACE as string;
+    const custom = widgets
+      .flatMap((w) => w.properties.metrics ?? [])
+      .filter((m) => m[0] === namespace)
+      .map((m) => {
+        const parts = m.filter((p) => typeof p === "string") as string[];
+        const dimensions: Record<string, string> = {};
+        for (let i = 2; i + 1 < parts.length; i += 2) dimensions[parts[i]!] = parts[i + 1]!;
+        return { namespace, name: parts[1]!, dimensions };
+      });
+    expect(custom.length).toBeGreaterThan(10);
+    const keys = new Set(emitted.map(key));
+    for (const metric of custom) expect(keys, `dashboard ${key(metric)}`).toContain(key(metric));
   });
 });
 
