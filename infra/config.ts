@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { formatPath, ValidationError, type ValidationIssue } from "../lib/errors.ts";
+import { DEFAULT_RESPOND_OPTIONS } from "../lib/responder/respond.ts";
 import { responseDeadlineMs } from "../lib/triggers/duration.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../lib/triggers/trigger-ids.ts";
 
@@ -18,6 +19,12 @@ export const TRIGGER_KEYS = {
 export type TriggerKey = keyof typeof TRIGGER_KEYS;
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653];
+
+/**
+ * The worker must not outlive its completion lease (docs/pipeline.md): a function still running after
+ * the lease expired could send a completion while another delivery holds the lease.
+ */
+export const MAX_WORKER_TIMEOUT_SECONDS = Math.floor(DEFAULT_RESPOND_OPTIONS.leaseMs / 1000);
 
 /** SQS keeps a message at most 14 days; a deadline beyond that could outlive the queued invocation. */
 const MAX_DEADLINE_MS = 13 * 86_400_000;
@@ -116,7 +123,14 @@ export const ResponderConfigSchema = z
       .prefault({}),
     worker: z
       .strictObject({
-        timeoutSeconds: z.number().int().min(10).max(900).default(60),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(MAX_WORKER_TIMEOUT_SECONDS, {
+            message: `must be at most ${MAX_WORKER_TIMEOUT_SECONDS}: the worker may not outlive its completion lease`,
+          })
+          .default(60),
         memorySize: z.number().int().min(128).max(10240).default(512),
         batchSize: z.number().int().min(1).max(10).default(10),
         /** Concurrent worker invocations the queue may start (bounds the ISC API rate). */

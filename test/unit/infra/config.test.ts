@@ -65,6 +65,12 @@ describe("configuration", () => {
     expect(error.issues.some((i) => /unknownKey|Unrecognized/.test(`${i.path} ${i.message}`))).toBe(true);
   });
 
+  it("refuses a worker timeout longer than the completion lease", async () => {
+    const error = await configError(baseConfig({ worker: { timeoutSeconds: 61 } }));
+    expect(error.issues.map((i) => i.path)).toEqual(["worker.timeoutSeconds"]);
+    expect(error.describe()).toMatch(/at most 60: the worker may not outlive its completion lease/);
+  });
+
   it("requires the partner event bus when a trigger is delivered through EventBridge", async () => {
     const error = await configError(
       baseConfig({ triggers: { preApproval: { enabled: true, delivery: "EVENTBRIDGE" } } }),

@@ -11,6 +11,7 @@ import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResponderStack } from "../../../infra/stack.ts";
 import { httpConfigFromEnv } from "../../../lib/http/config.ts";
+import { DEFAULT_RESPOND_OPTIONS } from "../../../lib/responder/respond.ts";
 import { loadRulesFile } from "../../../lib/rules/load-file.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
 import { workerConfigFromEnv } from "../../../lib/worker/from-env.ts";
@@ -280,6 +281,24 @@ describe("responder stack: queue, ledger, events", () => {
       },
       Queues: [{ Ref: logicalIdOf(stack.queue) }],
     });
+  });
+
+  it("keeps the worker inside its completion lease and the queue's visibility timeout at 6x the worker's", () => {
+    const worker = resources[logicalIdOf(stack.workerFunction)]!.Properties!;
+    const queue = resources[logicalIdOf(stack.queue)]!.Properties!;
+    expect((worker.Timeout as number) * 1000).toBeLessThanOrEqual(DEFAULT_RESPOND_OPTIONS.leaseMs);
+    expect(queue.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * (worker.Timeout as number));
+    const redrive = queue.RedrivePolicy as { maxReceiveCount: number };
+    expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(1);
+    expect(redrive.maxReceiveCount).toBeLessThanOrEqual(100);
+  });
+
+  it("gives the http function a timeout beyond its reply budget and within ISC's 10 s window", () => {
+    const http = resources[logicalIdOf(stack.httpFunction)]!.Properties!;
+    // createHttpHandler bounds every wait so the reply leaves within 8 s of receipt (replyBudgetMs);
+    // the function's timeout must not cut that short, and waiting beyond 10 s helps nobody.
+    expect(http.Timeout as number).toBeGreaterThan(8);
+    expect(http.Timeout as number).toBeLessThanOrEqual(10);
   });
 
   it("consumes the queue with partial batch responses", () => {
