@@ -34,15 +34,8 @@ const metrics = emfMetrics(env.POWERTOOLS_METRICS_NAMESPACE ?? "IscTriggerRespon
 const { readFileSync } = process.getBuiltinModule("node:fs");
 const { fileURLToPath } = process.getBuiltinModule("node:url");
 
-// rules.json was validated at synth by the same code as `isc-responder rules check` (docs/runtime-contract.md);
-// validating it again here cost about 25 ms of every cold start. The worker validates it at its own start.
-const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", import.meta.url));
-const rules = compileRules(JSON.parse(readFileSync(rulesPath, "utf8")) as RulesDocument, {
-  source: rulesPath,
-});
-
 // The provider caches (TTL, and a rate-limited re-read after a refused token, for rotation).
-// With the extension layer: node:http to localhost, no SDK. Without it: the Secrets Manager SDK, imported on first read.
+// With the extension layer: node:http to the loopback, no SDK. Without it: the Secrets Manager SDK, imported on first read.
 const extensionPort = Number(env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT);
 const readFromExtension =
   Number.isInteger(extensionPort) && extensionPort > 0 && env.AWS_SESSION_TOKEN
@@ -54,6 +47,17 @@ async function readWebhookSecret(): Promise<string> {
   return new SecretsManagerSecretsStore().getSecretString(config.webhookCredentialsSecretId);
 }
 const credentials = createCachedCredentialsProvider(readWebhookSecret, { ttlMs: 60_000 });
+// Read the credentials now, so the extension's round trip (its first read goes to Secrets Manager)
+// overlaps the rules compilation and the runtime's fetch of the first event instead of following
+// them. The first request shares this read; a failure is not cached and that request reads again.
+credentials.get().catch(() => undefined);
+
+// rules.json was validated at synth by the same code as `isc-responder rules check` (docs/runtime-contract.md);
+// validating it again here cost about 25 ms of every cold start. The worker validates it at its own start.
+const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", import.meta.url));
+const rules = compileRules(JSON.parse(readFileSync(rulesPath, "utf8")) as RulesDocument, {
+  source: rulesPath,
+});
 
 const core = createHttpHandler({
   rules,
