@@ -122,9 +122,13 @@ export class ResponderStack extends Stack {
     // As configured (name or complete ARN): a partial ARN built from a name that ends in "-" and six
     // characters (like the documented ".../isc-api-client") is read by Secrets Manager as a complete ARN.
     const iscCredentialsSecretId = config.tenant.credentialsSecret;
+    // The layer is there to read secrets without the AWS SDK, not to cache them: the functions cache
+    // themselves, and after a token rotation the http function re-reads the secret when a request
+    // carries a token it does not know. Behind the layer's own cache (5 min by default) that re-read
+    // would return the old value and ISC's requests with the new token would get 401s until it expired.
     const paramsAndSecrets = config.secretsExtension.enabled
       ? lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, {
-          cacheSize: 10,
+          cacheEnabled: false,
           logLevel: lambda.ParamsAndSecretsLogLevel.WARN,
         })
       : undefined;

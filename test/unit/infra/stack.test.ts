@@ -216,9 +216,11 @@ describe("responder stack: environment = what each function reads", () => {
     },
   );
 
-  it("gives the http function and the worker the extension layer's port", () => {
+  it("gives the http function and the worker the extension layer's port, its cache off", () => {
     for (const fn of [stack.httpFunction, stack.workerFunction]) {
       expect(environmentOf(fn).PARAMETERS_SECRETS_EXTENSION_HTTP_PORT).toBe("2773");
+      // A forced re-read after a token rotation must reach Secrets Manager, not the layer's 5-minute cache.
+      expect(environmentOf(fn).PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED).toBe("false");
     }
     expect(environmentOf(stack.subscriptionsFunction)).not.toHaveProperty(
       "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
