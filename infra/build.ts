@@ -28,7 +28,7 @@ export async function buildResponderApp(
   const stack = new ResponderStack(app, config.stackName, {
     config,
     rulesJsonPath: writeRulesForBundling(rules),
-    rulesVersion: rules.sha256,
+    rulesVersion: rules.version,
     description: "ISC trigger responder: answers SailPoint ISC REQUEST_RESPONSE event triggers",
   });
   addNagChecks(app);

@@ -17,6 +17,11 @@ export interface ValidatedRules {
   json: string;
   /** `sha256:<hex>` of that text; changes whenever the rules change. */
   sha256: string;
+  /**
+   * The rules version the functions report (CompiledRules.version, in every decision's explanation,
+   * log line and ledger record): the stack's RulesVersion output, so a deployment matches its decisions.
+   */
+  version: string;
 }
 
 /**
@@ -33,9 +38,13 @@ export async function validateRulesFile(file: string): Promise<ValidatedRules> {
       },
     ]);
   }
-  const { document } = await loadRulesFile(file);
+  const { document, compiled } = await loadRulesFile(file);
   const json = JSON.stringify(document);
-  return { json, sha256: `sha256:${createHash("sha256").update(json).digest("hex")}` };
+  return {
+    json,
+    sha256: `sha256:${createHash("sha256").update(json).digest("hex")}`,
+    version: compiled.version,
+  };
 }
 
 /**

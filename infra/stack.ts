@@ -36,7 +36,7 @@ export interface ResponderStackProps extends StackProps {
   config: ResponderConfig;
   /** The validated rules document written as rules.json (see infra/rules.ts). */
   rulesJsonPath: string;
-  /** `sha256:<hex>` of the rules; shown as an output so a deployment can be matched to its rules. */
+  /** The rules' version as the functions report it (CompiledRules.version); shown as the RulesVersion output. */
   rulesVersion: string;
 }
 

@@ -12,7 +12,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ResponderStack } from "../../../infra/stack.ts";
 import { httpConfigFromEnv } from "../../../lib/http/config.ts";
 import { DEFAULT_RESPOND_OPTIONS } from "../../../lib/responder/respond.ts";
+import { compileRules } from "../../../lib/rules/compile.ts";
 import { loadRulesFile } from "../../../lib/rules/load-file.ts";
+import { parseRulesDocument } from "../../../lib/rules/parse.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
 import { workerConfigFromEnv } from "../../../lib/worker/from-env.ts";
 import { type EmittedMetric, emittedMetricLines, parseEmf } from "./emitted-metrics.ts";
@@ -142,6 +144,11 @@ describe("responder stack: functions", () => {
       expect(readFileSync(join(assetDir(fn), "rules.json"), "utf8")).toBe(expected);
     }
     expect(existsSync(join(assetDir(stack.subscriptionsFunction), "rules.json"))).toBe(false);
+    // The RulesVersion output is the version the functions compute from that file (and put in every
+    // decision's explanation and log line), so a deployment can be matched to its decisions.
+    const bundled = JSON.parse(readFileSync(join(assetDir(stack.workerFunction), "rules.json"), "utf8"));
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.RulesVersion!.Value).toBe(compileRules(parseRulesDocument(bundled, "rules.json")).version);
     // The AWS SDK stays external (provided by the runtime).
     const bundle = readFileSync(join(assetDir(stack.subscriptionsFunction), "index.mjs"), "utf8");
     expect(bundle).toContain("@aws-sdk/client-secrets-manager");
