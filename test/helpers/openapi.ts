@@ -1,6 +1,6 @@
 /**
  * Validates requests and responses against the official OpenAPI subset in
- * /work/shared/reference/openapi (beta, v1 per-service, v3 campaign completion; $refs resolved).
+ * test/fixtures/isc-reference/openapi (beta, v1 per-service, v3 campaign completion; $refs resolved).
  * Shared by the client conformance tests and the sandbox conformance tests.
  *
  * OpenAPI 3.0 is not JSON Schema: `nullable: true` becomes `anyOf [schema, {type: null}]`, and
@@ -11,10 +11,11 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
+import { REFERENCE_DIR } from "./reference.ts";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-export const OPENAPI_DIR = process.env.ISC_OPENAPI_DIR ?? "/work/shared/reference/openapi";
+export const OPENAPI_DIR = process.env.ISC_OPENAPI_DIR ?? `${REFERENCE_DIR}openapi`;
 
 interface SpecFile {
   file: string;

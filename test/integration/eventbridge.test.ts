@@ -22,11 +22,12 @@ import {
 } from "@aws-sdk/client-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { invocationFromEventBridgeEvent } from "../../lib/triggers/index.ts";
+import { EXAMPLES_DIR } from "../helpers/reference.ts";
 
 const events = new EventBridgeClient({});
 const sqs = new SQSClient({});
 const example = JSON.parse(
-  readFileSync("/work/shared/reference/examples/eventbridge-dynamic-approver.event.json", "utf8"),
+  readFileSync(`${EXAMPLES_DIR}eventbridge-dynamic-approver.event.json`, "utf8"),
 ) as {
   source: string;
   "detail-type": string;

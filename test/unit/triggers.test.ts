@@ -10,7 +10,7 @@ import {
 } from "../../lib/triggers/index.ts";
 import { fromQueuedInvocation, toQueuedInvocation } from "../../lib/triggers/queued-invocation.ts";
 
-const examples = new URL("../../../shared/reference/examples/", import.meta.url);
+const examples = new URL("../fixtures/isc-reference/examples/", import.meta.url);
 const load = (name: string) => JSON.parse(readFileSync(new URL(name, examples), "utf8"));
 const tenant = "https://acme.api.identitynow.com";
 const ctx = { tenantBaseUrl: tenant, responseDeadlineMs: () => 3_600_000, receivedAt: 1_000 };

@@ -13,7 +13,7 @@ export const TOKEN = "tok3nCurrentAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 export const PREVIOUS_TOKEN = "tok3nPreviousBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
 export const SECRET = "c1c60493-3347-4550-9c00-123cdde";
 
-const examples = new URL("../../../../shared/reference/examples/", import.meta.url);
+const examples = new URL("../../fixtures/isc-reference/examples/", import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: JSON fixtures that tests mutate freely
 export function example(name: string): Record<string, any> {
   return JSON.parse(readFileSync(new URL(name, examples), "utf8"));

@@ -19,7 +19,7 @@ export const T0 = 1_750_000_000_000;
 export const HOUR = 3_600_000;
 export const SECRET = "c1c60493-3347-4550-9c00-123cdde";
 
-const examples = new URL("../../../../shared/reference/examples/", import.meta.url);
+const examples = new URL("../../fixtures/isc-reference/examples/", import.meta.url);
 export const loadExample = (name: string) => JSON.parse(readFileSync(new URL(name, examples), "utf8"));
 
 /** The documented async pre-approval body, received at `receivedAt`, deadline one hour later. */

@@ -7,9 +7,10 @@ import { parse } from "yaml";
 import rulesCommand from "../../../lib/cli/commands/rules.ts";
 import type { CliIo } from "../../../lib/cli/io.ts";
 import { rulesJsonSchema } from "../../../lib/rules/schema.ts";
+import { EXAMPLES_DIR } from "../../helpers/reference.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
-const EXAMPLES = "/work/shared/reference/examples";
+const EXAMPLES = EXAMPLES_DIR.replace(/\/$/, "");
 
 async function run(argv: string[], cwd = ROOT): Promise<{ code: number; out: string; err: string }> {
   let out = "";
