@@ -117,7 +117,17 @@ export const ResponderConfigSchema = z
         reservedConcurrency: z.number().int().min(1).max(1000).nullable().default(20),
         memorySize: z.number().int().min(128).max(10240).default(512),
         /** DYNAMIC mode: decide within this budget, else enqueue and reply 202. */
-        dynamicDecisionBudgetMs: z.number().int().min(100).max(8000).default(2000),
+        // At most 4000: the handler replies within 8 s of receipt and gives a deferred invocation up to
+        // 4 s to be enqueued; a larger budget would leave a late decision no time to enqueue (503).
+        dynamicDecisionBudgetMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(4000, {
+            message:
+              "must be at most 4000: a deferred invocation needs the rest of the 8 s reply budget to be enqueued",
+          })
+          .default(2000),
         maxBodyBytes: z.number().int().min(1024).max(6_000_000).default(262_144),
       })
       .prefault({}),

@@ -65,6 +65,11 @@ describe("configuration", () => {
     expect(error.issues.some((i) => /unknownKey|Unrecognized/.test(`${i.path} ${i.message}`))).toBe(true);
   });
 
+  it("refuses a dynamic decision budget that leaves a deferred invocation no time to be enqueued", async () => {
+    const error = await configError(baseConfig({ http: { dynamicDecisionBudgetMs: 7000 } }));
+    expect(error.issues.map((i) => i.path)).toEqual(["http.dynamicDecisionBudgetMs"]);
+  });
+
   it("refuses a worker timeout longer than the completion lease", async () => {
     const error = await configError(baseConfig({ worker: { timeoutSeconds: 61 } }));
     expect(error.issues.map((i) => i.path)).toEqual(["worker.timeoutSeconds"]);
