@@ -47,10 +47,9 @@ async function readWebhookSecret(): Promise<string> {
   return new SecretsManagerSecretsStore().getSecretString(config.webhookCredentialsSecretId);
 }
 const credentials = createCachedCredentialsProvider(readWebhookSecret, { ttlMs: 60_000 });
-// Read the credentials now, so the extension's round trip (its first read goes to Secrets Manager)
-// overlaps the rules compilation and the runtime's fetch of the first event instead of following
-// them. The first request shares this read; a failure is not cached and that request reads again.
-credentials.get().catch(() => undefined);
+// The credentials are read on the first request, not at init: the Parameters and Secrets extension
+// may not serve requests during the INIT phase, and a failed early read shared by the first request
+// would turn it into a 503.
 
 // rules.json was validated at synth by the same code as `isc-responder rules check` (docs/runtime-contract.md);
 // validating it again here cost about 25 ms of every cold start. The worker validates it at its own start.
