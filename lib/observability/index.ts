@@ -1,4 +1,4 @@
+export * from "./emf.ts";
 export * from "./logger.ts";
-export * from "./metrics.ts";
 export * from "./redact.ts";
 export * from "./sink.ts";
