@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { LogAttributes } from "@aws-lambda-powertools/logger/types";
+import middy from "@middy/core";
 import type { SQSBatchResponse } from "aws-lambda";
 import { DynamoDbInvocationLedger } from "../lib/adapters/aws/dynamodb-ledger.ts";
 import { secretsStoreFromEnv } from "../lib/adapters/aws/secrets-from-env.ts";
@@ -53,14 +54,18 @@ async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
 
 let ready: Promise<WorkerHandler> | undefined;
 
-export const handler = async (
-  event: Parameters<WorkerHandler>[0],
-  context?: WorkerContext,
-): Promise<SQSBatchResponse | undefined> => {
-  // A failed build is not cached: the next event tries again (this batch is retried by SQS).
-  ready ??= build(process.env).catch((error: unknown) => {
-    ready = undefined;
-    throw error;
-  });
-  return (await ready)(event, context);
-};
+/** middy keeps the entry point the same shape as the http function's; the work is all in createWorkerHandler. */
+export const handler = middy(
+  async (
+    event: Parameters<WorkerHandler>[0],
+    context?: WorkerContext,
+  ): Promise<SQSBatchResponse | undefined> => {
+    // A failed build is not cached: the next event tries again (this batch is retried by SQS).
+    ready ??= build(process.env).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return (await ready)(event, context);
+  },
+  { timeoutEarlyInMillis: 0 },
+);
