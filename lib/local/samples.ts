@@ -6,6 +6,7 @@ import { isDeepStrictEqual } from "node:util";
 import { decide } from "../responder/decide.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import type { SandboxInvocation } from "../sandbox/index.ts";
+import { exampleAccessRequestInput } from "../triggers/examples.ts";
 import { invocationFromAnyPayload } from "../triggers/invocation.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL, type RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 
@@ -18,17 +19,7 @@ export interface Sample {
   input: Record<string, unknown>;
 }
 
-const WILLIAM = { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1313", name: "William Wilson" };
 const CARLA = { type: "IDENTITY", id: "2c9180857a0f1e2d017a0f1e2d3c0101", name: "Carla Contractor" };
-const ROB = { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1314", name: "Rob Robertson" };
-const ENGINEERING_ACCESS = {
-  id: "2c91808b6ef1d43e016efba0ce470904",
-  name: "Engineering Access",
-  description: "Access to engineering database",
-  type: "ACCESS_PROFILE",
-  operation: "Add",
-  comment: "William needs this access to do his job.",
-};
 const PROD_DB_ADMIN = {
   id: "2c9180887a1b2c3d017a1b2c3d4e0002",
   name: "Production Database Admin",
@@ -43,12 +34,7 @@ export function defaultSamples(): Record<RequestResponseTriggerId, Sample[]> {
       {
         name: "employee asks for Engineering Access",
         triggerId: PRE_APPROVAL,
-        input: {
-          accessRequestId: "2c91808b6ef1d43e016efba0ce470904",
-          requestedFor: WILLIAM,
-          requestedItems: [ENGINEERING_ACCESS],
-          requestedBy: ROB,
-        },
+        input: exampleAccessRequestInput({ itemDetails: true }),
       },
       {
         name: "contractor asks for a privileged role without a comment",
@@ -66,10 +52,8 @@ export function defaultSamples(): Record<RequestResponseTriggerId, Sample[]> {
         name: "item with an owner",
         triggerId: DYNAMIC_APPROVER,
         input: {
+          ...exampleAccessRequestInput({ itemDetails: true }),
           accessRequestId: "4b4d982dddff4267ab12f0f1e72b5a6d",
-          requestedFor: WILLIAM,
-          requestedItems: [ENGINEERING_ACCESS],
-          requestedBy: ROB,
         },
       },
       {

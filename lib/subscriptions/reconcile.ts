@@ -6,6 +6,7 @@
  * it (or disables it when configured to retain). The physical id is the ISC subscription id.
  */
 import type { CallOptions } from "../isc/types.ts";
+import { exampleAccessRequestInput } from "../triggers/examples.ts";
 import { InvalidFilterError, SubscriptionOperationError } from "./errors.ts";
 import { parseSubscriptionProperties } from "./properties.ts";
 import type {
@@ -39,21 +40,7 @@ export interface ReconcileDeps {
 }
 
 /** A valid access request input, the mock validate-filter evaluates the filter against (synthetic ids). */
-export const FILTER_SAMPLE_INPUT: Record<string, unknown> = {
-  accessRequestId: "2c91808b6ef1d43e016efba0ce470904",
-  requestedFor: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1313", name: "William Wilson" },
-  requestedItems: [
-    {
-      id: "2c91808b6ef1d43e016efba0ce470904",
-      name: "Engineering Access",
-      description: "Access to engineering database",
-      type: "ACCESS_PROFILE",
-      operation: "Add",
-      comment: "William needs this access to do his job.",
-    },
-  ],
-  requestedBy: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1314", name: "Rob Robertson" },
-};
+export const FILTER_SAMPLE_INPUT: Record<string, unknown> = exampleAccessRequestInput({ itemDetails: true });
 
 /** The full subscription object this deployment wants (POST body; the PUT body is the same minus triggerId). */
 export function desiredSubscription(

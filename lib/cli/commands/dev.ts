@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { DevSession } from "../../local/dev.ts";
 import { parseLogLevel } from "../../local/log.ts";
+import { exampleAccessRequestInput } from "../../triggers/examples.ts";
 import { type CliIo, type CommandGroup, UsageError } from "../io.ts";
 
 export const DEV_HELP = `usage: isc-responder dev [options]     (npm start -- [options])
@@ -41,17 +42,7 @@ export function defaultRulesPath(io: CliIo): string {
 
 export function curlExample(url: string, token: string): string {
   const body = {
-    accessRequestId: "2c91808b6ef1d43e016efba0ce470904",
-    requestedFor: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1313", name: "William Wilson" },
-    requestedItems: [
-      {
-        id: "2c91808b6ef1d43e016efba0ce470904",
-        name: "Engineering Access",
-        type: "ACCESS_PROFILE",
-        operation: "Add",
-      },
-    ],
-    requestedBy: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1314", name: "Rob Robertson" },
+    ...exampleAccessRequestInput(),
     _metadata: {
       triggerId: "idn:access-request-pre-approval",
       triggerType: "requestResponse",

@@ -10,21 +10,10 @@ import { IscClient, type IscClientOptions } from "../../../lib/isc/client.ts";
 import { InvocationGoneError, IscApiError, IscDeadlineError } from "../../../lib/isc/errors.ts";
 import type { RetryEvent } from "../../../lib/isc/http.ts";
 import { type Sandbox, startSandbox } from "../../../lib/sandbox/index.ts";
+import { exampleAccessRequestInput } from "../../../lib/triggers/examples.ts";
 
 const PRE_APPROVAL = "idn:access-request-pre-approval";
-const INPUT = {
-  accessRequestId: "2c91808b6ef1d43e016efba0ce470904",
-  requestedFor: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1313", name: "William Wilson" },
-  requestedItems: [
-    {
-      id: "2c91808b6ef1d43e016efba0ce470904",
-      name: "Engineering Access",
-      type: "ACCESS_PROFILE",
-      operation: "Add",
-    },
-  ],
-  requestedBy: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1314", name: "Rob Robertson" },
-};
+const INPUT = exampleAccessRequestInput();
 
 interface Delivery {
   _metadata?: { callbackURL?: string; secret?: string };

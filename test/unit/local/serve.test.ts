@@ -4,22 +4,11 @@ import { IscClient } from "../../../lib/isc/client.ts";
 import { createLineLogger } from "../../../lib/local/log.ts";
 import { inboundCredentialsFromEnv, ServeConfigError, startServe } from "../../../lib/local/serve.ts";
 import { type Sandbox, startSandbox } from "../../../lib/sandbox/index.ts";
+import { exampleAccessRequestInput } from "../../../lib/triggers/examples.ts";
 import { PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
 
 const RULES = fileURLToPath(new URL("../../../rules/example.yaml", import.meta.url));
-const INPUT = {
-  accessRequestId: "2c91808b6ef1d43e016efba0ce470904",
-  requestedFor: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1313", name: "William Wilson" },
-  requestedItems: [
-    {
-      id: "2c91808b6ef1d43e016efba0ce470904",
-      name: "Engineering Access",
-      type: "ACCESS_PROFILE",
-      operation: "Add",
-    },
-  ],
-  requestedBy: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1314", name: "Rob Robertson" },
-};
+const INPUT = exampleAccessRequestInput();
 
 describe("inboundCredentialsFromEnv", () => {
   it("reads bearer or basic, refuses none or both without echoing values", () => {

@@ -2,6 +2,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../../lib/sandbox/index.ts";
+import { exampleAccessRequestInput } from "../../../lib/triggers/examples.ts";
 
 export const PRE_APPROVAL = "idn:access-request-pre-approval";
 export const DYNAMIC_APPROVER = "idn:access-request-dynamic-approver";
@@ -13,19 +14,7 @@ export const VALID_PRE_APPROVAL_OUTPUT = {
   approver: "AcmeCorpExternalIntegration",
 };
 
-export const ACCESS_REQUEST_INPUT = {
-  accessRequestId: "2c91808b6ef1d43e016efba0ce470904",
-  requestedFor: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1313", name: "William Wilson" },
-  requestedItems: [
-    {
-      id: "2c91808b6ef1d43e016efba0ce470904",
-      name: "Engineering Access",
-      type: "ACCESS_PROFILE",
-      operation: "Add",
-    },
-  ],
-  requestedBy: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1314", name: "Rob Robertson" },
-};
+export const ACCESS_REQUEST_INPUT = exampleAccessRequestInput();
 
 export interface Exchange {
   method: string;

@@ -10,24 +10,13 @@ import { IscClient } from "../../../lib/isc/client.ts";
 import { loadRulesFile } from "../../../lib/rules/load-file.ts";
 import type { CompiledRules } from "../../../lib/rules/types.ts";
 import { type Sandbox, startSandbox } from "../../../lib/sandbox/index.ts";
+import { exampleAccessRequestInput } from "../../../lib/triggers/examples.ts";
 import type { EventBridgeTriggerEvent } from "../../../lib/triggers/schemas.ts";
 import { createWorkerHandler } from "../../../lib/worker/handler.ts";
 import { RecordingLogger, RecordingMetrics } from "../responder/fixtures.ts";
 
 const PRE_APPROVAL = "idn:access-request-pre-approval";
-const INPUT = {
-  accessRequestId: "2c91808b6ef1d43e016efba0ce470904",
-  requestedFor: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1313", name: "William Wilson" },
-  requestedItems: [
-    {
-      id: "2c91808b6ef1d43e016efba0ce470904",
-      name: "Engineering Access",
-      type: "ACCESS_PROFILE",
-      operation: "Add",
-    },
-  ],
-  requestedBy: { type: "IDENTITY", id: "2c91808568c529c60168cca6f90c1314", name: "Rob Robertson" },
-};
+const INPUT = exampleAccessRequestInput();
 
 let sandbox: Sandbox;
 let rules: CompiledRules;
