@@ -1,6 +1,7 @@
 /** What every CLI command gets: output streams and environment, injectable so tests run commands in process. */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { ResponderError, ValidationError } from "../errors.ts";
 
 export interface CliIo {
@@ -23,6 +24,36 @@ export class UsageError extends ResponderError {
   constructor(message: string) {
     super("USAGE", message, { httpStatus: 400 });
   }
+}
+
+export type CommandOptions = Record<string, string | boolean | undefined>;
+
+/**
+ * Strict option parsing for a command without positionals, with `-h/--help` added: a bad option is a
+ * UsageError followed by the help; `--help` prints the help and gives undefined (the command exits 0).
+ */
+export function parseCommandOptions(
+  argv: string[],
+  options: ParseArgsOptionsConfig,
+  help: string,
+  io: CliIo,
+): CommandOptions | undefined {
+  let values: CommandOptions;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${help}`);
+  }
+  if (values.help) {
+    io.stdout(help);
+    return undefined;
+  }
+  return values;
 }
 
 export function processIo(): CliIo {

@@ -5,11 +5,10 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import type { DevSession } from "../../local/dev.ts";
 import { parseLogLevel } from "../../local/log.ts";
 import { exampleAccessRequestInput } from "../../triggers/examples.ts";
-import { type CliIo, type CommandGroup, UsageError } from "../io.ts";
+import { type CliIo, type CommandGroup, parseCommandOptions, UsageError } from "../io.ts";
 
 export const DEV_HELP = `usage: isc-responder dev [options]     (npm start -- [options])
 
@@ -60,28 +59,19 @@ export function curlExample(url: string, token: string): string {
 const command: CommandGroup = {
   summary: "run the sandbox, the local responder and sample invocations (npm start)",
   async run(argv, io) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          rules: { type: "string" },
-          port: { type: "string" },
-          "sandbox-port": { type: "string" },
-          once: { type: "boolean", default: false },
-          "log-level": { type: "string" },
-          help: { type: "boolean", short: "h", default: false },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}\n\n${DEV_HELP}`);
-    }
-    if (values.help) {
-      io.stdout(DEV_HELP);
-      return 0;
-    }
+    const values = parseCommandOptions(
+      argv,
+      {
+        rules: { type: "string" },
+        port: { type: "string" },
+        "sandbox-port": { type: "string" },
+        once: { type: "boolean", default: false },
+        "log-level": { type: "string" },
+      },
+      DEV_HELP,
+      io,
+    );
+    if (values === undefined) return 0;
     const logLevel = parseLogLevel(values["log-level"] as string | undefined, "warn");
     const rulesPath =
       values.rules === undefined ? defaultRulesPath(io) : resolve(io.cwd, values.rules as string);

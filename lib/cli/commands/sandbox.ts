@@ -2,9 +2,8 @@
  * `isc-responder sandbox`: runs the local ISC tenant until Ctrl+C, printing what a client needs
  * (base URL, client id and secret as SAIL_* exports, seeded task and campaign ids).
  */
-import { parseArgs } from "node:util";
 import type { FaultKind, FaultOptions } from "../../sandbox/index.ts";
-import { type CliIo, type CommandGroup, UsageError } from "../io.ts";
+import { type CliIo, type CommandGroup, parseCommandOptions, UsageError } from "../io.ts";
 
 const HELP = `usage: isc-responder sandbox [options]
 
@@ -71,35 +70,26 @@ function waitForStop(io: CliIo): Promise<string> {
 const command: CommandGroup = {
   summary: "run the local ISC tenant sandbox",
   async run(argv, io) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: false,
-        options: {
-          port: { type: "string" },
-          host: { type: "string" },
-          "client-id": { type: "string" },
-          "client-secret": { type: "string" },
-          "rate-limit": { type: "string" },
-          "fault-rate": { type: "string" },
-          "fault-kinds": { type: "string" },
-          "fault-seed": { type: "string" },
-          "slow-ms": { type: "string" },
-          "token-ttl": { type: "string" },
-          "no-experimental-header": { type: "boolean" },
-          verbose: { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-      }));
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}\n\n${HELP}`);
-    }
-    if (values.help) {
-      io.stdout(HELP);
-      return 0;
-    }
+    const values = parseCommandOptions(
+      argv,
+      {
+        port: { type: "string" },
+        host: { type: "string" },
+        "client-id": { type: "string" },
+        "client-secret": { type: "string" },
+        "rate-limit": { type: "string" },
+        "fault-rate": { type: "string" },
+        "fault-kinds": { type: "string" },
+        "fault-seed": { type: "string" },
+        "slow-ms": { type: "string" },
+        "token-ttl": { type: "string" },
+        "no-experimental-header": { type: "boolean" },
+        verbose: { type: "boolean" },
+      },
+      HELP,
+      io,
+    );
+    if (values === undefined) return 0;
     const str = (name: string): string | undefined => values[name] as string | undefined;
     const port = numberOption(str("port"), "--port", 0, 65_535);
     const rateLimit = numberOption(str("rate-limit"), "--rate-limit", 0, 1_000_000);

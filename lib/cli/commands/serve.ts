@@ -3,9 +3,8 @@
  * worker in process. Point a subscription (or a tunnel to it) at the printed URL.
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { createLineLogger, parseLogLevel } from "../../local/log.ts";
-import { type CommandGroup, UsageError } from "../io.ts";
+import { type CommandGroup, parseCommandOptions, UsageError } from "../io.ts";
 
 export const SERVE_HELP = `usage: isc-responder serve --rules FILE [--port N] [options]
 
@@ -29,29 +28,20 @@ environment:
 const command: CommandGroup = {
   summary: "serve only the local responder against SAIL_BASE_URL",
   async run(argv, io) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          rules: { type: "string" },
-          port: { type: "string" },
-          host: { type: "string" },
-          "response-deadline": { type: "string" },
-          "dynamic-budget": { type: "string" },
-          "log-level": { type: "string" },
-          help: { type: "boolean", short: "h", default: false },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}\n\n${SERVE_HELP}`);
-    }
-    if (values.help) {
-      io.stdout(SERVE_HELP);
-      return 0;
-    }
+    const values = parseCommandOptions(
+      argv,
+      {
+        rules: { type: "string" },
+        port: { type: "string" },
+        host: { type: "string" },
+        "response-deadline": { type: "string" },
+        "dynamic-budget": { type: "string" },
+        "log-level": { type: "string" },
+      },
+      SERVE_HELP,
+      io,
+    );
+    if (values === undefined) return 0;
     if (typeof values.rules !== "string") throw new UsageError(`--rules FILE is required\n\n${SERVE_HELP}`);
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65_535)
