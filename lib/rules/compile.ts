@@ -259,30 +259,16 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
 
   const fallback = (triggerId: KnownTriggerId, reason: string): Decision => {
     const section = sections.get(triggerId);
-    let output: Output;
-    if (section !== undefined) output = copyOutput(section.fallbackOutput);
-    else if (triggerId === PRE_APPROVAL) {
-      output = {
-        approved: false,
-        comment: DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT,
-        approver: document.approver ?? "",
-      };
-    } else if (triggerId === DYNAMIC_APPROVER) output = { ...NO_ADDITIONAL_APPROVER };
-    else output = null;
-    return {
+    const output =
+      section !== undefined
+        ? copyOutput(section.fallbackOutput)
+        : defaultFallbackOutput(triggerId, document.approver);
+    return fallbackDecision(
       triggerId,
       output,
-      actions: [],
-      explanation: {
-        ruleId: "fallback",
-        kind: "fallback",
-        matched: [],
-        rulesVersion: version,
-        rulesEvaluated: 0,
-        evaluationMicros: 0,
-        fallbackReason: typeof reason === "string" ? reason.slice(0, MAX_FALLBACK_REASON) : "unknown",
-      },
-    } as Decision;
+      version,
+      typeof reason === "string" ? reason.slice(0, MAX_FALLBACK_REASON) : "unknown",
+    );
   };
 
   const preSection = sections.get(PRE_APPROVAL);
@@ -390,28 +376,46 @@ function safeFallback(
     try {
       return fallback(triggerId, reason);
     } catch {
-      const output =
-        triggerId === PRE_APPROVAL
-          ? { approved: false, comment: DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT, approver: approver ?? "" }
-          : triggerId === DYNAMIC_APPROVER
-            ? { ...NO_ADDITIONAL_APPROVER }
-            : null;
-      return {
+      return fallbackDecision(
         triggerId,
-        output,
-        actions: [],
-        explanation: {
-          ruleId: "fallback",
-          kind: "fallback",
-          matched: [],
-          rulesVersion: "unknown",
-          rulesEvaluated: 0,
-          evaluationMicros: 0,
-          fallbackReason: "fallback construction failed",
-        },
-      } as Decision;
+        defaultFallbackOutput(triggerId, approver),
+        "unknown",
+        "fallback construction failed",
+      );
     }
   };
+}
+
+/** The built-in fallback when the rules configure none for this trigger: deny / no extra approver. */
+function defaultFallbackOutput(triggerId: KnownTriggerId, approver: string | undefined): Output {
+  if (triggerId === PRE_APPROVAL) {
+    return { approved: false, comment: DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT, approver: approver ?? "" };
+  }
+  if (triggerId === DYNAMIC_APPROVER) return { ...NO_ADDITIONAL_APPROVER };
+  return null;
+}
+
+/** Plain object construction only: safeFallback relies on it not throwing. */
+function fallbackDecision(
+  triggerId: KnownTriggerId,
+  output: Output,
+  rulesVersion: string,
+  fallbackReason: string,
+): Decision {
+  return {
+    triggerId,
+    output,
+    actions: [],
+    explanation: {
+      ruleId: "fallback",
+      kind: "fallback",
+      matched: [],
+      rulesVersion,
+      rulesEvaluated: 0,
+      evaluationMicros: 0,
+      fallbackReason,
+    },
+  } as Decision;
 }
 
 function copyOutput(output: Output): Output {
