@@ -29,6 +29,7 @@ import { compileRules } from "../lib/rules/compile.ts";
 import { parseRulesDocument } from "../lib/rules/parse.ts";
 import { invocationForTools } from "../lib/rules/run-tests.ts";
 import type { CompiledRules } from "../lib/rules/types.ts";
+import { mulberry32 } from "../lib/sandbox/faults.ts";
 import type { Invocation } from "../lib/triggers/invocation.ts";
 
 const SIZES = [10, 100, 1000] as const;
@@ -41,17 +42,6 @@ const BATCH = 10;
 const LATENCY_BATCHES = 20_000;
 
 // --- deterministic workload -------------------------------------------------------------------
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface RuleSpec {
   id: string;
@@ -296,7 +286,7 @@ async function main(): Promise<void> {
   for (const n of SIZES) {
     const specs = ruleSpecs(n);
     const compiled: CompiledRules = compileRules(parseRulesDocument(ourDocument(specs), "bench"));
-    const payloads = inputs(n, seeded(n));
+    const payloads = inputs(n, mulberry32(n));
     const invocations: Invocation[] = payloads.map((p) => invocationForTools(p, "preApproval"));
     const hand = handWritten(specs);
     const engine = jsonRulesEngine(specs);

@@ -101,16 +101,7 @@ function itemId(k: number): string {
 }
 
 /** mulberry32, so every run draws the same inputs for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { mulberry32 as seededRandom } from "../../lib/sandbox/faults.ts";
 
 /** A trigger input; item names range over Item-0..Item-159, so about half match some rule. */
 export function benchInput(n: number, random: () => number): Record<string, unknown> {

@@ -20,8 +20,8 @@ export interface FaultOptions {
   seed?: number;
 }
 
-/** mulberry32: small, fast and good enough to spread faults. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: small, fast and good enough to spread faults (the benchmarks draw their inputs with it too). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
