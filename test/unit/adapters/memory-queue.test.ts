@@ -1,28 +1,8 @@
 import type { SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { MemoryQueue } from "../../../lib/adapters/local/memory-queue.ts";
-import { fromQueuedInvocation, type QueuedInvocation } from "../../../lib/triggers/index.ts";
-
-function queued(id: string): QueuedInvocation {
-  return {
-    kind: "isc-invocation",
-    version: 1,
-    invocationId: id,
-    mode: "async",
-    receivedAt: 1,
-    deadline: 2,
-    triggerType: "requestResponse",
-    triggerId: "idn:access-request-pre-approval",
-    callbackUrl: `https://acme.api.identitynow.com/beta/trigger-invocations/${id}/complete`,
-    secret: "s3cr3t-value",
-    input: {
-      accessRequestId: "ar1",
-      requestedFor: { id: "i1", name: "Ed", type: "IDENTITY" },
-      requestedItems: [{ id: "x", name: "X", type: "ROLE", operation: "Add" }],
-      requestedBy: { type: "IDENTITY", id: "i2", name: "Adam" },
-    } as Extract<QueuedInvocation, { triggerType: "requestResponse" }>["input"],
-  };
-}
+import { fromQueuedInvocation } from "../../../lib/triggers/index.ts";
+import { queuedInvocation } from "./fixtures.ts";
 
 async function until(condition: () => boolean, limitMs = 5_000): Promise<void> {
   const end = Date.now() + limitMs;
@@ -79,7 +59,7 @@ describe("MemoryQueue (SQS semantics)", () => {
 
   it("enqueue sends the JSON QueuedInvocation with a trigger id attribute (no secret in attributes)", async () => {
     const queue = new MemoryQueue();
-    await queue.enqueue(queued("6b3ab7a0-1b5b-4a5e-8a66-0c3f7cbf2a11"));
+    await queue.enqueue(queuedInvocation("6b3ab7a0-1b5b-4a5e-8a66-0c3f7cbf2a11"));
     const [record] = queue.receive();
     expect(record?.messageAttributes.triggerId?.stringValue).toBe("idn:access-request-pre-approval");
     expect(JSON.stringify(record?.messageAttributes)).not.toContain("s3cr3t-value");

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { SqsInvocationQueue } from "../../../lib/adapters/aws/sqs-queue.ts";
 import { MemoryQueue } from "../../../lib/adapters/local/memory-queue.ts";
 import { fromQueuedInvocation, type QueuedInvocation } from "../../../lib/triggers/index.ts";
+import { queuedInvocation } from "./fixtures.ts";
 
 // SQS accepts only these characters in a body; others are refused (InvalidMessageContents) or replaced.
 const SQS_BODY = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
@@ -11,25 +12,7 @@ const SQS_BODY = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
 const AWKWARD = "end\uFFFF \uFFFE done";
 
 function queued(): QueuedInvocation {
-  const id = "37d6df15-0da2-4e8f-b73a-e644ca0385ef";
-  return {
-    kind: "isc-invocation",
-    version: 1,
-    invocationId: id,
-    mode: "async",
-    receivedAt: 1,
-    deadline: 2,
-    triggerType: "requestResponse",
-    triggerId: "idn:access-request-pre-approval",
-    callbackUrl: `https://acme.api.identitynow.com/beta/trigger-invocations/${id}/complete`,
-    secret: "s3cr3t-value",
-    input: {
-      accessRequestId: "ar1",
-      requestedFor: { id: "i1", name: "Ed", type: "IDENTITY" },
-      requestedItems: [{ id: "x", name: "X", type: "ROLE", operation: "Add", comment: AWKWARD }],
-      requestedBy: { type: "IDENTITY", id: "i2", name: "Adam" },
-    } as Extract<QueuedInvocation, { triggerType: "requestResponse" }>["input"],
-  };
+  return queuedInvocation("37d6df15-0da2-4e8f-b73a-e644ca0385ef", AWKWARD);
 }
 
 function commentOf(body: string): unknown {
