@@ -12,6 +12,7 @@ import {
   IscResponseError,
 } from "../../../lib/isc/errors.ts";
 import type { RetryEvent } from "../../../lib/isc/http.ts";
+import { rejection } from "../../helpers/rejection.ts";
 import { errorDto, type FakeTenant, fakeTime, startFakeTenant } from "./fake-tenant.ts";
 
 const INVOCATION_ID = "0f11f2a4-7c94-4bf3-a2bd-742580fe3bde";
@@ -46,16 +47,6 @@ function client(options: Partial<IscClientOptions> = {}): IscClient {
     random: () => 0.5,
     ...options,
   });
-}
-
-/** Resolves to the rejection (fails the test if the promise resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 function expectNoSecrets(error: Error): void {

@@ -11,6 +11,7 @@ import { InvocationGoneError, IscApiError, IscDeadlineError } from "../../../lib
 import type { RetryEvent } from "../../../lib/isc/http.ts";
 import { type Sandbox, startSandbox } from "../../../lib/sandbox/index.ts";
 import { exampleAccessRequestInput } from "../../../lib/triggers/examples.ts";
+import { rejection } from "../../helpers/rejection.ts";
 
 const PRE_APPROVAL = "idn:access-request-pre-approval";
 const INPUT = exampleAccessRequestInput();
@@ -51,15 +52,6 @@ function client(options: Partial<IscClientOptions> = {}): IscClient {
     rateLimit: false,
     ...options,
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5_000): Promise<T> {
