@@ -3,6 +3,7 @@
  * (base URL, client id and secret as SAIL_* exports, seeded task and campaign ids).
  */
 import type { FaultKind, FaultOptions } from "../../sandbox/index.ts";
+import { FAULT_KINDS } from "../../sandbox/state.ts";
 import { type CliIo, type CommandGroup, parseCommandOptions, UsageError } from "../io.ts";
 
 const HELP = `usage: isc-responder sandbox [options]
@@ -24,15 +25,6 @@ options:
                        accept beta experimental calls without X-SailPoint-Experimental: true
   --verbose            log every request on stderr
   -h, --help           this help`;
-
-const FAULT_KINDS: readonly FaultKind[] = [
-  "status429",
-  "status500",
-  "status503",
-  "slow",
-  "drop",
-  "tokenExpiry",
-];
 
 function numberOption(
   value: string | undefined,
