@@ -1,7 +1,7 @@
 /**
  * The custom metrics the alarms and the dashboard read: names and dimensions as the pipeline emits
- * them (lib/responder/observability.ts PipelineMetric) through Powertools Metrics, which adds the
- * `service` dimension (POWERTOOLS_SERVICE_NAME). docs/runtime-contract.md "Metrics" lists them.
+ * them (lib/responder/observability.ts PipelineMetric) through lib/observability/emf.ts, which adds
+ * the `service` dimension (POWERTOOLS_SERVICE_NAME). docs/runtime-contract.md "Metrics" lists them.
  * A CloudWatch alarm matches an exact dimension set, so a renamed metric or dimension must change here too.
  */
 export const METRIC = {
