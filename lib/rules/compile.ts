@@ -61,6 +61,11 @@ export interface CompileOptions {
   decisions?: Readonly<Record<string, CustomDecision>>;
   /** For messages: where the document came from. */
   source?: string;
+  /**
+   * `rulesVersion(document)` when it was computed already (at synth, for the bundled rules.json):
+   * skips hashing the document again at cold start. Must be that document's version.
+   */
+  version?: string;
 }
 
 /** Default comment when pre-approval cannot decide: the requester must understand what happened. */
@@ -134,7 +139,7 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
   const source = options.source ?? "rules document";
   const problems: Array<{ path: string; message: string }> = [];
   const base = conditionContext(document, options.predicates);
-  const version = rulesVersion(document);
+  const version = options.version ?? rulesVersion(document);
   const sections = new Map<string, CompiledSection>();
 
   const guards = new Map<string, Guard>();
@@ -186,7 +191,7 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
           guard: guarded?.guard,
           guardValue: guarded?.value,
           test: condition.test,
-          matched: Object.freeze(matchedLines(rule.when, condition, ctx)),
+          matched: Object.freeze([...matchedLines(condition)]),
           decision: decisionOf(rule.then, `${path}.then`),
         });
       } catch (error) {
@@ -434,11 +439,39 @@ function checkedFixed<T extends Output>(
 }
 
 /** The top-level conjuncts of a rule's condition, each as one line of the explanation. */
-function matchedLines(when: Condition, compiled: CompiledCondition, ctx: ConditionContext): string[] {
-  if (when.description === undefined && when.all !== undefined) {
-    return when.all.map((child) => compileCondition(child, ctx).description);
+/** One line per part of a top-level `all` (as compiled: not compiled again), else the condition's one line. */
+function matchedLines(compiled: CompiledCondition): readonly string[] {
+  return compiled.partDescriptions ?? [compiled.description];
+}
+
+// Each table once, however many rules look it up (20 rules on one 50-entry table: 50 checks, not 1,000).
+const approverTables = new WeakMap<
+  ReadonlyMap<string, TableValue>,
+  ReadonlyMap<string, DynamicApproverOutput> | Error
+>();
+
+/** The table as approvers keyed like the table; throws (for each rule using it) if an entry is not one. */
+function approverTable(
+  name: string,
+  table: ReadonlyMap<string, TableValue>,
+): ReadonlyMap<string, DynamicApproverOutput> {
+  let approvers = approverTables.get(table);
+  if (approvers === undefined) {
+    // Entries were validated as approvers at load; re-shaped here so outputs carry exactly id/name/type.
+    const checked = new Map<string, DynamicApproverOutput>();
+    for (const [key, value] of table) {
+      const parsed = z.safeParse(DynamicApproverOutputSchema, value);
+      if (!parsed.success || parsed.data.id === "") {
+        approvers = new Error(`table ${name} has an entry that is not an approver`);
+        break;
+      }
+      checked.set(key, approverOutput(value as ApproverRef));
+    }
+    approvers ??= checked;
+    approverTables.set(table, approvers);
   }
-  return [compiled.description];
+  if (approvers instanceof Error) throw new Error(approvers.message);
+  return approvers;
 }
 
 function approverOutput(ref: ApproverRef): DynamicApproverOutput {
@@ -484,15 +517,7 @@ function dynamicApproverDecision(
       throw new Error("is not a valid dynamic approver");
     return { output: () => ({ ...fixed }), actions };
   }
-  const table = tables.get(spec.lookup) as ReadonlyMap<string, TableValue>;
-  // Entries were validated as approvers at load; re-shaped here so outputs carry exactly id/name/type.
-  const approvers = new Map<string, DynamicApproverOutput>();
-  for (const [key, value] of table) {
-    const parsed = z.safeParse(DynamicApproverOutputSchema, value);
-    if (!parsed.success || parsed.data.id === "")
-      throw new Error(`table ${spec.lookup} has an entry that is not an approver`);
-    approvers.set(key, approverOutput(value as ApproverRef));
-  }
+  const approvers = approverTable(spec.lookup, tables.get(spec.lookup) as ReadonlyMap<string, TableValue>);
   const keys = parsePath(spec.by) as PathKey[];
   const findKey = compilePathGetter(
     keys,

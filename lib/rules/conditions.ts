@@ -20,6 +20,8 @@ export interface CompiledCondition {
   test: Test;
   /** Human-readable, computed once: `requestedFor.id → employmentType equals "contractor"`. */
   description: string;
+  /** For an `all` without its own description: each part's description (an explanation's matched lines). */
+  partDescriptions?: readonly string[];
 }
 
 export interface ConditionContext {
@@ -62,7 +64,11 @@ function compileInner(c: Condition, ctx: ConditionContext): CompiledCondition {
   if (c.all !== undefined) {
     const parts = c.all.map((child) => compileCondition(child, ctx));
     const tests = parts.map((p) => p.test);
-    return { test: allOf(tests), description: joinDescriptions(parts, " and ") };
+    return {
+      test: allOf(tests),
+      description: joinDescriptions(parts, " and "),
+      partDescriptions: parts.map((p) => p.description),
+    };
   }
   if (c.any !== undefined) {
     const parts = c.any.map((child) => compileCondition(child, ctx));
