@@ -54,8 +54,10 @@ const credentials = createCachedCredentialsProvider(readWebhookSecret, { ttlMs: 
 // rules.json was validated at synth by the same code as `isc-responder rules check` (docs/runtime-contract.md);
 // validating it again here cost about 25 ms of every cold start. The worker validates it at its own start.
 const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", import.meta.url));
+// Its version (sha256 of the canonical document) was computed at synth too: RULES_VERSION saves hashing it here.
 const rules = compileRules(JSON.parse(readFileSync(rulesPath, "utf8")) as RulesDocument, {
   source: rulesPath,
+  version: config.bundledRulesVersion,
 });
 
 const core = createHttpHandler({

@@ -27,7 +27,13 @@ import * as cr from "aws-cdk-lib/custom-resources";
 import type { Construct } from "constructs";
 import type { SubscriptionResourceProperties } from "../lib/subscriptions/properties.ts";
 import { parseIsoDuration } from "../lib/triggers/duration.ts";
-import { FUNCTIONS, type FunctionName, nodejsBundling, PROJECT_ROOT } from "./bundling.ts";
+import {
+  FUNCTION_NODE_OPTIONS,
+  FUNCTIONS,
+  type FunctionName,
+  nodejsBundling,
+  PROJECT_ROOT,
+} from "./bundling.ts";
 import { enabledTriggers, type ResponderConfig } from "./config.ts";
 import { Monitoring } from "./monitoring.ts";
 import { acknowledge } from "./nag.ts";
@@ -109,7 +115,7 @@ export class ResponderStack extends Stack {
     // Each function gets exactly the variables it reads (docs/runtime-contract.md), nothing more.
     const common: Record<string, string> = {
       SAIL_BASE_URL: config.tenant.baseUrl,
-      NODE_OPTIONS: "--enable-source-maps",
+      NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
     };
     // What the http function and the worker share: both decide, log and emit the metrics the alarms watch.
     const responder: Record<string, string> = {
@@ -188,6 +194,8 @@ export class ResponderStack extends Stack {
         QUEUE_URL: this.queue.queueUrl,
         DYNAMIC_DECISION_BUDGET_MS: String(config.http.dynamicDecisionBudgetMs),
         MAX_BODY_BYTES: String(config.http.maxBodyBytes),
+        // The bundled rules.json's version, hashed here once instead of at every cold start.
+        RULES_VERSION: props.rulesVersion,
       },
     });
     // ISC cannot sign requests: the URL is public and the handler checks the bearer token itself.

@@ -19,6 +19,8 @@ export interface HttpConfig {
   webhookCredentialsSecretId: string;
   queueUrl: string;
   rulesPath: string | undefined;
+  /** RULES_VERSION: the bundled rules.json's version, computed at synth; unset when RULES_PATH is set. */
+  bundledRulesVersion: string | undefined;
   responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
   dynamicBudgetMs: number;
   maxBodyBytes: number;
@@ -64,11 +66,18 @@ export function httpConfigFromEnv(env: Env): HttpConfig {
   } catch {
     throw new HttpConfigError("SAIL_BASE_URL", "is not a valid URL");
   }
+  const rulesPath = env.RULES_PATH?.trim() || undefined;
+  const rulesVersion = env.RULES_VERSION?.trim() || undefined;
+  if (rulesVersion !== undefined && !/^sha256:[0-9a-f]{64}$/.test(rulesVersion)) {
+    throw new HttpConfigError("RULES_VERSION", "must be sha256:<64 hex digits> (the stack sets it)");
+  }
   return {
     tenantBaseUrl,
     webhookCredentialsSecretId: required(env, "WEBHOOK_CREDENTIALS_SECRET_ID"),
     queueUrl: required(env, "QUEUE_URL"),
-    rulesPath: env.RULES_PATH?.trim() || undefined,
+    rulesPath,
+    // It describes the bundled rules.json only: another file gets its version computed from its content.
+    bundledRulesVersion: rulesPath === undefined ? rulesVersion : undefined,
     responseDeadlineMs: responseDeadlinesFromEnv(env),
     dynamicBudgetMs: positiveInteger(env, "DYNAMIC_DECISION_BUDGET_MS", 2000),
     maxBodyBytes: positiveInteger(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),

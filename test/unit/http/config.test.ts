@@ -33,6 +33,17 @@ describe("httpConfigFromEnv", () => {
     expect(config.rulesPath).toBe("/var/task/rules.json");
   });
 
+  it("takes RULES_VERSION for the bundled rules.json only, and only in its sha256 form", () => {
+    const version = `sha256:${"ab".repeat(32)}`;
+    expect(httpConfigFromEnv({ ...base, RULES_VERSION: version }).bundledRulesVersion).toBe(version);
+    // Another rules file is not the one the stack hashed: its version is computed from its content.
+    expect(
+      httpConfigFromEnv({ ...base, RULES_VERSION: version, RULES_PATH: "/tmp/other.json" })
+        .bundledRulesVersion,
+    ).toBeUndefined();
+    expect(() => httpConfigFromEnv({ ...base, RULES_VERSION: "v1" })).toThrow(/RULES_VERSION/);
+  });
+
   it("fails loudly on missing or malformed settings, naming the variable", () => {
     expect(() => httpConfigFromEnv({ ...base, SAIL_BASE_URL: "" })).toThrow(/SAIL_BASE_URL/);
     expect(() => httpConfigFromEnv({ ...base, SAIL_BASE_URL: "not a url" })).toThrow(HttpConfigError);

@@ -149,6 +149,8 @@ describe("responder stack: functions", () => {
     const bundled = JSON.parse(readFileSync(join(assetDir(stack.workerFunction), "rules.json"), "utf8"));
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.RulesVersion!.Value).toBe(compileRules(parseRulesDocument(bundled, "rules.json")).version);
+    // The http function reports that same version without hashing the document itself (RULES_VERSION).
+    expect(environmentOf(stack.httpFunction).RULES_VERSION).toBe(outputs.RulesVersion!.Value);
     // The AWS SDK stays external (provided by the runtime).
     const bundle = readFileSync(join(assetDir(stack.subscriptionsFunction), "index.mjs"), "utf8");
     expect(bundle).toContain("@aws-sdk/client-secrets-manager");

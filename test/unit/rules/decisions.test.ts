@@ -8,6 +8,7 @@ import {
 } from "../../../lib/rules/compile.ts";
 import { RulesDocumentError, RulesEvaluationError } from "../../../lib/rules/errors.ts";
 import { parseRulesDocument } from "../../../lib/rules/parse.ts";
+import type { RulesDocument } from "../../../lib/rules/schema.ts";
 import { defineRules } from "../../../lib/rules/typescript-api.ts";
 import { DynamicApproverOutputSchema, PreApprovalOutputSchema } from "../../../lib/triggers/schemas.ts";
 import { compile, decide, input, item } from "./helpers.ts";
@@ -211,6 +212,35 @@ dynamicApprover:
     expect(any.explanation.matched).toEqual(["accessRequestId exists"]);
   });
 
+  it("refuses a table with an entry that is not an approver, at every rule that looks it up", () => {
+    // parseRulesDocument refuses this first; compileRules checks again for documents it did not parse
+    // (the http function compiles the bundled rules.json, validated at synth, without parsing it).
+    const document = {
+      tables: { mixed: { "item-1": { id: "id-a", name: "A", type: "IDENTITY" }, "item-2": "just text" } },
+      dynamicApprover: {
+        rules: [1, 2].map((n) => ({
+          id: `r${n}`,
+          when: { field: "accessRequestId", exists: true },
+          then: { approver: { lookup: "mixed", by: "requestedItems.id", otherwise: "none" } },
+        })),
+        default: { approver: "none" },
+      },
+    } as unknown as RulesDocument;
+    const error = (() => {
+      try {
+        compileRules(document);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(RulesDocumentError);
+    const problems = (error as RulesDocumentError).issues.map((p) => `${p.path}: ${p.message}`);
+    expect(problems).toEqual([
+      "dynamicApprover.rules[0].then: table mixed has an entry that is not an approver",
+      "dynamicApprover.rules[1].then: table mixed has an entry that is not an approver",
+    ]);
+  });
+
   it("falls through to `otherwise` when the table has no entry", () => {
     const d = decide(rules, input({ requestedItems: [item({ id: "nobody" })] }), "dynamicApprover");
     expect(d.output).toEqual({ id: "gg-gov", name: "Governance", type: "GOVERNANCE_GROUP" });
@@ -300,6 +330,17 @@ describe("version", () => {
       preApproval: { default: { decision: "deny", comment: "c" } },
     });
     expect(rulesVersion(c)).not.toBe(rulesVersion(a));
+  });
+
+  it("is taken as given when computed already (the stack's RULES_VERSION for the bundled rules.json)", () => {
+    const a = parseRulesDocument({
+      approver: "s",
+      preApproval: { default: { decision: "approve", comment: "c" } },
+    });
+    const given = `sha256:${"0".repeat(64)}`;
+    const rules = compileRules(a, { version: given });
+    expect(rules.version).toBe(given);
+    expect(decide(rules, input()).explanation.rulesVersion).toBe(given);
   });
 });
 
