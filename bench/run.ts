@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { rulesVersion } from "../lib/rules/compile.ts";
 import { BENCH_OUT, type BuiltBundle, buildBundle } from "./support/bundle.ts";
 import { type ColdStartFigures, measureColdStart } from "./support/cold-start.ts";
 import { startFakeExtension } from "./support/fake-extension.ts";
@@ -166,6 +167,8 @@ async function main(): Promise<void> {
     AWS_SESSION_TOKEN: extension.sessionToken,
     AWS_REGION: "us-east-1",
     POWERTOOLS_LOG_LEVEL: "WARN",
+    // As the stack sets it: the bundled rules.json's version, computed once at synth.
+    RULES_VERSION: rulesVersion(benchRulesDocument()),
   };
   const clientEnv = {
     SAIL_BASE_URL: tenant.baseUrl,

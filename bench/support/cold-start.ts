@@ -1,11 +1,13 @@
 /**
  * Cold start, measured as Lambda pays it: a fresh Node process imports the bundle and serves one
  * invocation. The child reports import time and first-invocation time (performance.now around
- * each); the parent also times the whole process (spawn to exit, Node's own boot included).
+ * each); the parent also times the whole process (spawn to exit, Node's own boot included). Each
+ * process gets the functions' NODE_OPTIONS (infra/bundling.ts FUNCTION_NODE_OPTIONS), as in Lambda.
  */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { FUNCTION_NODE_OPTIONS } from "../../infra/bundling.ts";
 import { BENCH_OUT } from "./bundle.ts";
 import { median, quantile, round } from "./stats.ts";
 
@@ -52,7 +54,13 @@ function runOnce(bundleFile: string, eventFile: string, env: Record<string, stri
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD, bundleFile, eventFile], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      // The functions' NODE_OPTIONS (source maps parsed at load): every bundle starts as in Lambda.
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
