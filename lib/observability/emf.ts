@@ -16,26 +16,62 @@ export function writeStdoutLine(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** The document as JSON.stringify writes it; the reference for the templates below. */
+function emfDocument(
+  namespace: string,
+  name: string,
+  unit: string,
+  value: number,
+  timestamp: number,
+  all: Record<string, string>,
+): string {
+  return JSON.stringify({
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [
+        { Namespace: namespace, Dimensions: [Object.keys(all)], Metrics: [{ Name: name, Unit: unit }] },
+      ],
+    },
+    ...all,
+    [name]: value,
+  });
+}
+
+/** Series a writer keeps a template for; dimension values are low-cardinality, this is a safety cap. */
+const MAX_TEMPLATES = 512;
+
 export function emfMetrics(
   namespace: string,
   service: string,
   write: (line: string) => void = writeStdoutLine,
 ): PipelineMetrics {
+  // Per series (name, unit, dimensions) the document is fixed but for Timestamp and the value: its
+  // two fixed parts are built once with JSON.stringify, so a point costs two concatenations instead
+  // of stringifying a nested object (~15 % of a warm sync reply, three points per reply).
+  const templates = new Map<string, { head: string; tail: string }>();
   return {
     record(name, unit, value, dimensions = {}) {
       const all = { service, ...dimensions };
-      write(
-        JSON.stringify({
-          _aws: {
-            Timestamp: Date.now(),
-            CloudWatchMetrics: [
-              { Namespace: namespace, Dimensions: [Object.keys(all)], Metrics: [{ Name: name, Unit: unit }] },
-            ],
-          },
-          ...all,
-          [name]: value,
-        }),
-      );
+      let key = `${name}\u0000${unit}`;
+      for (const dimension in all) key += `\u0000${dimension}\u0001${all[dimension as keyof typeof all]}`;
+      let template = templates.get(key);
+      if (template === undefined) {
+        // Markers where the two variable parts go; a series whose name is also one of its dimensions
+        // (never, in practice) is written whole, since its value would land elsewhere.
+        const marked = name in all ? undefined : emfDocument(namespace, name, unit, 0, 0, all);
+        if (marked === undefined || templates.size >= MAX_TEMPLATES || typeof value !== "number") {
+          write(emfDocument(namespace, name, unit, value, Date.now(), all));
+          return;
+        }
+        const timestampAt = marked.indexOf('"Timestamp":0,') + '"Timestamp":'.length;
+        template = {
+          head: marked.slice(0, timestampAt),
+          tail: marked.slice(timestampAt + 1, marked.length - 2), // without `0}` of the value
+        };
+        templates.set(key, template);
+      }
+      // JSON.stringify(value): NaN and Infinity become null, as in the whole document.
+      write(`${template.head}${Date.now()}${template.tail}${JSON.stringify(value)}}`);
     },
   };
 }

@@ -23,6 +23,42 @@ describe("emfMetrics", () => {
     expect(parsed).toMatchObject({ service: "svc", trigger: "t", outcome: "failed", InvocationOutcomes: 1 });
   });
 
+  it("writes each point exactly as JSON.stringify of the whole document would, on repeated series too", () => {
+    const lines: string[] = [];
+    const metrics = emfMetrics("Ns", "svc", (line) => lines.push(line));
+    const points: Array<[string, "Count" | "Milliseconds", number, Record<string, string>]> = [
+      ["Decisions", "Count", 1, { trigger: "idn:access-request-pre-approval", kind: "rule" }],
+      ["Decisions", "Count", 1, { trigger: "idn:access-request-pre-approval", kind: "rule" }],
+      ["Decisions", "Count", 1, { trigger: "idn:access-request-pre-approval", kind: "default" }],
+      ["HttpReplyLatency", "Milliseconds", 12.5, { status: "200" }],
+      ["HttpReplyLatency", "Milliseconds", Number.NaN, { status: "200" }],
+      ["Odd", "Count", 2, { quote: 'a"b\\c\u2028' }],
+      ["Fallbacks", "Count", 3, {}],
+      // The metric's name is also a dimension: written whole, the value where JSON.stringify puts it.
+      ["kind", "Count", 4, { kind: "rule" }],
+    ];
+    for (const [name, unit, value, dimensions] of points) {
+      const before = Date.now();
+      metrics.record(name, unit, value, dimensions);
+      const line = lines.at(-1)!;
+      const parsed = JSON.parse(line);
+      expect(parsed._aws.Timestamp).toBeGreaterThanOrEqual(before);
+      const all = { service: "svc", ...dimensions };
+      expect(line).toBe(
+        JSON.stringify({
+          _aws: {
+            Timestamp: parsed._aws.Timestamp,
+            CloudWatchMetrics: [
+              { Namespace: "Ns", Dimensions: [Object.keys(all)], Metrics: [{ Name: name, Unit: unit }] },
+            ],
+          },
+          ...all,
+          [name]: value,
+        }),
+      );
+    }
+  });
+
   it("writes to stdout itself, not through console.log (which Lambda's JSON log format wraps, hiding the EMF)", () => {
     const written: string[] = [];
     const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
