@@ -23,7 +23,7 @@ function emfDocument(
   unit: string,
   value: number,
   timestamp: number,
-  all: Record<string, string>,
+  all: Record<string, unknown>,
 ): string {
   return JSON.stringify({
     _aws: {
@@ -51,23 +51,34 @@ export function emfMetrics(
   const templates = new Map<string, { head: string; tail: string }>();
   return {
     record(name, unit, value, dimensions = {}) {
-      const all = { service, ...dimensions };
-      let key = `${name}\u0000${unit}`;
-      for (const dimension in all) key += `\u0000${dimension}\u0001${all[dimension as keyof typeof all]}`;
-      let template = templates.get(key);
+      const all: Record<string, unknown> = { service, ...dimensions };
+      // Length-prefixed parts: no two different series share a key, whatever their strings contain.
+      let key = `${name.length}:${name}${unit}`;
+      let templatable = typeof value === "number";
+      for (const dimension in all) {
+        const dimensionValue = all[dimension];
+        if (typeof dimensionValue !== "string") templatable = false;
+        key += `|${dimension.length}:${dimension}${String(dimensionValue).length}:${dimensionValue}`;
+      }
+      let template = templatable ? templates.get(key) : undefined;
       if (template === undefined) {
-        // Markers where the two variable parts go; a series whose name is also one of its dimensions
-        // (never, in practice) is written whole, since its value would land elsewhere.
-        const marked = name in all ? undefined : emfDocument(namespace, name, unit, 0, 0, all);
-        if (marked === undefined || templates.size >= MAX_TEMPLATES || typeof value !== "number") {
+        // The template needs Timestamp first and the value last, where the markers are checked to be;
+        // otherwise (a name that is also a dimension, an integer-like key JSON puts first, a
+        // non-string dimension the types forbid) the point is written whole.
+        const marked = emfDocument(namespace, name, unit, 0, 0, all);
+        const head = '{"_aws":{"Timestamp":';
+        const last = `,${JSON.stringify(name)}:0}`;
+        if (
+          !templatable ||
+          templates.size >= MAX_TEMPLATES ||
+          name in all ||
+          !marked.startsWith(`${head}0,`) ||
+          !marked.endsWith(last)
+        ) {
           write(emfDocument(namespace, name, unit, value, Date.now(), all));
           return;
         }
-        const timestampAt = marked.indexOf('"Timestamp":0,') + '"Timestamp":'.length;
-        template = {
-          head: marked.slice(0, timestampAt),
-          tail: marked.slice(timestampAt + 1, marked.length - 2), // without `0}` of the value
-        };
+        template = { head, tail: marked.slice(head.length + 1, marked.length - 2) }; // without `0}` of the value
         templates.set(key, template);
       }
       // JSON.stringify(value): NaN and Infinity become null, as in the whole document.

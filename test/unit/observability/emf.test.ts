@@ -36,6 +36,14 @@ describe("emfMetrics", () => {
       ["Fallbacks", "Count", 3, {}],
       // The metric's name is also a dimension: written whole, the value where JSON.stringify puts it.
       ["kind", "Count", 4, { kind: "rule" }],
+      // Integer-like keys, which JSON.stringify writes before every other key: written whole.
+      ["5", "Count", 1, { trigger: "t" }],
+      ["Decisions", "Count", 1, { "7": "x" }],
+      // Two series whose key parts would run together under a naive separator stay apart.
+      ["Decisions", "Count", 1, { t: "a\u0000b\u0001c" }],
+      ["Decisions", "Count", 1, { t: "a", b: "c" }],
+      ["Decisions", "Count", 1, { t: "a|1:b1:c" }],
+      ["Decisions", "Count", 1, { t: "a", b: "c" }],
     ];
     for (const [name, unit, value, dimensions] of points) {
       const before = Date.now();
@@ -57,6 +65,15 @@ describe("emfMetrics", () => {
         }),
       );
     }
+  });
+
+  it("writes a dimension value the types forbid (a number) as JSON.stringify would, not as the string's series", () => {
+    const lines: string[] = [];
+    const metrics = emfMetrics("Ns", "svc", (line) => lines.push(line));
+    metrics.record("HttpReplies", "Count", 1, { status: "200" });
+    metrics.record("HttpReplies", "Count", 1, { status: 200 } as unknown as Record<string, string>);
+    expect(JSON.parse(lines[0]!).status).toBe("200");
+    expect(JSON.parse(lines[1]!).status).toBe(200);
   });
 
   it("writes to stdout itself, not through console.log (which Lambda's JSON log format wraps, hiding the EMF)", () => {
