@@ -295,9 +295,12 @@ function brief(error: unknown): string {
 function stdoutToDevNull(): () => void {
   const fd = openSync("/dev/null", "w");
   const original = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     if (typeof chunk === "string") writeSync(fd, chunk);
     else writeSync(fd, chunk);
+    // write(chunk, [encoding], [callback]): a caller waiting on the callback must not hang.
+    const callback = rest.find((argument) => typeof argument === "function") as (() => void) | undefined;
+    callback?.();
     return true;
   }) as typeof process.stdout.write;
   return () => {
