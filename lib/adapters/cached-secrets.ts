@@ -32,6 +32,8 @@ export class CachedSecretsStore implements SecretsStore {
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
   readonly #inFlight = new Map<string, Promise<string>>();
+  /** Bumped by invalidate: a read started before it neither fills the cache nor serves later callers. */
+  #generation = 0;
 
   constructor(inner: SecretsStore, options: CachedSecretsStoreOptions = {}) {
     this.#inner = inner;
@@ -57,14 +59,24 @@ export class CachedSecretsStore implements SecretsStore {
 
   /** Forget a value (e.g. after the tenant rejected a credential, so a rotated one is read now). */
   invalidate(secretId?: string): void {
-    if (secretId === undefined) this.#entries.clear();
-    else this.#entries.delete(secretId);
+    this.#generation += 1;
+    if (secretId === undefined) {
+      this.#entries.clear();
+      this.#inFlight.clear();
+    } else {
+      this.#entries.delete(secretId);
+      this.#inFlight.delete(secretId);
+    }
   }
 
   async #refresh(secretId: string, previous: Entry | undefined): Promise<string> {
+    const generation = this.#generation;
     try {
       const value = await this.#inner.getSecretString(secretId);
-      this.#entries.set(secretId, { value, expiresAt: this.#now() + this.#ttlMs });
+      // Its callers get the value they asked for; the cache only if nothing was invalidated meanwhile.
+      if (generation === this.#generation) {
+        this.#entries.set(secretId, { value, expiresAt: this.#now() + this.#ttlMs });
+      }
       return value;
     } catch (error) {
       const staleUsable =

@@ -116,4 +116,39 @@ describe("CachedSecretsStore", () => {
     cached.invalidate("s");
     expect(await cached.getSecretString("s")).toBe("v2");
   });
+
+  it("a read in flight when invalidate is called neither fills the cache nor serves later callers", async () => {
+    const releases: Array<(v: string) => void> = [];
+    const inner: SecretsStore = {
+      getSecretString: () => new Promise((resolve) => releases.push(resolve)),
+    };
+    const cached = new CachedSecretsStore(inner);
+    const before = cached.getSecretString("s");
+    cached.invalidate("s");
+    const after = cached.getSecretString("s");
+    expect(releases).toHaveLength(2); // the later caller started its own read
+    releases[0]!("old");
+    releases[1]!("new");
+    expect(await before).toBe("old");
+    expect(await after).toBe("new");
+    expect(await cached.getSecretString("s")).toBe("new");
+    expect(releases).toHaveLength(2); // served from the cache, filled by the read after invalidate
+  });
+
+  it("an old read finishing after a newer one does not overwrite the cache", async () => {
+    const releases: Array<(v: string) => void> = [];
+    const inner: SecretsStore = {
+      getSecretString: () => new Promise((resolve) => releases.push(resolve)),
+    };
+    const cached = new CachedSecretsStore(inner);
+    const before = cached.getSecretString("s");
+    cached.invalidate();
+    const after = cached.getSecretString("s");
+    releases[1]!("new");
+    expect(await after).toBe("new");
+    releases[0]!("old");
+    expect(await before).toBe("old");
+    expect(await cached.getSecretString("s")).toBe("new");
+    expect(releases).toHaveLength(2);
+  });
 });
