@@ -7,8 +7,10 @@
 import * as z from "zod/mini";
 import { SecretsManagerSecretsStore } from "../lib/adapters/aws/secrets-manager.ts";
 import { parseWebhookCredentials } from "../lib/http/auth.ts";
+import { createJsonLineLogger } from "../lib/http/logger.ts";
 import { IscClient } from "../lib/isc/client.ts";
 import { ConfigError } from "../lib/isc/errors.ts";
+import { writeStdoutLine } from "../lib/observability/emf.ts";
 import { awsRotationSecrets } from "../lib/subscriptions/aws-rotation-secrets.ts";
 import { failureReason } from "../lib/subscriptions/errors.ts";
 import { type CustomResourceEvent, handleSubscriptionEvent } from "../lib/subscriptions/reconcile.ts";
@@ -22,9 +24,14 @@ const IscCredentialsSchema = z.looseObject({
 /** Leaves this much of the Lambda's time for reporting a failure instead of timing out. */
 const SAFETY_MARGIN_MS = 5_000;
 
-function log(message: string, fields: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ level: "INFO", service: "isc-trigger-subscriptions", message, ...fields }));
-}
+// The same JSON lines and redaction as the http function's, straight to stdout (Lambda's JSON log
+// format would wrap console.* lines in another JSON object).
+const logger = createJsonLineLogger(
+  "isc-trigger-subscriptions",
+  process.env.POWERTOOLS_LOG_LEVEL ?? "INFO",
+  (_level, line) => writeStdoutLine(line),
+);
+const log = (message: string, fields?: Record<string, unknown>): void => logger.info(message, fields);
 
 function requireEnv(name: string): string {
   const value = process.env[name]?.trim();
@@ -95,7 +102,7 @@ export const handler = async (
   } catch (error) {
     // The Provider framework turns this message into the CloudFormation failure reason.
     const reason = failureReason(error, seen);
-    console.log(JSON.stringify({ level: "ERROR", service: "isc-trigger-subscriptions", message: reason }));
+    logger.error(reason);
     throw new Error(reason);
   }
 };
