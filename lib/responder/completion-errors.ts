@@ -30,6 +30,9 @@ export function classifyCompletionError(error: unknown): CompletionFailure {
     };
   }
   if (error instanceof IscApiError) {
+    // A refused token request (400 invalid_client, 401) is the same credentials problem as a 401 on
+    // the completion itself: it says nothing about the invocation, which must not be given up.
+    if (error.code === "ISC_AUTH_FAILED") return { kind: "transient", reason };
     if (error.status >= 400 && error.status < 500 && !RETRYABLE_4XX.has(error.status)) {
       return { kind: "final", reason: `ISC refused the completion: ${reason}` };
     }

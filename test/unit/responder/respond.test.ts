@@ -418,6 +418,20 @@ describe("respond: the deadline", () => {
     expect(client.completions).toHaveLength(1);
   });
 
+  it("a refused token request (400 invalid_client while the client secret is rotated) is retried, not given up", async () => {
+    const { client, deps, ledger } = setup();
+    client.completionBehaviours.push(
+      new IscApiError(
+        { status: 400, operation: "POST /oauth/token", messages: ["invalid_client"] },
+        "ISC_AUTH_FAILED",
+        "the client credentials were refused (check SAIL_CLIENT_ID and SAIL_CLIENT_SECRET)",
+      ),
+    );
+    expect((await respond(asyncInvocation(), deps())).status).toBe("retry");
+    expect((await ledger.get(ID))?.state).not.toBe("failed");
+    expect((await respond(asyncInvocation(), deps())).status).toBe("completed");
+  });
+
   it("does not wait past the call's endsAt (the Lambda's remaining time)", async () => {
     const { client, deps, time } = setup();
     time.now = T0 + HOUR - 40_000;
