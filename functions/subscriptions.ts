@@ -26,10 +26,8 @@ const SAFETY_MARGIN_MS = 5_000;
 
 // The same JSON lines and redaction as the http function's, straight to stdout (Lambda's JSON log
 // format would wrap console.* lines in another JSON object).
-const logger = createJsonLineLogger(
-  "isc-trigger-subscriptions",
-  process.env.POWERTOOLS_LOG_LEVEL ?? "INFO",
-  (_level, line) => writeStdoutLine(line),
+const logger = createJsonLineLogger("isc-trigger-subscriptions", "INFO", (_level, line) =>
+  writeStdoutLine(line),
 );
 const log = (message: string, fields?: Record<string, unknown>): void => logger.info(message, fields);
 

@@ -12,6 +12,7 @@ import middy from "@middy/core";
 import type { SQSBatchResponse } from "aws-lambda";
 import { DynamoDbInvocationLedger } from "../lib/adapters/aws/dynamodb-ledger.ts";
 import { secretsStoreFromEnv } from "../lib/adapters/aws/secrets-from-env.ts";
+import { SqsInvocationQueue } from "../lib/adapters/aws/sqs-queue.ts";
 import { IscClient } from "../lib/isc/client.ts";
 import { createLogger } from "../lib/observability/logger.ts";
 import type { PipelineLogger } from "../lib/responder/observability.ts";
@@ -49,6 +50,9 @@ async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
     metrics,
     tenantBaseUrl: config.tenantBaseUrl,
     responseDeadlineMs: config.responseDeadlineMs,
+    ...(config.queueUrl === undefined
+      ? {}
+      : { redelivery: new SqsInvocationQueue({ queueUrl: config.queueUrl }) }),
   });
 }
 

@@ -211,6 +211,8 @@ export class ResponderStack extends Stack {
         ...responder,
         ISC_CREDENTIALS_SECRET_ID: iscCredentialsSecretId,
         LEDGER_TABLE_NAME: this.table.tableName,
+        // Its own queue: a retryable invocation goes back with a delay inside its deadline.
+        QUEUE_URL: this.queue.queueUrl,
       },
     });
     this.workerFunction.addEventSource(
@@ -243,6 +245,7 @@ export class ResponderStack extends Stack {
     );
     this.webhookSecret.grantRead(this.httpFunction);
     this.queue.grantSendMessages(this.httpFunction);
+    this.queue.grantSendMessages(this.workerFunction);
     iscCredentials.grantRead(this.workerFunction);
     iscCredentials.grantRead(this.subscriptionsFunction);
     this.webhookSecret.grantRead(this.subscriptionsFunction);

@@ -16,6 +16,20 @@ export interface InvocationQueue {
   enqueue(message: QueuedInvocation): Promise<void>;
 }
 
+/**
+ * Puts a message the worker could not finish back on its queue as a new message, delivered after a
+ * delay (SQS SendMessage with DelaySeconds). Unlike a redelivery after the visibility timeout it
+ * comes back when the worker chooses, inside the invocation's deadline, and it does not count
+ * towards the queue's maxReceiveCount: only the deadline ends the retries, not the DLQ.
+ */
+export interface RedeliveryQueue {
+  /** `body` exactly as received; `delaySeconds` 0..900. */
+  redeliverLater(body: string, delaySeconds: number): Promise<void>;
+}
+
+/** SQS's longest DelaySeconds. */
+export const MAX_REDELIVERY_DELAY_SECONDS = 900;
+
 export type LedgerState = "received" | "decided" | "completed" | "failed";
 
 export interface LedgerDecision {

@@ -10,6 +10,7 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { MemoryInvocationLedger } from "../adapters/local/memory-ledger.ts";
 import { type Consumer, MemoryQueue } from "../adapters/local/memory-queue.ts";
 import { MemorySecretsStore } from "../adapters/local/secrets.ts";
+import type { RedeliveryQueue } from "../adapters/types.ts";
 import { createCachedCredentialsProvider, type WebhookCredentials } from "../http/auth.ts";
 import { createHttpHandler, type HttpHandler } from "../http/handler.ts";
 import type { IscActionsApi, IscCompletionApi } from "../isc/types.ts";
@@ -29,6 +30,8 @@ export interface LocalWorkerDeps {
   metrics: PipelineMetrics;
   tenantBaseUrl: string;
   responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
+  /** The local queue itself: retryable invocations go back on it with a delay, as on SQS. */
+  redelivery: RedeliveryQueue;
   workerId: string;
 }
 
@@ -87,6 +90,12 @@ export async function startLocalResponder(options: LocalResponderOptions): Promi
     visibilityTimeoutMs: options.visibilityTimeoutMs ?? 30_000,
     maxReceiveCount: options.maxReceiveCount ?? 5,
   });
+  // As on SQS, but a redelivery waits at most the visibility timeout, which tests and the soak shorten.
+  const redelivery: RedeliveryQueue = {
+    redeliverLater: async (body, delaySeconds) => {
+      queue.send(body, {}, Math.min(delaySeconds * 1000, queue.visibilityTimeoutMs));
+    },
+  };
   const ledger = new MemoryInvocationLedger();
   const secrets = new MemorySecretsStore({ [WEBHOOK_SECRET_ID]: JSON.stringify(options.credentials) });
 
@@ -112,6 +121,7 @@ export async function startLocalResponder(options: LocalResponderOptions): Promi
       metrics,
       tenantBaseUrl: options.tenantBaseUrl,
       responseDeadlineMs,
+      redelivery,
       workerId: `${workerId}:${++generation}`,
     });
 

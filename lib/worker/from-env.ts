@@ -31,6 +31,8 @@ export interface WorkerConfig {
   tenantBaseUrl: string;
   iscCredentialsSecretId: string;
   ledgerTableName: string;
+  /** The worker's own queue (`QUEUE_URL`), where retryable invocations go back with a delay; optional. */
+  queueUrl: string | undefined;
   /** undefined: `rules.json` beside the handler. */
   rulesPath: string | undefined;
   responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
@@ -67,6 +69,7 @@ export function workerConfigFromEnv(env: Env): WorkerConfig {
     tenantBaseUrl,
     iscCredentialsSecretId: required(env, "ISC_CREDENTIALS_SECRET_ID"),
     ledgerTableName: required(env, "LEDGER_TABLE_NAME"),
+    queueUrl: env.QUEUE_URL?.trim() || undefined,
     rulesPath: env.RULES_PATH?.trim() || undefined,
     responseDeadlineMs: (triggerId) => deadlines[triggerId],
   };

@@ -7,16 +7,18 @@
  * maxReceiveCount; they are logged by message id and issue paths only, never with their body (it
  * holds the invocation secret). The same handler accepts an EventBridge event invoked directly.
  */
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { InvocationLedger } from "../adapters/types.ts";
+import type { InvocationLedger, RedeliveryQueue } from "../adapters/types.ts";
 import { ResponderError, ValidationError } from "../errors.ts";
 import { CallbackUrlRefusedError, checkCallbackUrl } from "../isc/callback-url.ts";
 import type { IscActionsApi, IscCompletionApi } from "../isc/types.ts";
 import { describeError } from "../responder/describe-error.ts";
 import type { PipelineLogger, PipelineMetrics } from "../responder/observability.ts";
 import {
+  DEFAULT_RESPOND_OPTIONS,
   type RespondCall,
   type RespondDeps,
   type RespondOptions,
@@ -42,7 +44,13 @@ export interface WorkerDeps {
   tenantBaseUrl: string;
   /** The subscription's responseDeadline per trigger (for EventBridge events, which carry none). */
   responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
-  /** Prefix of completion lease owners; each record adds its message id. Default host:pid. */
+  /**
+   * Where a retryable invocation goes back with a delay the worker picks inside its deadline (the
+   * worker's own queue). Without it, SQS redelivers after the visibility timeout, and a message can
+   * reach the DLQ (maxReceiveCount) or come back after the deadline while time was left.
+   */
+  redelivery?: RedeliveryQueue;
+  /** Prefix of completion lease owners; each delivery adds its message id and a nonce. Default host:pid:random. */
   workerId?: string;
   clock?: () => number;
   sleep?: RespondDeps["sleep"];
@@ -97,6 +105,8 @@ export class RetryableOutcomeError extends ResponderError {
 export const WorkerMetric = {
   /** Messages that could not become an invocation (they end in the DLQ). */
   poisonMessages: "PoisonMessages",
+  /** Retryable invocations put back on the queue with a delay (dimension: outcome). */
+  redeliveries: "Redeliveries",
 } as const;
 
 /** When ISC sent the invocation: the event's `time`, else when SQS got the message, else now. */
@@ -127,7 +137,12 @@ export function invocationFromMessage(
       const invocation = fromQueuedInvocation(body);
       if (invocation.callbackUrl !== undefined) {
         const checked = checkCallbackUrl(invocation.callbackUrl, deps.tenantBaseUrl);
-        if (invocation.invocationId !== undefined && checked.invocationId !== invocation.invocationId) {
+        if (invocation.invocationId === undefined) {
+          // The callbackURL names the invocation: without its id the message would be taken for a
+          // sync one and dropped as "nothing to complete".
+          return { ...invocation, invocationId: checked.invocationId };
+        }
+        if (checked.invocationId !== invocation.invocationId) {
           throw new CallbackUrlRefusedError("its invocation id does not match the message's invocationId");
         }
       }
@@ -154,8 +169,31 @@ export function invocationFromMessage(
   throw new PoisonMessageError(messageId, "neither a queued invocation nor an EventBridge event");
 }
 
+/**
+ * When a retryable invocation should come back: another delivery's lease ends within leaseMs; a
+ * failed attempt backs off by an eighth of the time left (at most 5 minutes), so retries get
+ * closer together towards the deadline and the last ones run in process (respond's nearDeadlineMs).
+ */
+export function redeliveryDelaySeconds(
+  invocation: Invocation,
+  outcome: RespondOutcome,
+  now: number,
+  options: Pick<RespondOptions, "safetyMarginMs" | "leaseMs"> = DEFAULT_RESPOND_OPTIONS,
+): number {
+  const timeLeftMs = invocation.deadline - options.safetyMarginMs - now;
+  const delayMs =
+    outcome.status === "in-progress"
+      ? Math.min(options.leaseMs, timeLeftMs / 2)
+      : Math.min(MAX_BACKOFF_MS, timeLeftMs / 8);
+  return Math.max(0, Math.floor(delayMs / 1000));
+}
+
+const MAX_BACKOFF_MS = 300_000;
+
 export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
-  const workerId = deps.workerId ?? `${hostname()}:${process.pid}`;
+  // Unique per container (Lambda sandboxes may share a host name and pid); each delivery adds its own nonce.
+  const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const respondOptions = { ...DEFAULT_RESPOND_OPTIONS, ...deps.respondOptions };
   const now = deps.clock ?? Date.now;
   const reserveMs = deps.reserveMs ?? 3_000;
   const respondDeps = (owner: string): RespondDeps => ({
@@ -214,7 +252,36 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
       });
       throw error;
     }
-    await handleInvocation(invocation, `${workerId}/${record.messageId}`, call);
+    // A nonce per delivery: two copies of one message (SQS delivers at least once) never share a lease.
+    const owner = `${workerId}/${record.messageId}/${randomUUID().slice(0, 8)}`;
+    try {
+      await handleInvocation(invocation, owner, call);
+    } catch (error) {
+      if (!(error instanceof RetryableOutcomeError) || deps.redelivery === undefined) throw error;
+      await redeliver(record, invocation, error);
+    }
+  }
+
+  /** Puts the message back with a delay and lets SQS delete this copy; if that fails, SQS redelivers it. */
+  async function redeliver(record: SQSRecord, invocation: Invocation, retry: RetryableOutcomeError) {
+    const delaySeconds = redeliveryDelaySeconds(invocation, retry.outcome, now(), respondOptions);
+    try {
+      await deps.redelivery?.redeliverLater(record.body, delaySeconds);
+    } catch (error) {
+      deps.logger.warn("could not put the invocation back on the queue: SQS redelivers it instead", {
+        invocationId: invocation.invocationId,
+        messageId: record.messageId,
+        error: describeError(error),
+      });
+      throw retry;
+    }
+    deps.metrics.record(WorkerMetric.redeliveries, "Count", 1, { outcome: retry.outcome.status });
+    deps.logger.info("invocation put back on the queue", {
+      invocationId: invocation.invocationId,
+      triggerId: invocation.triggerId,
+      outcome: retry.outcome.status,
+      delaySeconds,
+    });
   }
 
   return async (event, context) => {
@@ -229,7 +296,7 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
         if (error instanceof PoisonMessageError) poison(error, undefined);
         throw error;
       }
-      await handleInvocation(invocation, `${workerId}/${id}`, call);
+      await handleInvocation(invocation, `${workerId}/${id}/${randomUUID().slice(0, 8)}`, call);
       return undefined;
     }
     // One processor per call: its state is per batch, and the local runner calls concurrently.

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
@@ -105,6 +106,21 @@ describe("SQS (moto)", () => {
     const dead = await receive(dlqUrl);
     expect(dead).toHaveLength(1);
     expect(fromQueuedInvocation(JSON.parse(dead[0]?.Body ?? "")).invocationId).toBe(INVOCATION_ID);
+  });
+
+  it("redeliverLater puts the exact body back, delivered after its delay, with a fresh receive count", async () => {
+    const queue = new SqsInvocationQueue({ queueUrl });
+    await queue.enqueue(queued);
+    const [first] = await receive(queueUrl);
+    expect(first?.Attributes?.ApproximateReceiveCount).toBe("1");
+    await queue.redeliverLater(first?.Body ?? "", 2);
+    await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: first?.ReceiptHandle }));
+    // Delayed: not visible at once.
+    expect(await receive(queueUrl, 0)).toHaveLength(0);
+    const [copy] = await receive(queueUrl, 5);
+    expect(copy?.Body).toBe(first?.Body);
+    expect(copy?.Attributes?.ApproximateReceiveCount).toBe("1");
+    await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: copy?.ReceiptHandle }));
   });
 
   it("a missing queue is an AwsServiceError naming SendMessage", async () => {

@@ -7,7 +7,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { QueuedInvocation } from "../../triggers/queued-invocation.ts";
 import { AwsServiceError } from "../errors.ts";
 import { queueMessageBody } from "../queue-body.ts";
-import type { InvocationQueue } from "../types.ts";
+import { type InvocationQueue, MAX_REDELIVERY_DELAY_SECONDS, type RedeliveryQueue } from "../types.ts";
 import { sqsClient } from "./clients.ts";
 
 export interface SqsInvocationQueueOptions {
@@ -15,7 +15,7 @@ export interface SqsInvocationQueueOptions {
   client?: SQSClient;
 }
 
-export class SqsInvocationQueue implements InvocationQueue {
+export class SqsInvocationQueue implements InvocationQueue, RedeliveryQueue {
   readonly #queueUrl: string;
   readonly #client: SQSClient | undefined;
 
@@ -41,6 +41,19 @@ export class SqsInvocationQueue implements InvocationQueue {
           MessageBody: queueMessageBody(message),
           MessageAttributes: attributes,
         }),
+      );
+    } catch (error) {
+      throw new AwsServiceError("SQS", "SendMessage", error);
+    }
+  }
+
+  async redeliverLater(body: string, delaySeconds: number): Promise<void> {
+    const client = this.#client ?? (await sqsClient());
+    const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
+    const delay = Math.min(Math.max(Math.floor(delaySeconds), 0), MAX_REDELIVERY_DELAY_SECONDS);
+    try {
+      await client.send(
+        new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: body, DelaySeconds: delay }),
       );
     } catch (error) {
       throw new AwsServiceError("SQS", "SendMessage", error);

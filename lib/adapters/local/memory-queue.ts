@@ -9,7 +9,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { SQSBatchResponse, SQSMessageAttributes, SQSRecord } from "aws-lambda";
 import type { QueuedInvocation } from "../../triggers/queued-invocation.ts";
 import { queueMessageBody, sqsBodyProblem } from "../queue-body.ts";
-import type { InvocationQueue } from "../types.ts";
+import { type InvocationQueue, MAX_REDELIVERY_DELAY_SECONDS, type RedeliveryQueue } from "../types.ts";
 
 export interface MemoryQueueOptions {
   name?: string;
@@ -69,7 +69,7 @@ export function stringAttribute(value: string): SQSMessageAttributes[string] {
   return { dataType: "String", stringValue: value, stringListValues: [], binaryListValues: [] };
 }
 
-export class MemoryQueue implements InvocationQueue {
+export class MemoryQueue implements InvocationQueue, RedeliveryQueue {
   readonly name: string;
   readonly visibilityTimeoutMs: number;
   readonly maxReceiveCount: number;
@@ -92,8 +92,13 @@ export class MemoryQueue implements InvocationQueue {
     });
   }
 
-  /** SendMessage: returns the message id. */
-  send(body: string, messageAttributes: SQSMessageAttributes = {}): string {
+  async redeliverLater(body: string, delaySeconds: number): Promise<void> {
+    const delay = Math.min(Math.max(Math.floor(delaySeconds), 0), MAX_REDELIVERY_DELAY_SECONDS);
+    this.send(body, {}, delay * 1000);
+  }
+
+  /** SendMessage (with DelaySeconds as `delayMs`): returns the message id. */
+  send(body: string, messageAttributes: SQSMessageAttributes = {}, delayMs = 0): string {
     // Refuse what SQS refuses, so a body that only works locally is caught here.
     const problem = sqsBodyProblem(body);
     if (problem !== undefined) throw new Error(`SendMessage refused: ${problem}`);
@@ -106,7 +111,7 @@ export class MemoryQueue implements InvocationQueue {
       sentAt: now,
       firstReceivedAt: undefined,
       receiveCount: 0,
-      visibleAt: now,
+      visibleAt: now + delayMs,
       receiptHandle: undefined,
     });
     for (const wake of this.#waiters) wake();

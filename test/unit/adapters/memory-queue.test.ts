@@ -46,6 +46,22 @@ describe("MemoryQueue (SQS semantics)", () => {
     expect(queue.isDrained()).toBe(true);
   });
 
+  it("redeliverLater sends the body again as a new message, visible after its delay (DelaySeconds, at most 900)", async () => {
+    let now = 0;
+    const queue = new MemoryQueue({ visibilityTimeoutMs: 1_000, maxReceiveCount: 1, now: () => now });
+    await queue.redeliverLater("again", 3);
+    expect(queue.receive()).toHaveLength(0);
+    now = 3_000;
+    const [copy] = queue.receive();
+    expect(copy?.body).toBe("again");
+    expect(copy?.attributes.ApproximateReceiveCount).toBe("1");
+    await queue.redeliverLater("later", 5_000);
+    now += 899_999;
+    expect(queue.receive()).toHaveLength(0);
+    now += 1;
+    expect(queue.receive().map((r) => r.body)).toEqual(["later"]);
+  });
+
   it("respects the batch size and changeVisibility", () => {
     const now = 0;
     const queue = new MemoryQueue({ now: () => now });

@@ -258,6 +258,7 @@ describe("responder stack: environment = what each function reads", () => {
     expect(worker.responseDeadlineMs(DYNAMIC_APPROVER)).toBe(2 * 3_600_000);
     expect(environmentOf(stack.workerFunction).LEDGER_TABLE_NAME).toEqual({ Ref: logicalIdOf(stack.table) });
     expect(environmentOf(stack.httpFunction).QUEUE_URL).toEqual({ Ref: logicalIdOf(stack.queue) });
+    expect(environmentOf(stack.workerFunction).QUEUE_URL).toEqual({ Ref: logicalIdOf(stack.queue) });
     expect(environmentOf(stack.httpFunction).WEBHOOK_CREDENTIALS_SECRET_ID).toEqual({
       Ref: logicalIdOf(stack.webhookSecret),
     });
@@ -352,13 +353,22 @@ describe("responder stack: least privilege", () => {
     for (const s of statements) expect(s.Resource).not.toBe("*");
   });
 
-  it("lets the worker read only the ISC credentials, use the table and consume its queue", () => {
+  it("lets the worker read only the ISC credentials, use the table, consume its queue and put retries back on it", () => {
     const statements = statementsOf(stack.workerFunction);
     const actions = actionsOf(statements);
     expect(actions).toEqual(
-      expect.arrayContaining(["sqs:ReceiveMessage", "sqs:DeleteMessage", "dynamodb:UpdateItem"]),
+      expect.arrayContaining([
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:SendMessage",
+        "dynamodb:UpdateItem",
+      ]),
     );
-    expect(actions).not.toContain("sqs:SendMessage");
+    // Its own queue only: a redelivery never goes anywhere else (the DLQ is filled by SQS itself).
+    const sendTargets = JSON.parse(resourcesFor(statements, "sqs:SendMessage")) as unknown[];
+    expect(sendTargets).toHaveLength(1);
+    expect(JSON.stringify(sendTargets)).toContain(logicalIdOf(stack.queue));
+    expect(JSON.stringify(sendTargets)).not.toContain(logicalIdOf(stack.deadLetterQueue));
     expect(resourcesFor(statements, "secretsmanager:GetSecretValue")).toContain(
       "isc-trigger-responder/isc-api-client",
     );
@@ -405,12 +415,13 @@ describe("responder stack: exact grants per function", () => {
     );
   });
 
-  it("worker: reads the ISC credentials, reads and writes the ledger, consumes the queue; nothing else", () => {
+  it("worker: reads the ISC credentials, reads and writes the ledger, consumes the queue and sends to it; nothing else", () => {
     expect(grants(stack.workerFunction)).toEqual(
       [
         `${READ_SECRET} -> IscCredentials`,
         `dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem -> ${logicalIdOf(stack.table)}`,
         `sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage -> ${logicalIdOf(stack.queue)}`,
+        `sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage -> ${logicalIdOf(stack.queue)}`,
       ].sort(),
     );
   });

@@ -50,7 +50,21 @@ function eventBridgeEvent() {
   return loadExample("eventbridge-dynamic-approver.event.json");
 }
 
-function setup(start = T0) {
+/** A redelivery queue that records what the worker puts back (or refuses, while `failing`). */
+function recordingRedelivery() {
+  const sent: Array<{ body: string; delaySeconds: number }> = [];
+  const state = { failing: false };
+  return {
+    sent,
+    state,
+    async redeliverLater(body: string, delaySeconds: number) {
+      if (state.failing) throw new Error("SQS SendMessage throttled");
+      sent.push({ body, delaySeconds });
+    },
+  };
+}
+
+function setup(start = T0, redelivery?: ReturnType<typeof recordingRedelivery>) {
   const time = fakeTime(start);
   const client = new FakeClient();
   const ledger = new MemoryInvocationLedger({ now: time.clock });
@@ -68,6 +82,7 @@ function setup(start = T0) {
     workerId: "test-worker",
     clock: time.clock,
     sleep: time.sleep,
+    ...(redelivery === undefined ? {} : { redelivery }),
   });
   return { time, client, ledger, logger, metrics, rules, handler };
 }
@@ -112,6 +127,78 @@ describe("worker: SQS batches", () => {
     time.now = T0 + HOUR;
     expect(await handler(batch(record(queued(), "late")))).toEqual({ batchItemFailures: [] });
     expect(client.completions).toHaveLength(0);
+  });
+});
+
+describe("worker: retries go back on the queue with a delay inside the deadline", () => {
+  const ID = "e9103ca9-02c4-bb0f-9441-94b3af012345";
+
+  it("a transient failure far from the deadline comes back in at most 5 minutes, not after the visibility timeout", async () => {
+    const redelivery = recordingRedelivery();
+    const { handler, client, metrics, logger } = setup(T0, redelivery);
+    client.completionBehaviours.push(serverError(503));
+    const body = queued();
+    // Deleted (no failure reported): the copy put back replaces it, and SQS's receive count starts over.
+    expect(await handler(batch(record(body, "m1")))).toEqual({ batchItemFailures: [] });
+    // 1 h deadline, 5 s safety margin: an eighth of 3,595 s is 449 s, capped at 300 s.
+    expect(redelivery.sent).toEqual([{ body, delaySeconds: 300 }]);
+    expect(metrics.sum(WorkerMetric.redeliveries, { outcome: "retry" })).toBe(1);
+    expect(logger.text()).not.toContain(SECRET);
+  });
+
+  it("the delay shrinks with the time left, and the copy completes the invocation", async () => {
+    const redelivery = recordingRedelivery();
+    const { handler, client, time, ledger } = setup(T0, redelivery);
+    time.now = T0 + HOUR - 10 * 60_000;
+    client.completionBehaviours.push(serverError(500));
+    await handler(batch(record(queued(), "m1")));
+    expect(redelivery.sent[0]?.delaySeconds).toBe(74); // (600 s - 5 s) / 8
+    time.now += 74_000;
+    expect(await handler(batch(record(redelivery.sent[0]!.body, "m2")))).toEqual({ batchItemFailures: [] });
+    expect((await ledger.get(ID))?.state).toBe("completed");
+    expect(client.completions).toHaveLength(2); // the failed attempt, then the copy's
+  });
+
+  it("if the copy cannot be sent, the message is reported failed so SQS redelivers it", async () => {
+    const redelivery = recordingRedelivery();
+    redelivery.state.failing = true;
+    const { handler, client, logger } = setup(T0, redelivery);
+    client.completionBehaviours.push(serverError(503));
+    expect(await handler(batch(record(queued(), "m1")))).toEqual({
+      batchItemFailures: [{ itemIdentifier: "m1" }],
+    });
+    expect(logger.lines.some((l) => l.message.startsWith("could not put the invocation back"))).toBe(true);
+  });
+
+  it("two copies of one message (same message id) in a batch never share a lease: one completes, one comes back", async () => {
+    const redelivery = recordingRedelivery();
+    const { handler, client, metrics } = setup(T0, redelivery);
+    const body = queued();
+    expect(await handler(batch(record(body, "same"), record(body, "same")))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(client.completions).toHaveLength(1);
+    // The other found the lease taken: back after the lease at most.
+    expect(redelivery.sent).toEqual([{ body, delaySeconds: 60 }]);
+    expect(metrics.sum(WorkerMetric.redeliveries, { outcome: "in-progress" })).toBe(1);
+  });
+
+  it("final outcomes and poison messages are not put back", async () => {
+    const redelivery = recordingRedelivery();
+    const { handler, time } = setup(T0, redelivery);
+    time.now = T0 + HOUR;
+    const response = await handler(batch(record(queued(), "late"), record("{not json", "poison")));
+    expect(response?.batchItemFailures).toEqual([{ itemIdentifier: "poison" }]);
+    expect(redelivery.sent).toEqual([]);
+  });
+
+  it("a queued message with a callbackURL but no invocationId is completed, not dropped as a sync one", async () => {
+    const { handler, client, ledger } = setup();
+    const message = JSON.parse(queued());
+    delete message.invocationId;
+    expect(await handler(batch(record(JSON.stringify(message), "no-id")))).toEqual({ batchItemFailures: [] });
+    expect(client.completions).toHaveLength(1);
+    expect((await ledger.get(ID))?.state).toBe("completed");
   });
 });
 
