@@ -223,6 +223,24 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     return jsonReply(okStatus, {});
   }
 
+  /** Queues a sync invocation for its actions only; a failure costs the actions, never the answer. */
+  async function handOverActions(invocation: Invocation): Promise<void> {
+    try {
+      await withTimeout(
+        deps.queue.enqueue(toQueuedInvocation(invocation)),
+        bounded(enqueueTimeoutMs, invocation.receivedAt),
+        "enqueueing",
+      );
+      logger.info("actions handed to the worker", invocationFields(invocation));
+    } catch (error) {
+      logger.error("actions not handed to the worker: the answer is sent, its actions will not run", {
+        ...invocationFields(invocation),
+        ...describeError(error),
+      });
+      count("actions_enqueue_failed");
+    }
+  }
+
   function decideNow(invocation: Invocation) {
     const result = decide(invocation, deps.rules);
     const explanation = result.decision.explanation;
@@ -309,11 +327,20 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     if (invocation.mode === "sync") {
       const result = decideNow(invocation);
       count("sync_answered");
+      // The reply is the answer; the worker runs the decision's actions (this function cannot run
+      // anything after replying). They are decided again there from the same rules.
+      if (result.decision.actions.length > 0) await handOverActions(invocation);
       return answered(invocation, result);
     }
     // dynamic: a cold start or a slow secret read may already have used the budget; then do not decide here.
     if (clock() - receivedAt <= dynamicBudgetMs) {
       const result = decideNow(invocation);
+      if (result.decision.actions.length > 0) {
+        // Actions run after ISC acknowledged the completion: the worker completes this one (202) and
+        // runs them once, under the ledger, instead of answering here and losing them.
+        count("dynamic_deferred_for_actions");
+        return enqueue(invocation, 202);
+      }
       if (clock() - receivedAt <= dynamicBudgetMs) {
         count("dynamic_answered");
         return answered(invocation, result);

@@ -177,8 +177,9 @@ class Run {
     const invocation = this.invocation;
     if (invocation.triggerType === "fireAndForget") return this.fireAndForget();
     if (invocation.invocationId === undefined) {
-      // A sync HTTP invocation without callbackURL: it was answered in the HTTP reply.
-      return { status: "failed", retryable: false, reason: "no invocation id: nothing to complete (sync)" };
+      // A sync HTTP invocation: answered in the HTTP reply, queued only so that its decision's actions
+      // run (the reply cannot run them). Nothing to complete.
+      return this.actionsOnly();
     }
     return this.requestResponse(invocation.invocationId);
   }
@@ -506,16 +507,21 @@ class Run {
     return outcomes;
   }
 
+  /**
+   * Decide and run the decision's actions, nothing to complete. Not ledgered: without an invocation
+   * id a duplicate delivery cannot be recognised, so its actions may run again (docs/pipeline.md).
+   */
+  async actionsOnly(): Promise<RespondOutcome> {
+    const decision = this.decideNow();
+    const actions = await this.runDecisionActions(decision);
+    return { status: "completed", retryable: false, decision, actions, ledger: "none" };
+  }
+
   /** FIRE_AND_FORGET: nothing to complete; decide, run the actions once, record. */
   async fireAndForget(): Promise<RespondOutcome> {
     const invocationId = this.invocation.invocationId;
     const { ledger } = this.deps;
-    if (invocationId === undefined) {
-      // Not ledgered: without an id a duplicate cannot be recognised (documented in docs/pipeline.md).
-      const decision = this.decideNow();
-      const actions = await this.runDecisionActions(decision);
-      return { status: "completed", retryable: false, decision, actions, ledger: "none" };
-    }
+    if (invocationId === undefined) return this.actionsOnly();
     try {
       const { record } = await ledger.recordReceived({
         invocationId,

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { InvocationQueue } from "../../../lib/adapters/types.ts";
 import { createCachedCredentialsProvider } from "../../../lib/http/auth.ts";
 import { createHttpHandler, type HttpHandlerDeps, type HttpLogger } from "../../../lib/http/handler.ts";
-import type { CompiledRules, Decision } from "../../../lib/rules/types.ts";
+import type { ActionSpec, CompiledRules, Decision } from "../../../lib/rules/types.ts";
 import type { QueuedInvocation } from "../../../lib/triggers/queued-invocation.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
 
@@ -75,7 +75,7 @@ export function event(
 }
 
 export function fakeRules(
-  options: { slowMs?: number; throws?: boolean } = {},
+  options: { slowMs?: number; throws?: boolean; actions?: ActionSpec[] } = {},
 ): CompiledRules & { calls: number } {
   const rules = {
     version: "sha256:test",
@@ -102,7 +102,7 @@ export function fakeRules(
           triggerId: PRE_APPROVAL,
           output: { approved: true, comment: "ok", approver: "rules" },
           explanation,
-          actions: [],
+          actions: options.actions ?? [],
         };
       }
       if (invocation.triggerId === DYNAMIC_APPROVER) {
@@ -110,7 +110,7 @@ export function fakeRules(
           triggerId: DYNAMIC_APPROVER,
           output: { id: "id1", name: "Boss", type: "IDENTITY" },
           explanation,
-          actions: [],
+          actions: options.actions ?? [],
         };
       }
       return { triggerId: invocation.triggerId, output: null, explanation, actions: [] };

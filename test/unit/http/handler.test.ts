@@ -245,6 +245,31 @@ describe("createHttpHandler: modes", () => {
     expect(queue.messages).toHaveLength(0);
   });
 
+  it("sync: a decision with actions is answered at once and handed to the worker for its actions", async () => {
+    const actions = [{ type: "request-role-insights" as const }];
+    const { handler, queue } = setup({ rules: fakeRules({ actions }) });
+    const b = body("sync");
+    delete b._metadata.callbackURL;
+    delete b._metadata.secret;
+    const result = await handler(event(b));
+    expect(result.statusCode).toBe(200);
+    expect(parse(result)).toEqual({ approved: true, comment: "ok", approver: "rules" });
+    expect(queue.messages).toHaveLength(1);
+    expect(queue.messages[0]).toMatchObject({ mode: "sync", triggerType: "requestResponse" });
+    expect(queue.messages[0]).not.toHaveProperty("secret");
+  });
+
+  it("sync: if the actions cannot be handed over, the answer is still sent (and the failure logged)", async () => {
+    const { handler, queue, logger } = setup({
+      rules: fakeRules({ actions: [{ type: "request-role-insights" }] }),
+    });
+    queue.fail = true;
+    const result = await handler(event(body("sync")));
+    expect(result.statusCode).toBe(200);
+    expect(parse(result)).toEqual({ approved: true, comment: "ok", approver: "rules" });
+    expect(logger.lines.some((l) => l.includes("actions not handed to the worker"))).toBe(true);
+  });
+
   it("sync: a missing responseMode means sync", async () => {
     const { handler } = setup();
     const result = await handler(event(body("none")));
@@ -314,6 +339,17 @@ describe("createHttpHandler: modes", () => {
     expect(result.statusCode).toBe(200);
     expect(parse(result)).toEqual({ id: "id1", name: "Boss", type: "IDENTITY" });
     expect(queue.messages).toHaveLength(0);
+  });
+
+  it("dynamic: a decision with actions is not answered inline: 202, and the worker completes it and runs them", async () => {
+    const { handler, queue } = setup({
+      rules: fakeRules({ actions: [{ type: "complete-campaign", campaignId: "c1" }] }),
+    });
+    const result = await handler(event(body("dynamic", DYNAMIC_APPROVER)));
+    expect(result.statusCode).toBe(202);
+    expect(result.body).toBe("{}");
+    expect(queue.messages).toHaveLength(1);
+    expect(queue.messages[0]).toMatchObject({ mode: "dynamic", secret: SECRET });
   });
 
   it("dynamic: a decision slower than the budget is enqueued and answered 202 {}", async () => {

@@ -129,7 +129,7 @@ describe("respond: the normal path", () => {
     expect(metrics.sum(PipelineMetric.fallbacks)).toBe(1);
   });
 
-  it("does nothing for a sync invocation without invocation id (answered in the HTTP reply)", async () => {
+  it("completes nothing for a sync invocation without invocation id (answered in the HTTP reply)", async () => {
     const { client, deps } = setup();
     const body = { ...(await import("./fixtures.ts")).loadExample("http-async-pre-approval.request.json") };
     body._metadata = {
@@ -144,7 +144,8 @@ describe("respond: the normal path", () => {
       receivedAt: T0,
     });
     const outcome = await respond(sync, deps());
-    expect(outcome).toMatchObject({ status: "failed", retryable: false });
+    // Queued only for its decision's actions (none here): nothing to complete, nothing ledgered.
+    expect(outcome).toMatchObject({ status: "completed", retryable: false, ledger: "none", actions: [] });
     expect(client.completions).toHaveLength(0);
   });
 });
@@ -523,6 +524,24 @@ describe("respond: actions", () => {
     client.completionBehaviours.push(serverError(503));
     await respond(asyncInvocation(), deps());
     expect(client.events).toEqual(["complete"]);
+  });
+});
+
+describe("respond: sync invocations queued for their actions", () => {
+  it("decides, runs the actions, completes nothing (the HTTP reply was the answer)", async () => {
+    const actions: ActionSpec[] = [{ type: "complete-campaign", campaignId: "camp-s" }];
+    const { client, deps } = setup({ rules: fakeRules({ actions }) });
+    const sync: Invocation = {
+      ...asyncInvocation(),
+      mode: "sync",
+      invocationId: undefined,
+      callbackUrl: undefined,
+      secret: undefined,
+    } as Invocation;
+    const outcome = await respond(sync, deps());
+    expect(outcome).toMatchObject({ status: "completed", ledger: "none" });
+    expect(client.completions).toHaveLength(0);
+    expect(client.campaigns.map((c) => c.campaignId)).toEqual(["camp-s"]);
   });
 });
 
