@@ -42,3 +42,14 @@ export function canClaim(record: LedgerRecord, owner: string, now: number): bool
 export function canFinish(record: LedgerRecord): boolean {
   return record.state === "received" || record.state === "decided";
 }
+
+/** What a delivery that found the deadline passed records (and respond() reports). */
+export const DEADLINE_PASSED = "deadline passed";
+
+/**
+ * A completion ISC acknowledged is the truth: it also closes a record another delivery marked
+ * "deadline passed" while this one's completion was in flight (any other failure stays final).
+ */
+export function canComplete(record: LedgerRecord): boolean {
+  return canFinish(record) || (record.state === "failed" && record.outcome === DEADLINE_PASSED);
+}

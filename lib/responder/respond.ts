@@ -4,6 +4,8 @@
  * decide or complete twice and a crash between steps resumes. Independent of Lambda and AWS: the
  * worker handler and the local runner inject the dependencies. docs/pipeline.md explains the choices.
  */
+
+import { DEADLINE_PASSED } from "../adapters/ledger-record.ts";
 import type { InvocationLedger, LedgerDecision, LedgerRecord, LedgerState } from "../adapters/types.ts";
 import type { CompletionTarget, IscActionsApi, IscCompletionApi } from "../isc/types.ts";
 import type { ActionSpec, CompiledRules } from "../rules/types.ts";
@@ -101,8 +103,6 @@ export type RespondOutcome =
   | { status: "retry"; retryable: true; reason: string }
   | { status: "deadline-passed"; retryable: false; reason: string }
   | { status: "failed"; retryable: false; reason: string };
-
-export const DEADLINE_PASSED = "deadline passed";
 
 const FINAL_STATES: ReadonlySet<LedgerState> = new Set(["completed", "failed"]);
 

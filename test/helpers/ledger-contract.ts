@@ -197,10 +197,13 @@ export function ledgerContract(
       const ledger = await makeLedger();
       const a = receivedInvocation();
       await ledger.recordReceived(a);
-      expect(await ledger.markFailed(a.invocationId, "deadline passed")).toBe(true);
+      expect(await ledger.markFailed(a.invocationId, "ISC refused the output")).toBe(true);
       expect(await ledger.markFailed(a.invocationId, "again")).toBe(false);
       expect(await ledger.markCompleted(a.invocationId, T0)).toBe(false);
-      expect(await ledger.get(a.invocationId)).toMatchObject({ state: "failed", outcome: "deadline passed" });
+      expect(await ledger.get(a.invocationId)).toMatchObject({
+        state: "failed",
+        outcome: "ISC refused the output",
+      });
       // a failed invocation takes no decision
       expect((await ledger.recordDecision(a.invocationId, approve)).decision).toBeUndefined();
 
@@ -211,6 +214,21 @@ export function ledgerContract(
       expect(await ledger.markFailed(b.invocationId, "ISC refused the output")).toBe(true);
       expect(await ledger.get(b.invocationId)).toMatchObject({ state: "failed", decision: deny });
       expect(await ledger.claimCompletion(b.invocationId, "worker-b", 30_000, T0 + 99_999_999)).toBe(false);
+    });
+
+    it("a completion acknowledged by ISC supersedes a 'deadline passed' written meanwhile, once", async () => {
+      const ledger = await makeLedger();
+      const a = receivedInvocation();
+      await ledger.recordReceived(a);
+      await ledger.recordDecision(a.invocationId, approve);
+      expect(await ledger.claimCompletion(a.invocationId, "worker-a", 30_000, T0)).toBe(true);
+      // Another delivery found the deadline passed while worker-a's completion was in flight...
+      expect(await ledger.markFailed(a.invocationId, "deadline passed")).toBe(true);
+      // ...and ISC accepted worker-a's completion: the record says what happened.
+      expect(await ledger.markCompleted(a.invocationId, T0 + 1_000)).toBe(true);
+      expect(await ledger.get(a.invocationId)).toMatchObject({ state: "completed", completedAt: T0 + 1_000 });
+      expect(await ledger.markCompleted(a.invocationId, T0 + 2_000)).toBe(false);
+      expect(await ledger.markFailed(a.invocationId, "deadline passed")).toBe(false);
     });
 
     it("keeps an explanation with nested values intact", async () => {

@@ -9,7 +9,7 @@
  */
 import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { AwsServiceError, awsErrorName, LedgerRecordNotFoundError } from "../errors.ts";
-import { newLedgerRecord } from "../ledger-record.ts";
+import { DEADLINE_PASSED, newLedgerRecord } from "../ledger-record.ts";
 import type {
   InvocationLedger,
   LedgerDecision,
@@ -270,9 +270,18 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
       values[":outcome"] = S(outcome);
       sets.push("#outcome = :outcome");
     }
+    // The same rule as canFinish / canComplete (lib/adapters/ledger-record.ts).
+    let condition = "attribute_exists(#id) AND (#state = :received OR #state = :decided)";
+    if (final === "completed") {
+      names["#outcome"] = "outcome";
+      values[":failed"] = state("failed");
+      values[":deadlinePassed"] = S(DEADLINE_PASSED);
+      condition =
+        "attribute_exists(#id) AND (#state = :received OR #state = :decided OR (#state = :failed AND #outcome = :deadlinePassed))";
+    }
     const result = await this.#update(invocationId, {
       UpdateExpression: `SET ${sets.join(", ")} REMOVE #owner, #until`,
-      ConditionExpression: "attribute_exists(#id) AND (#state = :received OR #state = :decided)",
+      ConditionExpression: condition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     });

@@ -5,7 +5,7 @@
  * caller mutating a returned record cannot change the stored one.
  */
 import { LedgerRecordNotFoundError } from "../errors.ts";
-import { canClaim, canDecide, canFinish, newLedgerRecord } from "../ledger-record.ts";
+import { canClaim, canComplete, canDecide, canFinish, newLedgerRecord } from "../ledger-record.ts";
 import type { InvocationLedger, LedgerDecision, LedgerRecord, ReceivedInvocation } from "../types.ts";
 
 function copy(record: LedgerRecord): LedgerRecord {
@@ -65,7 +65,7 @@ export class MemoryInvocationLedger implements InvocationLedger {
 
   async markCompleted(invocationId: string, completedAt: number, outcome?: string): Promise<boolean> {
     const record = this.#require(invocationId);
-    if (!canFinish(record)) return false;
+    if (!canComplete(record)) return false;
     record.state = "completed";
     record.completedAt = completedAt;
     if (outcome !== undefined) record.outcome = outcome;
