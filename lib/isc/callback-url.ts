@@ -60,7 +60,9 @@ export function checkCallbackUrl(raw: unknown, tenantBaseUrl: string): CheckedCa
   }
   // A URL that the parser rewrote (dot segments, encodings, case, default port) is not what ISC sends.
   if (url.href !== raw) throw new CallbackUrlRefusedError("it is not in canonical form");
-  if (url.search !== "" || url.hash !== "") throw new CallbackUrlRefusedError("it has a query or fragment");
+  // An empty `?` or `#` leaves search and hash empty (and href unchanged): look at the text too.
+  if (url.search !== "" || url.hash !== "" || raw.includes("?") || raw.includes("#"))
+    throw new CallbackUrlRefusedError("it has a query or fragment");
   for (const [index, pattern] of COMPLETE_PATHS.entries()) {
     const match = pattern.exec(url.pathname);
     if (match?.[1] !== undefined) {

@@ -88,6 +88,9 @@ describe("checkCallbackUrl", () => {
     "https://user:pw@acme.api.identitynow.com/beta/trigger-invocations/abc/complete",
     "https://acme.api.identitynow.com.evil.com/beta/trigger-invocations/abc/complete",
     "https://acme.api.identitynow.com/beta/trigger-invocations/abc/complete?x=1",
+    // An empty query or fragment: the parser leaves search, hash and href as they were.
+    "https://acme.api.identitynow.com/beta/trigger-invocations/abc/complete?",
+    "https://acme.api.identitynow.com/beta/trigger-invocations/abc/complete#",
     "https://acme.api.identitynow.com/beta/trigger-invocations/../../evil/complete",
     "https://acme.api.identitynow.com/beta/trigger-invocations/a%2Fb/complete",
     "https://ACME.api.identitynow.com/beta/trigger-invocations/abc/complete",
