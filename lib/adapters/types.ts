@@ -17,14 +17,14 @@ export interface InvocationQueue {
 }
 
 /**
- * Puts a message the worker could not finish back on its queue as a new message, delivered after a
- * delay (SQS SendMessage with DelaySeconds). Unlike a redelivery after the visibility timeout it
- * comes back when the worker chooses, inside the invocation's deadline, and it does not count
- * towards the queue's maxReceiveCount: only the deadline ends the retries, not the DLQ.
+ * Puts an invocation the worker could not finish back on its queue as a new message, delivered
+ * after a delay (SQS SendMessage with DelaySeconds). Unlike a redelivery after the visibility
+ * timeout it comes back when the worker chooses, inside the invocation's deadline, and it does not
+ * count towards the queue's maxReceiveCount (the worker only uses it while the deadline is ahead).
  */
 export interface RedeliveryQueue {
-  /** `body` exactly as received; `delaySeconds` 0..900. */
-  redeliverLater(body: string, delaySeconds: number): Promise<void>;
+  /** `delaySeconds` 0..900; `signal` bounds the send. */
+  redeliverLater(message: QueuedInvocation, delaySeconds: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** SQS's longest DelaySeconds. */

@@ -223,11 +223,16 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     return jsonReply(okStatus, {});
   }
 
-  /** Queues a sync invocation for its actions only; a failure costs the actions, never the answer. */
+  /**
+   * Queues a sync invocation for its actions only; a failure costs the actions, never the answer.
+   * Without id, callbackURL or secret (a sync body may carry them): the worker must run the actions,
+   * not complete an invocation this reply already answered.
+   */
   async function handOverActions(invocation: Invocation): Promise<void> {
+    const actionsOnly = { ...invocation, invocationId: undefined, callbackUrl: undefined, secret: undefined };
     try {
       await withTimeout(
-        deps.queue.enqueue(toQueuedInvocation(invocation)),
+        deps.queue.enqueue(toQueuedInvocation(actionsOnly)),
         bounded(enqueueTimeoutMs, invocation.receivedAt),
         "enqueueing",
       );

@@ -92,8 +92,8 @@ export async function startLocalResponder(options: LocalResponderOptions): Promi
   });
   // As on SQS, but a redelivery waits at most the visibility timeout, which tests and the soak shorten.
   const redelivery: RedeliveryQueue = {
-    redeliverLater: async (body, delaySeconds) => {
-      queue.send(body, {}, Math.min(delaySeconds * 1000, queue.visibilityTimeoutMs));
+    redeliverLater: async (message, delaySeconds) => {
+      queue.sendLater(message, Math.min(delaySeconds * 1000, queue.visibilityTimeoutMs));
     },
   };
   const ledger = new MemoryInvocationLedger();

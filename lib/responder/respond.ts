@@ -176,9 +176,9 @@ class Run {
   async execute(): Promise<RespondOutcome> {
     const invocation = this.invocation;
     if (invocation.triggerType === "fireAndForget") return this.fireAndForget();
-    if (invocation.invocationId === undefined) {
+    if (invocation.mode === "sync" || invocation.invocationId === undefined) {
       // A sync HTTP invocation: answered in the HTTP reply, queued only so that its decision's actions
-      // run (the reply cannot run them). Nothing to complete.
+      // run (the reply cannot run them). Nothing to complete, even if it carries an id.
       return this.actionsOnly();
     }
     return this.requestResponse(invocation.invocationId);

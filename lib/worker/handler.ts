@@ -1,8 +1,10 @@
 /**
  * The worker's testable core: an SQS batch handler with partial batch failures. Each record is a
  * QueuedInvocation (from the HTTP handler) or an EventBridge event (rule → SQS target); it goes
- * through respond(). Retryable outcomes are reported in batchItemFailures (SQS redelivers them after
- * the visibility timeout); final outcomes succeed (SQS deletes them). Poison messages (not JSON,
+ * through respond(). Final outcomes succeed (SQS deletes them). A retryable request-response
+ * invocation goes back on the queue with a delay inside its deadline (`redelivery`); otherwise (no
+ * redelivery queue, FIRE_AND_FORGET, deadline too close or passed, the send failed) it is reported in
+ * batchItemFailures and SQS redelivers it after the visibility timeout. Poison messages (not JSON,
  * failing their schema) are reported as failures too, so SQS moves them to the DLQ after
  * maxReceiveCount; they are logged by message id and issue paths only, never with their body (it
  * holds the invocation secret). The same handler accepts an EventBridge event invoked directly.
@@ -31,7 +33,11 @@ import {
   invocationFromEventBridgeEvent,
   looksLikeEventBridgeEvent,
 } from "../triggers/invocation.ts";
-import { fromQueuedInvocation, isQueuedInvocation } from "../triggers/queued-invocation.ts";
+import {
+  fromQueuedInvocation,
+  isQueuedInvocation,
+  toQueuedInvocation,
+} from "../triggers/queued-invocation.ts";
 import type { RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 
 export interface WorkerDeps {
@@ -170,24 +176,33 @@ export function invocationFromMessage(
 }
 
 /**
- * When a retryable invocation should come back: another delivery's lease ends within leaseMs; a
- * failed attempt backs off by an eighth of the time left (at most 5 minutes), so retries get
- * closer together towards the deadline and the last ones run in process (respond's nearDeadlineMs).
+ * When a retryable invocation should come back, or undefined to leave it to SQS (batchItemFailures:
+ * visibility timeout, then the DLQ after maxReceiveCount). Only a request-response invocation with
+ * at least 2 s before its safety-adjusted deadline is put back: its deadline bounds the retries.
+ * FIRE_AND_FORGET has no deadline, and past the deadline nothing is left to win, so those keep the
+ * DLQ as their end. Another delivery's lease ends within leaseMs; a failed attempt backs off by an
+ * eighth of the time left (1 s to 5 min), so retries get closer together towards the deadline and
+ * the last minute is retried in process (respond's nearDeadlineMs).
  */
 export function redeliveryDelaySeconds(
   invocation: Invocation,
   outcome: RespondOutcome,
   now: number,
   options: Pick<RespondOptions, "safetyMarginMs" | "leaseMs"> = DEFAULT_RESPOND_OPTIONS,
-): number {
+): number | undefined {
+  if (invocation.triggerType !== "requestResponse") return undefined;
   const timeLeftMs = invocation.deadline - options.safetyMarginMs - now;
+  if (!Number.isFinite(timeLeftMs) || timeLeftMs < MIN_TIME_LEFT_MS) return undefined;
   const delayMs =
     outcome.status === "in-progress"
       ? Math.min(options.leaseMs, timeLeftMs / 2)
       : Math.min(MAX_BACKOFF_MS, timeLeftMs / 8);
-  return Math.max(0, Math.floor(delayMs / 1000));
+  return Math.max(1, Math.floor(delayMs / 1000));
 }
 
+const MIN_TIME_LEFT_MS = 2_000;
+/** Bound of the SendMessage that puts an invocation back (the batch response must still go out). */
+const REDELIVERY_SEND_TIMEOUT_MS = 2_000;
 const MAX_BACKOFF_MS = 300_000;
 
 export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
@@ -257,16 +272,26 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
     try {
       await handleInvocation(invocation, owner, call);
     } catch (error) {
-      if (!(error instanceof RetryableOutcomeError) || deps.redelivery === undefined) throw error;
+      if (!(error instanceof RetryableOutcomeError)) throw error;
       await redeliver(record, invocation, error);
     }
   }
 
-  /** Puts the message back with a delay and lets SQS delete this copy; if that fails, SQS redelivers it. */
+  /**
+   * Puts the invocation back with a delay and lets SQS delete this copy; if it cannot (see
+   * redeliveryDelaySeconds) or the send fails, rethrows so that SQS redelivers it. It goes back as
+   * a queued invocation, whatever it arrived as: its receive time and deadline travel with it (an
+   * EventBridge event without `time` would otherwise take a new one from each copy's SentTimestamp).
+   */
   async function redeliver(record: SQSRecord, invocation: Invocation, retry: RetryableOutcomeError) {
     const delaySeconds = redeliveryDelaySeconds(invocation, retry.outcome, now(), respondOptions);
+    if (delaySeconds === undefined || deps.redelivery === undefined) throw retry;
     try {
-      await deps.redelivery?.redeliverLater(record.body, delaySeconds);
+      await deps.redelivery.redeliverLater(
+        toQueuedInvocation(invocation),
+        delaySeconds,
+        AbortSignal.timeout(REDELIVERY_SEND_TIMEOUT_MS),
+      );
     } catch (error) {
       deps.logger.warn("could not put the invocation back on the queue: SQS redelivers it instead", {
         invocationId: invocation.invocationId,

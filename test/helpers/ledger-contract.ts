@@ -226,7 +226,9 @@ export function ledgerContract(
       expect(await ledger.markFailed(a.invocationId, "deadline passed")).toBe(true);
       // ...and ISC accepted worker-a's completion: the record says what happened.
       expect(await ledger.markCompleted(a.invocationId, T0 + 1_000)).toBe(true);
-      expect(await ledger.get(a.invocationId)).toMatchObject({ state: "completed", completedAt: T0 + 1_000 });
+      const record = await ledger.get(a.invocationId);
+      expect(record).toMatchObject({ state: "completed", completedAt: T0 + 1_000 });
+      expect(record?.outcome).toBeUndefined();
       expect(await ledger.markCompleted(a.invocationId, T0 + 2_000)).toBe(false);
       expect(await ledger.markFailed(a.invocationId, "deadline passed")).toBe(false);
     });

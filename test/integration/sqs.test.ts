@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SqsInvocationQueue } from "../../lib/adapters/aws/sqs-queue.ts";
-import { fromQueuedInvocation, type QueuedInvocation } from "../../lib/triggers/index.ts";
+import { fromQueuedInvocation, type QueuedInvocation, toQueuedInvocation } from "../../lib/triggers/index.ts";
 
 const client = new SQSClient({});
 let queueUrl = "";
@@ -68,6 +68,11 @@ const queued: QueuedInvocation = {
   } as Extract<QueuedInvocation, { triggerType: "requestResponse" }>["input"],
 };
 
+/** The queued invocation a received body holds (as the worker reads it), back in message form. */
+function fromQueuedInvocationBody(body: string | undefined): QueuedInvocation {
+  return toQueuedInvocation(fromQueuedInvocation(JSON.parse(body ?? "")));
+}
+
 describe("SQS (moto)", () => {
   it("SqsInvocationQueue round trip: the body parses back with fromQueuedInvocation; attributes hold no secret", async () => {
     await new SqsInvocationQueue({ queueUrl }).enqueue(queued);
@@ -108,17 +113,18 @@ describe("SQS (moto)", () => {
     expect(fromQueuedInvocation(JSON.parse(dead[0]?.Body ?? "")).invocationId).toBe(INVOCATION_ID);
   });
 
-  it("redeliverLater puts the exact body back, delivered after its delay, with a fresh receive count", async () => {
+  it("redeliverLater sends the invocation again, delivered after its delay, with a fresh receive count", async () => {
     const queue = new SqsInvocationQueue({ queueUrl });
     await queue.enqueue(queued);
     const [first] = await receive(queueUrl);
     expect(first?.Attributes?.ApproximateReceiveCount).toBe("1");
-    await queue.redeliverLater(first?.Body ?? "", 2);
+    await queue.redeliverLater(fromQueuedInvocationBody(first?.Body), 2, AbortSignal.timeout(5_000));
     await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: first?.ReceiptHandle }));
     // Delayed: not visible at once.
     expect(await receive(queueUrl, 0)).toHaveLength(0);
     const [copy] = await receive(queueUrl, 5);
-    expect(copy?.Body).toBe(first?.Body);
+    expect(JSON.parse(copy?.Body ?? "")).toEqual(JSON.parse(first?.Body ?? ""));
+    expect(copy?.MessageAttributes?.invocationId?.StringValue).toBe(INVOCATION_ID);
     expect(copy?.Attributes?.ApproximateReceiveCount).toBe("1");
     await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: copy?.ReceiptHandle }));
   });

@@ -265,10 +265,14 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
       values[`:${alias.slice(1)}`] = value;
       sets.push(`${alias} = :${alias.slice(1)}`);
     }
+    const removes = ["#owner", "#until"];
     if (outcome !== undefined) {
       names["#outcome"] = "outcome";
       values[":outcome"] = S(outcome);
       sets.push("#outcome = :outcome");
+    } else if (final === "completed") {
+      // Clears a superseded "deadline passed" (see below).
+      removes.push("#outcome");
     }
     // The same rule as canFinish / canComplete (lib/adapters/ledger-record.ts).
     let condition = "attribute_exists(#id) AND (#state = :received OR #state = :decided)";
@@ -280,7 +284,7 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
         "attribute_exists(#id) AND (#state = :received OR #state = :decided OR (#state = :failed AND #outcome = :deadlinePassed))";
     }
     const result = await this.#update(invocationId, {
-      UpdateExpression: `SET ${sets.join(", ")} REMOVE #owner, #until`,
+      UpdateExpression: `SET ${sets.join(", ")} REMOVE ${removes.join(", ")}`,
       ConditionExpression: condition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,

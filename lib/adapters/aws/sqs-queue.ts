@@ -25,6 +25,19 @@ export class SqsInvocationQueue implements InvocationQueue, RedeliveryQueue {
   }
 
   async enqueue(message: QueuedInvocation): Promise<void> {
+    await this.#send(message, undefined, undefined);
+  }
+
+  async redeliverLater(message: QueuedInvocation, delaySeconds: number, signal?: AbortSignal): Promise<void> {
+    const delay = Math.min(Math.max(Math.floor(delaySeconds), 0), MAX_REDELIVERY_DELAY_SECONDS);
+    await this.#send(message, Number.isFinite(delay) ? delay : 0, signal);
+  }
+
+  async #send(
+    message: QueuedInvocation,
+    delaySeconds: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const client = this.#client ?? (await sqsClient());
     const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
     const attributes: Record<string, { DataType: string; StringValue: string }> = {
@@ -40,20 +53,9 @@ export class SqsInvocationQueue implements InvocationQueue, RedeliveryQueue {
           QueueUrl: this.#queueUrl,
           MessageBody: queueMessageBody(message),
           MessageAttributes: attributes,
+          ...(delaySeconds === undefined ? {} : { DelaySeconds: delaySeconds }),
         }),
-      );
-    } catch (error) {
-      throw new AwsServiceError("SQS", "SendMessage", error);
-    }
-  }
-
-  async redeliverLater(body: string, delaySeconds: number): Promise<void> {
-    const client = this.#client ?? (await sqsClient());
-    const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
-    const delay = Math.min(Math.max(Math.floor(delaySeconds), 0), MAX_REDELIVERY_DELAY_SECONDS);
-    try {
-      await client.send(
-        new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: body, DelaySeconds: delay }),
+        signal === undefined ? {} : { abortSignal: signal },
       );
     } catch (error) {
       throw new AwsServiceError("SQS", "SendMessage", error);

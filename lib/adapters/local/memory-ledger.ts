@@ -68,7 +68,9 @@ export class MemoryInvocationLedger implements InvocationLedger {
     if (!canComplete(record)) return false;
     record.state = "completed";
     record.completedAt = completedAt;
+    // Also clears a superseded "deadline passed".
     if (outcome !== undefined) record.outcome = outcome;
+    else delete record.outcome;
     this.#finish(record);
     return true;
   }

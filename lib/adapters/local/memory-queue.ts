@@ -92,9 +92,20 @@ export class MemoryQueue implements InvocationQueue, RedeliveryQueue {
     });
   }
 
-  async redeliverLater(body: string, delaySeconds: number): Promise<void> {
-    const delay = Math.min(Math.max(Math.floor(delaySeconds), 0), MAX_REDELIVERY_DELAY_SECONDS);
-    this.send(body, {}, delay * 1000);
+  async redeliverLater(message: QueuedInvocation, delaySeconds: number): Promise<void> {
+    this.sendLater(message, delaySeconds * 1000);
+  }
+
+  /** `enqueue` with a delay in ms (clamped to SQS's 0..900 s), for redeliveries. */
+  sendLater(message: QueuedInvocation, delayMs: number): void {
+    const delay = Number.isFinite(delayMs)
+      ? Math.min(Math.max(delayMs, 0), MAX_REDELIVERY_DELAY_SECONDS * 1000)
+      : 0;
+    this.send(
+      queueMessageBody(message),
+      { triggerId: stringAttribute(message.triggerId), mode: stringAttribute(message.mode) },
+      delay,
+    );
   }
 
   /** SendMessage (with DelaySeconds as `delayMs`): returns the message id. */

@@ -46,20 +46,21 @@ describe("MemoryQueue (SQS semantics)", () => {
     expect(queue.isDrained()).toBe(true);
   });
 
-  it("redeliverLater sends the body again as a new message, visible after its delay (DelaySeconds, at most 900)", async () => {
+  it("redeliverLater sends the invocation again as a new message, visible after its delay (at most 900 s)", async () => {
     let now = 0;
     const queue = new MemoryQueue({ visibilityTimeoutMs: 1_000, maxReceiveCount: 1, now: () => now });
-    await queue.redeliverLater("again", 3);
+    const message = queuedInvocation("37d6df15-0da2-4e8f-b73a-e644ca0385ef");
+    await queue.redeliverLater(message, 3);
     expect(queue.receive()).toHaveLength(0);
     now = 3_000;
     const [copy] = queue.receive();
-    expect(copy?.body).toBe("again");
+    expect(fromQueuedInvocation(JSON.parse(copy?.body ?? "")).invocationId).toBe(message.invocationId);
     expect(copy?.attributes.ApproximateReceiveCount).toBe("1");
-    await queue.redeliverLater("later", 5_000);
+    await queue.redeliverLater(message, 5_000);
     now += 899_999;
     expect(queue.receive()).toHaveLength(0);
     now += 1;
-    expect(queue.receive().map((r) => r.body)).toEqual(["later"]);
+    expect(queue.receive()).toHaveLength(1);
   });
 
   it("respects the batch size and changeVisibility", () => {

@@ -259,6 +259,17 @@ describe("createHttpHandler: modes", () => {
     expect(queue.messages[0]).not.toHaveProperty("secret");
   });
 
+  it("sync: a body that carries a callbackURL and secret hands over the actions only (no id, no secret)", async () => {
+    const { handler, queue } = setup({ rules: fakeRules({ actions: [{ type: "request-role-insights" }] }) });
+    const result = await handler(event(body("sync")));
+    expect(result.statusCode).toBe(200);
+    expect(queue.messages).toHaveLength(1);
+    expect(queue.messages[0]).toMatchObject({ mode: "sync" });
+    expect(queue.messages[0]).not.toHaveProperty("invocationId");
+    expect(queue.messages[0]).not.toHaveProperty("callbackUrl");
+    expect(queue.messages[0]).not.toHaveProperty("secret");
+  });
+
   it("sync: if the actions cannot be handed over, the answer is still sent (and the failure logged)", async () => {
     const { handler, queue, logger } = setup({
       rules: fakeRules({ actions: [{ type: "request-role-insights" }] }),

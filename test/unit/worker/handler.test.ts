@@ -1,7 +1,7 @@
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { MemoryInvocationLedger } from "../../../lib/adapters/local/memory-ledger.ts";
-import { toQueuedInvocation } from "../../../lib/triggers/queued-invocation.ts";
+import { type QueuedInvocation, toQueuedInvocation } from "../../../lib/triggers/queued-invocation.ts";
 import { createWorkerHandler, invocationFromMessage, WorkerMetric } from "../../../lib/worker/handler.ts";
 import {
   asyncInvocation,
@@ -52,14 +52,14 @@ function eventBridgeEvent() {
 
 /** A redelivery queue that records what the worker puts back (or refuses, while `failing`). */
 function recordingRedelivery() {
-  const sent: Array<{ body: string; delaySeconds: number }> = [];
+  const sent: Array<{ message: QueuedInvocation; delaySeconds: number }> = [];
   const state = { failing: false };
   return {
     sent,
     state,
-    async redeliverLater(body: string, delaySeconds: number) {
+    async redeliverLater(message: QueuedInvocation, delaySeconds: number) {
       if (state.failing) throw new Error("SQS SendMessage throttled");
-      sent.push({ body, delaySeconds });
+      sent.push({ message, delaySeconds });
     },
   };
 }
@@ -141,7 +141,7 @@ describe("worker: retries go back on the queue with a delay inside the deadline"
     // Deleted (no failure reported): the copy put back replaces it, and SQS's receive count starts over.
     expect(await handler(batch(record(body, "m1")))).toEqual({ batchItemFailures: [] });
     // 1 h deadline, 5 s safety margin: an eighth of 3,595 s is 449 s, capped at 300 s.
-    expect(redelivery.sent).toEqual([{ body, delaySeconds: 300 }]);
+    expect(redelivery.sent).toEqual([{ message: JSON.parse(body), delaySeconds: 300 }]);
     expect(metrics.sum(WorkerMetric.redeliveries, { outcome: "retry" })).toBe(1);
     expect(logger.text()).not.toContain(SECRET);
   });
@@ -154,9 +154,24 @@ describe("worker: retries go back on the queue with a delay inside the deadline"
     await handler(batch(record(queued(), "m1")));
     expect(redelivery.sent[0]?.delaySeconds).toBe(74); // (600 s - 5 s) / 8
     time.now += 74_000;
-    expect(await handler(batch(record(redelivery.sent[0]!.body, "m2")))).toEqual({ batchItemFailures: [] });
+    const copy = JSON.stringify(redelivery.sent[0]!.message);
+    expect(await handler(batch(record(copy, "m2")))).toEqual({ batchItemFailures: [] });
     expect((await ledger.get(ID))?.state).toBe("completed");
     expect(client.completions).toHaveLength(2); // the failed attempt, then the copy's
+  });
+
+  it("an EventBridge event goes back as a queued invocation with its original receive time (its deadline does not move)", async () => {
+    const redelivery = recordingRedelivery();
+    const { handler, client } = setup(EVENT_TIME, redelivery);
+    client.completionBehaviours.push(serverError(503));
+    const event = eventBridgeEvent();
+    delete event.time; // then the receive time is SQS's SentTimestamp, which a copy would not keep
+    const sent = record(JSON.stringify(event), "eb");
+    sent.attributes.SentTimestamp = String(EVENT_TIME);
+    await handler(batch(sent));
+    const [{ message } = { message: undefined }] = redelivery.sent;
+    expect(message).toMatchObject({ kind: "isc-invocation", mode: "eventbridge", receivedAt: EVENT_TIME });
+    expect(message?.deadline).toBe(EVENT_TIME + HOUR);
   });
 
   it("if the copy cannot be sent, the message is reported failed so SQS redelivers it", async () => {
@@ -179,8 +194,57 @@ describe("worker: retries go back on the queue with a delay inside the deadline"
     });
     expect(client.completions).toHaveLength(1);
     // The other found the lease taken: back after the lease at most.
-    expect(redelivery.sent).toEqual([{ body, delaySeconds: 60 }]);
+    expect(redelivery.sent).toEqual([{ message: JSON.parse(body), delaySeconds: 60 }]);
     expect(metrics.sum(WorkerMetric.redeliveries, { outcome: "in-progress" })).toBe(1);
+  });
+
+  it("with under 2 s before the deadline, or none, a retry is left to SQS (visibility timeout, then the DLQ)", async () => {
+    const redelivery = recordingRedelivery();
+    const { handler, client, time } = setup(T0, redelivery);
+    time.now = T0 + HOUR - 5_000 - 1_500;
+    client.completionBehaviours.push(serverError(503), serverError(503), serverError(503));
+    const response = await handler(batch(record(queued(), "late")), {
+      getRemainingTimeInMillis: () => 3_100,
+    });
+    expect(response?.batchItemFailures).toEqual([{ itemIdentifier: "late" }]);
+    expect(redelivery.sent).toEqual([]);
+  });
+
+  it("a FIRE_AND_FORGET invocation (no deadline to bound retries) is left to SQS when its ledger fails", async () => {
+    const redelivery = recordingRedelivery();
+    const time = fakeTime(T0);
+    const broken = new MemoryInvocationLedger({ now: time.clock });
+    broken.recordReceived = async () => {
+      throw Object.assign(new Error("throttled"), { name: "ProvisionedThroughputExceededException" });
+    };
+    const metrics = new RecordingMetrics();
+    const handler = createWorkerHandler({
+      rules: fakeRules(),
+      client: new FakeClient(),
+      ledger: broken,
+      logger: new RecordingLogger(),
+      metrics,
+      tenantBaseUrl: TENANT,
+      responseDeadlineMs: () => HOUR,
+      clock: time.clock,
+      sleep: time.sleep,
+      redelivery,
+    });
+    const postApproval = JSON.stringify({
+      kind: "isc-invocation",
+      version: 1,
+      invocationId: "ff-1",
+      mode: "eventbridge",
+      receivedAt: T0,
+      deadline: T0,
+      triggerType: "fireAndForget",
+      triggerId: "idn:access-request-post-approval",
+      input: { accessRequestId: "ar-1" },
+    });
+    const response = await handler(batch(record(postApproval, "ff")));
+    expect(response?.batchItemFailures).toEqual([{ itemIdentifier: "ff" }]);
+    expect(metrics.sum(WorkerMetric.poisonMessages)).toBe(0); // a retry, not a poison message
+    expect(redelivery.sent).toEqual([]);
   });
 
   it("final outcomes and poison messages are not put back", async () => {
