@@ -47,9 +47,12 @@ export function canFinish(record: LedgerRecord): boolean {
 export const DEADLINE_PASSED = "deadline passed";
 
 /**
- * A completion ISC acknowledged is the truth: it also closes a record another delivery marked
- * "deadline passed" while this one's completion was in flight (any other failure stays final).
+ * A completion ISC acknowledged (`outcome` undefined) is the truth: it also closes a record another
+ * delivery marked "deadline passed" while this one's completion was in flight. Any other failure
+ * stays final, and so does "deadline passed" against a completion with an outcome (such as ISC's
+ * "already completed or expired", which does not say this delivery's answer was taken).
  */
-export function canComplete(record: LedgerRecord): boolean {
-  return canFinish(record) || (record.state === "failed" && record.outcome === DEADLINE_PASSED);
+export function canComplete(record: LedgerRecord, outcome?: string): boolean {
+  if (canFinish(record)) return true;
+  return outcome === undefined && record.state === "failed" && record.outcome === DEADLINE_PASSED;
 }

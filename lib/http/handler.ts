@@ -205,7 +205,12 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     });
   }
 
-  async function enqueue(invocation: Invocation, okStatus: 200 | 202): Promise<HttpResult> {
+  /** `quiet`: the caller has an answer to give instead, so a failure is its to log and count. */
+  async function enqueue(
+    invocation: Invocation,
+    okStatus: 200 | 202,
+    options: { quiet?: boolean } = {},
+  ): Promise<HttpResult> {
     try {
       await withTimeout(
         deps.queue.enqueue(toQueuedInvocation(invocation)),
@@ -214,8 +219,11 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       );
     } catch (error) {
       // ISC marks the invocation failed on a 5xx; nothing is lost silently.
-      logger.error("enqueue failed", { ...invocationFields(invocation), ...describeError(error) });
-      count("enqueue_failed");
+      logger[options.quiet ? "warn" : "error"]("enqueue failed", {
+        ...invocationFields(invocation),
+        ...describeError(error),
+      });
+      if (!options.quiet) count("enqueue_failed");
       return errorReply(503, "ENQUEUE_FAILED", "the invocation could not be queued");
     }
     logger.info("invocation enqueued", { ...invocationFields(invocation), status: okStatus });
@@ -342,9 +350,18 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       const result = decideNow(invocation);
       if (result.decision.actions.length > 0) {
         // Actions run after ISC acknowledged the completion: the worker completes this one (202) and
-        // runs them once, under the ledger, instead of answering here and losing them.
-        count("dynamic_deferred_for_actions");
-        return enqueue(invocation, 202);
+        // runs them once, under the ledger, instead of answering here and losing them. If it cannot be
+        // queued, answer here all the same: that costs the actions, never the answer.
+        const deferred = await enqueue(invocation, 202, { quiet: true });
+        if (deferred.statusCode === 202) {
+          count("dynamic_deferred_for_actions");
+          return deferred;
+        }
+        logger.error("actions not handed to the worker: the answer is sent, its actions will not run", {
+          ...invocationFields(invocation),
+        });
+        count("actions_enqueue_failed");
+        return answered(invocation, result);
       }
       if (clock() - receivedAt <= dynamicBudgetMs) {
         count("dynamic_answered");

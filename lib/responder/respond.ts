@@ -428,12 +428,13 @@ class Run {
     return this.completeLoop(invocationId, decision ?? this.decideNow(), false);
   }
 
-  decideNow(): LedgerDecision {
+  /** `counted: false` for a decision the http function already counted (a sync one, here for its actions). */
+  decideNow(counted = true): LedgerDecision {
     const { decision, fallback, fallbackReason } = decide(this.invocation, this.deps.rules);
     const kind = fallback ? "fallback" : decision.explanation.kind;
-    this.deps.metrics.record(PipelineMetric.decisions, "Count", 1, { ...this.dims(), kind });
+    if (counted) this.deps.metrics.record(PipelineMetric.decisions, "Count", 1, { ...this.dims(), kind });
     if (fallback) {
-      this.deps.metrics.record(PipelineMetric.fallbacks, "Count", 1, this.dims());
+      if (counted) this.deps.metrics.record(PipelineMetric.fallbacks, "Count", 1, this.dims());
       this.deps.logger.warn("decision fell back", { ...this.fields, reason: fallbackReason });
     }
     Object.assign(
@@ -512,7 +513,7 @@ class Run {
    * id a duplicate delivery cannot be recognised, so its actions may run again (docs/pipeline.md).
    */
   async actionsOnly(): Promise<RespondOutcome> {
-    const decision = this.decideNow();
+    const decision = this.decideNow(this.invocation.mode !== "sync");
     const actions = await this.runDecisionActions(decision);
     return { status: "completed", retryable: false, decision, actions, ledger: "none" };
   }

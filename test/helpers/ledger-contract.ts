@@ -231,6 +231,13 @@ export function ledgerContract(
       expect(record?.outcome).toBeUndefined();
       expect(await ledger.markCompleted(a.invocationId, T0 + 2_000)).toBe(false);
       expect(await ledger.markFailed(a.invocationId, "deadline passed")).toBe(false);
+
+      // ISC's "already completed or expired" does not say this delivery's answer was taken: no supersede.
+      const b = receivedInvocation();
+      await ledger.recordReceived(b);
+      expect(await ledger.markFailed(b.invocationId, "deadline passed")).toBe(true);
+      expect(await ledger.markCompleted(b.invocationId, T0, "already completed or expired")).toBe(false);
+      expect(await ledger.get(b.invocationId)).toMatchObject({ state: "failed", outcome: "deadline passed" });
     });
 
     it("keeps an explanation with nested values intact", async () => {

@@ -266,20 +266,18 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
       sets.push(`${alias} = :${alias.slice(1)}`);
     }
     const removes = ["#owner", "#until"];
+    // The same rule as canFinish / canComplete (lib/adapters/ledger-record.ts): only an acknowledged
+    // completion (no outcome) may supersede "deadline passed", and it clears that outcome.
+    let condition = "attribute_exists(#id) AND (#state = :received OR #state = :decided)";
     if (outcome !== undefined) {
       names["#outcome"] = "outcome";
       values[":outcome"] = S(outcome);
       sets.push("#outcome = :outcome");
     } else if (final === "completed") {
-      // Clears a superseded "deadline passed" (see below).
-      removes.push("#outcome");
-    }
-    // The same rule as canFinish / canComplete (lib/adapters/ledger-record.ts).
-    let condition = "attribute_exists(#id) AND (#state = :received OR #state = :decided)";
-    if (final === "completed") {
       names["#outcome"] = "outcome";
       values[":failed"] = state("failed");
       values[":deadlinePassed"] = S(DEADLINE_PASSED);
+      removes.push("#outcome");
       condition =
         "attribute_exists(#id) AND (#state = :received OR #state = :decided OR (#state = :failed AND #outcome = :deadlinePassed))";
     }

@@ -65,7 +65,7 @@ export class MemoryInvocationLedger implements InvocationLedger {
 
   async markCompleted(invocationId: string, completedAt: number, outcome?: string): Promise<boolean> {
     const record = this.#require(invocationId);
-    if (!canComplete(record)) return false;
+    if (!canComplete(record, outcome)) return false;
     record.state = "completed";
     record.completedAt = completedAt;
     // Also clears a superseded "deadline passed".

@@ -363,6 +363,17 @@ describe("createHttpHandler: modes", () => {
     expect(queue.messages[0]).toMatchObject({ mode: "dynamic", secret: SECRET });
   });
 
+  it("dynamic: if a decision with actions cannot be queued, it is answered here (the actions are lost, not the answer)", async () => {
+    const { handler, queue, logger } = setup({
+      rules: fakeRules({ actions: [{ type: "complete-campaign", campaignId: "c1" }] }),
+    });
+    queue.fail = true;
+    const result = await handler(event(body("dynamic", DYNAMIC_APPROVER)));
+    expect(result.statusCode).toBe(200);
+    expect(parse(result)).toEqual({ id: "id1", name: "Boss", type: "IDENTITY" });
+    expect(logger.lines.some((l) => l.includes("actions not handed to the worker"))).toBe(true);
+  });
+
   it("dynamic: a decision slower than the budget is enqueued and answered 202 {}", async () => {
     const { handler, queue } = setup({ rules: fakeRules({ slowMs: 30 }), dynamicBudgetMs: 5 });
     const result = await handler(event(body("dynamic", DYNAMIC_APPROVER)));

@@ -530,7 +530,7 @@ describe("respond: actions", () => {
 describe("respond: sync invocations queued for their actions", () => {
   it("decides, runs the actions, completes nothing (the HTTP reply was the answer)", async () => {
     const actions: ActionSpec[] = [{ type: "complete-campaign", campaignId: "camp-s" }];
-    const { client, deps } = setup({ rules: fakeRules({ actions }) });
+    const { client, deps, metrics } = setup({ rules: fakeRules({ actions }) });
     const sync: Invocation = {
       ...asyncInvocation(),
       mode: "sync",
@@ -542,6 +542,8 @@ describe("respond: sync invocations queued for their actions", () => {
     expect(outcome).toMatchObject({ status: "completed", ledger: "none" });
     expect(client.completions).toHaveLength(0);
     expect(client.campaigns.map((c) => c.campaignId)).toEqual(["camp-s"]);
+    // The http function counted this decision when it answered: not counted twice.
+    expect(metrics.sum(PipelineMetric.decisions)).toBe(0);
   });
 });
 
