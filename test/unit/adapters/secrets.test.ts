@@ -117,12 +117,17 @@ describe("CachedSecretsStore", () => {
     expect(await cached.getSecretString("s")).toBe("v2");
   });
 
-  it("a read in flight when invalidate is called neither fills the cache nor serves later callers", async () => {
+  /** A cache over a store whose reads wait until the test resolves them, in `releases` order. */
+  function heldReads() {
     const releases: Array<(v: string) => void> = [];
     const inner: SecretsStore = {
       getSecretString: () => new Promise((resolve) => releases.push(resolve)),
     };
-    const cached = new CachedSecretsStore(inner);
+    return { releases, cached: new CachedSecretsStore(inner) };
+  }
+
+  it("a read in flight when invalidate is called neither fills the cache nor serves later callers", async () => {
+    const { releases, cached } = heldReads();
     const before = cached.getSecretString("s");
     cached.invalidate("s");
     const after = cached.getSecretString("s");
@@ -136,11 +141,7 @@ describe("CachedSecretsStore", () => {
   });
 
   it("an old read finishing after a newer one does not overwrite the cache", async () => {
-    const releases: Array<(v: string) => void> = [];
-    const inner: SecretsStore = {
-      getSecretString: () => new Promise((resolve) => releases.push(resolve)),
-    };
-    const cached = new CachedSecretsStore(inner);
+    const { releases, cached } = heldReads();
     const before = cached.getSecretString("s");
     cached.invalidate();
     const after = cached.getSecretString("s");
