@@ -205,25 +205,26 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     });
   }
 
-  /** `quiet`: the caller has an answer to give instead, so a failure is its to log and count. */
-  async function enqueue(
-    invocation: Invocation,
-    okStatus: 200 | 202,
-    options: { quiet?: boolean } = {},
-  ): Promise<HttpResult> {
+  /** Hands the invocation to the worker; the error if that failed (logged by the caller, which knows what it costs). */
+  async function handOver(invocation: Invocation): Promise<unknown> {
     try {
       await withTimeout(
         deps.queue.enqueue(toQueuedInvocation(invocation)),
         bounded(enqueueTimeoutMs, invocation.receivedAt),
         "enqueueing",
       );
+      return undefined;
     } catch (error) {
+      return error ?? new Error("enqueue failed");
+    }
+  }
+
+  async function enqueue(invocation: Invocation, okStatus: 200 | 202): Promise<HttpResult> {
+    const error = await handOver(invocation);
+    if (error !== undefined) {
       // ISC marks the invocation failed on a 5xx; nothing is lost silently.
-      logger[options.quiet ? "warn" : "error"]("enqueue failed", {
-        ...invocationFields(invocation),
-        ...describeError(error),
-      });
-      if (!options.quiet) count("enqueue_failed");
+      logger.error("enqueue failed", { ...invocationFields(invocation), ...describeError(error) });
+      count("enqueue_failed");
       return errorReply(503, "ENQUEUE_FAILED", "the invocation could not be queued");
     }
     logger.info("invocation enqueued", { ...invocationFields(invocation), status: okStatus });
@@ -231,27 +232,13 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     return jsonReply(okStatus, {});
   }
 
-  /**
-   * Queues a sync invocation for its actions only; a failure costs the actions, never the answer.
-   * Without id, callbackURL or secret (a sync body may carry them): the worker must run the actions,
-   * not complete an invocation this reply already answered.
-   */
-  async function handOverActions(invocation: Invocation): Promise<void> {
-    const actionsOnly = { ...invocation, invocationId: undefined, callbackUrl: undefined, secret: undefined };
-    try {
-      await withTimeout(
-        deps.queue.enqueue(toQueuedInvocation(actionsOnly)),
-        bounded(enqueueTimeoutMs, invocation.receivedAt),
-        "enqueueing",
-      );
-      logger.info("actions handed to the worker", invocationFields(invocation));
-    } catch (error) {
-      logger.error("actions not handed to the worker: the answer is sent, its actions will not run", {
-        ...invocationFields(invocation),
-        ...describeError(error),
-      });
-      count("actions_enqueue_failed");
-    }
+  /** The answer goes out whatever happens here: a failed hand-over costs the actions, never the answer. */
+  function actionsLost(invocation: Invocation, error: unknown): void {
+    logger.error("actions not handed to the worker: the answer is sent, its actions will not run", {
+      ...invocationFields(invocation),
+      ...describeError(error),
+    });
+    count("actions_enqueue_failed");
   }
 
   function decideNow(invocation: Invocation) {
@@ -341,8 +328,19 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       const result = decideNow(invocation);
       count("sync_answered");
       // The reply is the answer; the worker runs the decision's actions (this function cannot run
-      // anything after replying). They are decided again there from the same rules.
-      if (result.decision.actions.length > 0) await handOverActions(invocation);
+      // anything after replying), decided again there from the same rules. Queued without id,
+      // callbackURL or secret (a sync body may carry them): the worker must not complete it.
+      if (result.decision.actions.length > 0) {
+        const actionsOnly = {
+          ...invocation,
+          invocationId: undefined,
+          callbackUrl: undefined,
+          secret: undefined,
+        };
+        const error = await handOver(actionsOnly);
+        if (error === undefined) logger.info("actions handed to the worker", invocationFields(invocation));
+        else actionsLost(invocation, error);
+      }
       return answered(invocation, result);
     }
     // dynamic: a cold start or a slow secret read may already have used the budget; then do not decide here.
@@ -352,15 +350,13 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
         // Actions run after ISC acknowledged the completion: the worker completes this one (202) and
         // runs them once, under the ledger, instead of answering here and losing them. If it cannot be
         // queued, answer here all the same: that costs the actions, never the answer.
-        const deferred = await enqueue(invocation, 202, { quiet: true });
-        if (deferred.statusCode === 202) {
+        const error = await handOver(invocation);
+        if (error === undefined) {
+          logger.info("invocation enqueued", { ...invocationFields(invocation), status: 202 });
           count("dynamic_deferred_for_actions");
-          return deferred;
+          return jsonReply(202, {});
         }
-        logger.error("actions not handed to the worker: the answer is sent, its actions will not run", {
-          ...invocationFields(invocation),
-        });
-        count("actions_enqueue_failed");
+        actionsLost(invocation, error);
         return answered(invocation, result);
       }
       if (clock() - receivedAt <= dynamicBudgetMs) {

@@ -86,17 +86,14 @@ export class MemoryQueue implements InvocationQueue, RedeliveryQueue {
   }
 
   async enqueue(message: QueuedInvocation): Promise<void> {
-    this.send(queueMessageBody(message), {
-      triggerId: stringAttribute(message.triggerId),
-      mode: stringAttribute(message.mode),
-    });
+    this.sendLater(message, 0);
   }
 
   async redeliverLater(message: QueuedInvocation, delaySeconds: number): Promise<void> {
     this.sendLater(message, delaySeconds * 1000);
   }
 
-  /** `enqueue` with a delay in ms (clamped to SQS's 0..900 s), for redeliveries. */
+  /** SendMessage of a queued invocation, visible after `delayMs` (clamped to SQS's 0..900 s). */
   sendLater(message: QueuedInvocation, delayMs: number): void {
     const delay = Number.isFinite(delayMs)
       ? Math.min(Math.max(delayMs, 0), MAX_REDELIVERY_DELAY_SECONDS * 1000)
