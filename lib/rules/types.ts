@@ -3,6 +3,7 @@
  * The engine (lib/rules/) implements it; nothing else depends on how rules are compiled.
  */
 
+import type { ContextData, ContextNeeds, ContextSource } from "../context/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import type { DynamicApproverOutput, PreApprovalOutput } from "../triggers/schemas.ts";
 import type { DYNAMIC_APPROVER, KnownTriggerId, PRE_APPROVAL } from "../triggers/trigger-ids.ts";
@@ -36,6 +37,21 @@ export interface Explanation {
   evaluationMicros: number;
   /** For fallbacks: what went wrong (no secrets, no payload values). */
   fallbackReason?: string;
+  /** The context values the decision's rules used: source, object id, and the fields read. */
+  context?: ContextUse[];
+}
+
+/** One context object a decision used, with the fields its rules reference (ids, states, names: no secrets). */
+export interface ContextUse {
+  source: ContextSource;
+  id: string;
+  fields: Record<string, unknown>;
+}
+
+/** evaluate()'s answer when a rule it reached needs context that was not given. */
+export interface ContextRequired {
+  /** The sources of that rule and of every rule and default after it: one read, then a decision. */
+  contextRequired: ContextNeeds;
 }
 
 interface DecisionBase {
@@ -61,6 +77,18 @@ export interface CompiledRules {
    * May throw (a custom TypeScript predicate failing, say); the pipeline then uses `fallback`.
    */
   decide(invocation: Invocation): Decision;
+  /**
+   * The sources the trigger's rules use anywhere (conditions, templates, approvers, actions);
+   * empty when its rules read the payload alone.
+   */
+  contextNeeds(triggerId: KnownTriggerId): ContextNeeds;
+  /**
+   * decide() over the payload and `context`. Rules are walked in order; when one needs a source
+   * `context` lacks (undefined: nothing read yet), the answer is ContextRequired instead of a
+   * decision, so rules before it (a removal approved from the payload) cost no read. decide() is
+   * evaluate() without context, throwing ContextRequiredError where this returns ContextRequired.
+   */
+  evaluate(invocation: Invocation, context?: ContextData): Decision | ContextRequired;
   /** The trigger's configured fallback (deny by default), for when deciding or anything after it fails. */
   fallback(triggerId: KnownTriggerId, reason: string): Decision;
 }
