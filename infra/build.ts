@@ -29,6 +29,7 @@ export async function buildResponderApp(
     config,
     rulesJsonPath: writeRulesForBundling(rules),
     rulesVersion: rules.version,
+    rulesUseContext: rules.usesContext,
     description: "ISC trigger responder: answers SailPoint ISC REQUEST_RESPONSE event triggers",
   });
   addNagChecks(app);

@@ -149,6 +149,30 @@ export const ResponderConfigSchema = z
         maxReceiveCount: z.number().int().min(1).max(100).default(5),
       })
       .prefault({}),
+    /** Live ISC context for rules (identities, items, SoD): read budget and cache (docs/pipeline.md). */
+    context: z
+      .strictObject({
+        /**
+         * ISC read requests per 10 s per API version the whole responder may use (the tenant allows
+         * 100 per client id; lower it when other integrations share the API client). Split evenly
+         * between every container that may run at once (http reserved concurrency + worker maxConcurrency).
+         */
+        tenantRequestsPer10s: z.number().int().min(1).max(100).default(100),
+        /** Seconds an object stays cached in a container: short for people and SoD, longer for items. */
+        cacheTtlSeconds: z
+          .strictObject({
+            identities: z.number().int().min(0).max(3600).default(60),
+            items: z.number().int().min(0).max(86_400).default(600),
+            sources: z.number().int().min(0).max(86_400).default(600),
+            sod: z.number().int().min(0).max(3600).default(30),
+            sodPolicies: z.number().int().min(0).max(86_400).default(600),
+            accessRequests: z.number().int().min(0).max(3600).default(30),
+          })
+          .prefault({}),
+        /** Objects cached per container at most. */
+        maxCacheEntries: z.number().int().min(0).max(1_000_000).default(5000),
+      })
+      .prefault({}),
     /** Lambda runtime of the functions: Node.js 22 (what the project is tested on) or 24. */
     lambdaRuntime: z.enum(["nodejs22.x", "nodejs24.x"]).default("nodejs22.x"),
     /** AWS Parameters and Secrets Lambda Extension: secrets read over localhost, no AWS SDK on the sync path. */
@@ -375,4 +399,25 @@ export function enabledTriggers(
   return (Object.keys(TRIGGER_KEYS) as TriggerKey[])
     .map((key) => ({ key, triggerId: TRIGGER_KEYS[key], trigger: config.triggers[key] as TriggerConfig }))
     .filter((entry) => entry.trigger.enabled);
+}
+
+/**
+ * Containers that may read context at once when the http function has no reserved concurrency: the
+ * budget split assumes this many (docs/pipeline.md says to reserve concurrency to make it exact).
+ */
+export const UNRESERVED_HTTP_CONTAINERS = 20;
+
+/** What the stack passes each function as CONTEXT_SETTINGS: its share of the tenant's read budget. */
+export function contextSettingsFor(config: ResponderConfig): {
+  requestsPer10s: number;
+  ttlSeconds: ResponderConfig["context"]["cacheTtlSeconds"];
+  maxEntries: number;
+} {
+  const containers =
+    (config.http.reservedConcurrency ?? UNRESERVED_HTTP_CONTAINERS) + config.worker.maxConcurrency;
+  return {
+    requestsPer10s: Math.max(1, Math.floor(config.context.tenantRequestsPer10s / containers)),
+    ttlSeconds: config.context.cacheTtlSeconds,
+    maxEntries: config.context.maxCacheEntries,
+  };
 }

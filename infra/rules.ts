@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RulesFileError } from "../lib/rules/errors.ts";
 import { loadRulesFile } from "../lib/rules/load-file.ts";
+import { DYNAMIC_APPROVER, POST_APPROVAL, PRE_APPROVAL } from "../lib/triggers/trigger-ids.ts";
 
 export { RulesFileError };
 
@@ -22,6 +23,8 @@ export interface ValidatedRules {
    * log line and ledger record): the stack's RulesVersion output, so a deployment matches its decisions.
    */
   version: string;
+  /** Some rule reads live ISC context: the http function then needs the ISC API credentials too. */
+  usesContext: boolean;
 }
 
 /**
@@ -44,6 +47,9 @@ export async function validateRulesFile(file: string): Promise<ValidatedRules> {
     json,
     sha256: `sha256:${createHash("sha256").update(json).digest("hex")}`,
     version: compiled.version,
+    usesContext: ([PRE_APPROVAL, DYNAMIC_APPROVER, POST_APPROVAL] as const).some(
+      (trigger) => compiled.contextNeeds(trigger).size > 0,
+    ),
   };
 }
 

@@ -34,7 +34,7 @@ import {
   nodejsBundling,
   PROJECT_ROOT,
 } from "./bundling.ts";
-import { enabledTriggers, type ResponderConfig } from "./config.ts";
+import { contextSettingsFor, enabledTriggers, type ResponderConfig } from "./config.ts";
 import { Monitoring } from "./monitoring.ts";
 import { acknowledge } from "./nag.ts";
 
@@ -44,6 +44,11 @@ export interface ResponderStackProps extends StackProps {
   rulesJsonPath: string;
   /** The rules' version as the functions report it (CompiledRules.version); shown as the RulesVersion output. */
   rulesVersion: string;
+  /**
+   * Some rule reads live ISC context (infra/rules.ts): the http function then reads the ISC API
+   * credentials too. Default false: a payload-only policy keeps http without them.
+   */
+  rulesUseContext?: boolean;
 }
 
 const ISC_PARTNER_SOURCE_PREFIX = "aws.partner/sailpoint.com";
@@ -124,6 +129,8 @@ export class ResponderStack extends Stack {
       POWERTOOLS_LOG_LEVEL: config.observability.logLevel,
       RESPONSE_DEADLINE_PRE_APPROVAL: config.triggers.preApproval.responseDeadline,
       RESPONSE_DEADLINE_DYNAMIC_APPROVER: config.triggers.dynamicApprover.responseDeadline,
+      // Each container's share of the tenant's read budget, cache TTLs and bound (docs/pipeline.md).
+      CONTEXT_SETTINGS: JSON.stringify(contextSettingsFor(config)),
     };
     // As configured (name or complete ARN): a partial ARN built from a name that ends in "-" and six
     // characters (like the documented ".../isc-api-client") is read by Secrets Manager as a complete ARN.
@@ -196,6 +203,8 @@ export class ResponderStack extends Stack {
         MAX_BODY_BYTES: String(config.http.maxBodyBytes),
         // The bundled rules.json's version, hashed here once instead of at every cold start.
         RULES_VERSION: props.rulesVersion,
+        // Rules that read live context decide in the reply too: they need the ISC API client.
+        ...(props.rulesUseContext ? { ISC_CREDENTIALS_SECRET_ID: iscCredentialsSecretId } : {}),
       },
     });
     // ISC cannot sign requests: the URL is public and the handler checks the bearer token itself.
@@ -247,6 +256,7 @@ export class ResponderStack extends Stack {
     this.queue.grantSendMessages(this.httpFunction);
     this.queue.grantSendMessages(this.workerFunction);
     iscCredentials.grantRead(this.workerFunction);
+    if (props.rulesUseContext) iscCredentials.grantRead(this.httpFunction);
     iscCredentials.grantRead(this.subscriptionsFunction);
     this.webhookSecret.grantRead(this.subscriptionsFunction);
 

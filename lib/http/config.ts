@@ -2,6 +2,7 @@
  * The HTTP handler's settings from the Lambda environment (docs/runtime-contract.md). Read once per
  * container; a missing or malformed setting fails the cold start loudly rather than answering wrongly.
  */
+import { type ContextSettings, contextSettingsFromEnv } from "../context/settings.ts";
 import { ResponderError } from "../errors.ts";
 import { tenantOrigin } from "../isc/callback-url.ts";
 import { responseDeadlineMs } from "../triggers/duration.ts";
@@ -24,6 +25,9 @@ export interface HttpConfig {
   responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
   dynamicBudgetMs: number;
   maxBodyBytes: number;
+  /** The ISC API client's secret, set by the stack when some rule reads live context. */
+  iscCredentialsSecretId: string | undefined;
+  context: ContextSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -81,5 +85,15 @@ export function httpConfigFromEnv(env: Env): HttpConfig {
     responseDeadlineMs: responseDeadlinesFromEnv(env),
     dynamicBudgetMs: positiveInteger(env, "DYNAMIC_DECISION_BUDGET_MS", 2000),
     maxBodyBytes: positiveInteger(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+    iscCredentialsSecretId: env.ISC_CREDENTIALS_SECRET_ID?.trim() || undefined,
+    context: contextSettings(env),
   };
+}
+
+function contextSettings(env: Env): ContextSettings {
+  try {
+    return contextSettingsFromEnv(env.CONTEXT_SETTINGS);
+  } catch (error) {
+    throw new HttpConfigError("CONTEXT_SETTINGS", (error as Error).message);
+  }
 }

@@ -8,16 +8,25 @@
  * - async and FIRE_AND_FORGET: enqueue, reply 200 `{}`; the worker completes the invocation;
  * - dynamic: decide within `dynamicBudgetMs` of receipt and reply 200 with the output, else enqueue and 202 `{}`.
  *
+ * Deciding reads live context only when a rule the payload did not settle needs it
+ * (lib/responder/context-decide.ts): sync waits for it within `syncContextBudgetMs` (then the
+ * trigger's fallback answers), dynamic within its budget (then the worker decides: 202).
+ *
  * The ledger's "received" record is NOT written here. The queue is the durable hand-off (SQS stores
  * the message before it acknowledges), the message carries `receivedAt` and `deadline`, and the
  * worker's `recordReceived` is idempotent, so writing the ledger here would add a DynamoDB round trip
  * and the DynamoDB SDK to every cold start on the reply path without making anything safer: if
  * the enqueue fails we answer 503 and ISC marks the invocation failed, ledger or not.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { InvocationQueue } from "../adapters/types.ts";
+import type { ContextReader } from "../context/types.ts";
 import { ResponderError, type ValidationIssue } from "../errors.ts";
-import { decide } from "../responder/decide.ts";
+import {
+  type ContextDecideResult,
+  decideFromPayload,
+  decideWithReadContext,
+  recordContextReport,
+} from "../responder/context-decide.ts";
 import { PipelineMetric, type PipelineMetrics } from "../responder/observability.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import { type Invocation, invocationFromHttpBody } from "../triggers/invocation.ts";
@@ -25,6 +34,19 @@ import { toQueuedInvocation } from "../triggers/queued-invocation.ts";
 import type { RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 import { isAuthorized, type WebhookCredentials, type WebhookCredentialsProvider } from "./auth.ts";
 import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBodyText } from "./body.ts";
+import {
+  describeError,
+  errorReply,
+  type HttpEvent,
+  type HttpResult,
+  header,
+  invocationFields,
+  jsonReply,
+  MAX_ISSUES_IN_REPLY,
+  withTimeout,
+} from "./replies.ts";
+
+export { errorReply, type HttpEvent, type HttpResult, jsonReply } from "./replies.ts";
 
 /** Structured logger; lib/observability's logger and Powertools' Logger both fit. */
 export interface HttpLogger {
@@ -50,12 +72,19 @@ export interface HttpHandlerDeps {
   queue: InvocationQueue;
   logger: HttpLogger;
   metrics?: HttpMetrics;
+  /** Reads live context for rules that need it; absent: such a decision falls back. */
+  context?: ContextReader;
   /** `SAIL_BASE_URL`: callbackURLs must have its origin. */
   tenantBaseUrl: string;
   /** The subscription's responseDeadline in ms, per trigger. */
   responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
   /** dynamic mode: reply with the decision only if it is ready this many ms after receipt (default 2000). */
   dynamicBudgetMs?: number;
+  /**
+   * sync mode: context must be read this many ms after receipt (default 5000), else the fallback
+   * answers; the reply budget bounds it too.
+   */
+  syncContextBudgetMs?: number;
   /** Request body limit (default 262144) → 413. */
   maxBodyBytes?: number;
   /** Reading the credentials may take this long before we answer 503 (default 3000). */
@@ -70,95 +99,13 @@ export interface HttpHandlerDeps {
   clock?: () => number;
 }
 
-export type HttpEvent = APIGatewayProxyEventV2;
-export type HttpResult = APIGatewayProxyStructuredResultV2 & {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-};
 export type HttpHandler = (event: HttpEvent) => Promise<HttpResult>;
-
-const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" } as const;
-/** Issues listed in a 400 reply; a hostile body could produce thousands. */
-const MAX_ISSUES_IN_REPLY = 20;
-
-export function jsonReply(statusCode: number, body: unknown, headers?: Record<string, string>): HttpResult {
-  return {
-    statusCode,
-    // A fresh literal per reply (callers may add headers to it), without spreading two objects on the warm path.
-    headers:
-      headers === undefined
-        ? { "content-type": JSON_HEADERS["content-type"], "cache-control": JSON_HEADERS["cache-control"] }
-        : { ...JSON_HEADERS, ...headers },
-    body: JSON.stringify(body),
-  };
-}
-
-export function errorReply(
-  statusCode: number,
-  code: string,
-  message: string,
-  extra: { issues?: ValidationIssue[]; headers?: Record<string, string> } = {},
-): HttpResult {
-  const error: { code: string; message: string; issues?: ValidationIssue[] } = { code, message };
-  if (extra.issues !== undefined) error.issues = extra.issues.slice(0, MAX_ISSUES_IN_REPLY);
-  return jsonReply(statusCode, { error }, extra.headers);
-}
-
-class TimeoutError extends ResponderError {
-  constructor(what: string, ms: number) {
-    super("TIMEOUT", `${what} did not finish within ${ms} ms`, { httpStatus: 503 });
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Header lookup tolerant of case (Function URLs lower-case them; other callers may not). */
-function header(event: HttpEvent, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  const direct = headers[name];
-  if (direct !== undefined) return direct;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name) return value;
-  }
-  return undefined;
-}
-
-/** Error name and code only: SDK messages can quote request parameters. */
-function describeError(error: unknown): Record<string, unknown> {
-  if (error instanceof ResponderError)
-    return { errorName: error.name, errorCode: error.code, errorMessage: error.message };
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { errorName: error.name, ...(typeof code === "string" ? { errorCode: code } : {}) };
-  }
-  return { errorName: typeof error };
-}
-
-function invocationFields(invocation: Invocation): Record<string, unknown> {
-  return {
-    invocationId: invocation.invocationId,
-    triggerId: invocation.triggerId,
-    mode: invocation.mode,
-    accessRequestId:
-      invocation.triggerType === "requestResponse" ? invocation.input.accessRequestId : undefined,
-  };
-}
 
 export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
   const clock = deps.clock ?? Date.now;
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const dynamicBudgetMs = deps.dynamicBudgetMs ?? 2000;
+  const syncContextBudgetMs = deps.syncContextBudgetMs ?? 5000;
   const credentialsTimeoutMs = deps.credentialsTimeoutMs ?? 3000;
   const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 4000;
   const replyBudgetMs = deps.replyBudgetMs ?? 8000;
@@ -167,6 +114,13 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     Math.max(1, Math.min(stepMs, receivedAt + replyBudgetMs - clock()));
   const { logger, metrics } = deps;
   const count = (outcome: string) => metrics?.record(HttpMetric.requests, "Count", 1, { outcome });
+
+  /** Receipt is when the Function URL got the request (before any cold start), if that is plausible. */
+  function receiptTime(event: HttpEvent): number {
+    const now = clock();
+    const timeEpoch = event.requestContext?.timeEpoch;
+    return typeof timeEpoch === "number" && timeEpoch <= now && now - timeEpoch < 60_000 ? timeEpoch : now;
+  }
 
   async function authenticate(event: HttpEvent, receivedAt: number): Promise<HttpResult | undefined> {
     const authorization = header(event, "authorization");
@@ -205,6 +159,48 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     });
   }
 
+  function refuseMethod(event: HttpEvent): HttpResult | undefined {
+    if ((event.requestContext?.http?.method ?? "") === "POST") return undefined;
+    count("method_not_allowed");
+    return errorReply(405, "METHOD_NOT_ALLOWED", "only POST is accepted", { headers: { allow: "POST" } });
+  }
+
+  /** Size, JSON, schema and the callbackURL guard: the invocation, or the 4xx reply saying what is wrong. */
+  function parse(event: HttpEvent, receivedAt: number): Invocation | HttpResult {
+    try {
+      const text = readBodyText(
+        {
+          body: event.body,
+          isBase64Encoded: event.isBase64Encoded,
+          contentLength: header(event, "content-length"),
+        },
+        maxBodyBytes,
+      );
+      return invocationFromHttpBody(parseJsonObject(text), {
+        tenantBaseUrl: deps.tenantBaseUrl,
+        responseDeadlineMs: deps.responseDeadlineMs,
+        receivedAt,
+      });
+    } catch (error) {
+      if (error instanceof ResponderError && error.httpStatus >= 400 && error.httpStatus < 500) {
+        const issues = (error as { issues?: ValidationIssue[] }).issues;
+        logger.warn("request refused", {
+          status: error.httpStatus,
+          errorCode: error.code,
+          issues: issues?.slice(0, MAX_ISSUES_IN_REPLY).map((issue) => issue.path),
+        });
+        count(error.code.toLowerCase());
+        return errorReply(
+          error.httpStatus,
+          error.code,
+          error.message,
+          issues === undefined ? {} : { issues },
+        );
+      }
+      throw error;
+    }
+  }
+
   /** Hands the invocation to the worker; the error if that failed (logged by the caller, which knows what it costs). */
   async function handOver(invocation: Invocation): Promise<unknown> {
     try {
@@ -241,10 +237,26 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     count("actions_enqueue_failed");
   }
 
-  function decideNow(invocation: Invocation) {
-    const result = decide(invocation, deps.rules);
+  /**
+   * Decides over the payload, and over live context when a rule needs it, reading until `deadline`.
+   * Synchronous (no promise) when the payload settles it.
+   */
+  function decideBy(
+    invocation: Invocation,
+    deadline: number,
+  ): ContextDecideResult | Promise<ContextDecideResult> {
+    const first = decideFromPayload(invocation, deps.rules);
+    if (!("contextRequired" in first)) return logged(invocation, first);
+    return decideWithReadContext(invocation, deps.rules, first.contextRequired, {
+      reader: deps.context,
+      deadline,
+      clock,
+    }).then((result) => logged(invocation, result));
+  }
+
+  function logged(invocation: Invocation, result: ContextDecideResult): ContextDecideResult {
     const explanation = result.decision.explanation;
-    logger.info("invocation decided", {
+    const fields: Record<string, unknown> = {
       ...invocationFields(invocation),
       ruleId: explanation.ruleId,
       kind: explanation.kind,
@@ -252,7 +264,11 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       fallbackReason: result.fallbackReason,
       rulesVersion: explanation.rulesVersion,
       evaluationMicros: explanation.evaluationMicros,
-    });
+    };
+    if (result.context !== undefined) {
+      fields.context = recordContextReport(metrics, result.context, { trigger: invocation.triggerId });
+    }
+    (result.fallback ? logger.warn : logger.info).call(logger, "invocation decided", fields);
     if (result.fallback) count("fallback");
     return result;
   }
@@ -262,7 +278,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
    * so the Fallbacks alarm and the decisions dashboard see sync and dynamic answers too. A deferred
    * dynamic decision is not counted here: the worker decides and counts it.
    */
-  function answered(invocation: Invocation, result: ReturnType<typeof decide>): HttpResult {
+  function answered(invocation: Invocation, result: ContextDecideResult): HttpResult {
     const trigger = { trigger: invocation.triggerId };
     const kind = result.fallback ? "fallback" : result.decision.explanation.kind;
     metrics?.record(PipelineMetric.decisions, "Count", 1, { ...trigger, kind });
@@ -270,102 +286,70 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     return jsonReply(200, result.decision.output);
   }
 
-  async function handle(event: HttpEvent): Promise<HttpResult> {
-    const now = clock();
-    // Receipt is when the Function URL got the request (before any cold start), if that is plausible.
-    const timeEpoch = event.requestContext?.timeEpoch;
-    const receivedAt =
-      typeof timeEpoch === "number" && timeEpoch <= now && now - timeEpoch < 60_000 ? timeEpoch : now;
-
-    const refused = await authenticate(event, receivedAt);
-    if (refused !== undefined) return refused;
-
-    const method = event.requestContext?.http?.method ?? "";
-    if (method !== "POST") {
-      count("method_not_allowed");
-      return errorReply(405, "METHOD_NOT_ALLOWED", "only POST is accepted", { headers: { allow: "POST" } });
+  async function answerSync(invocation: Invocation): Promise<HttpResult> {
+    const contextDeadline = Math.min(
+      invocation.receivedAt + syncContextBudgetMs,
+      invocation.receivedAt + replyBudgetMs - 500,
+    );
+    const result = await decideBy(invocation, contextDeadline);
+    count("sync_answered");
+    // The reply is the answer; the worker runs the decision's actions (this function cannot run
+    // anything after replying), decided again there from the same rules. Queued without id,
+    // callbackURL or secret (a sync body may carry them): the worker must not complete it.
+    if (result.decision.actions.length > 0) {
+      const actionsOnly = {
+        ...invocation,
+        invocationId: undefined,
+        callbackUrl: undefined,
+        secret: undefined,
+      };
+      const error = await handOver(actionsOnly);
+      if (error === undefined) logger.info("actions handed to the worker", invocationFields(invocation));
+      else actionsLost(invocation, error);
     }
+    return answered(invocation, result);
+  }
 
-    let invocation: Invocation;
-    try {
-      const text = readBodyText(
-        {
-          body: event.body,
-          isBase64Encoded: event.isBase64Encoded,
-          contentLength: header(event, "content-length"),
-        },
-        maxBodyBytes,
-      );
-      const body = parseJsonObject(text);
-      invocation = invocationFromHttpBody(body, {
-        tenantBaseUrl: deps.tenantBaseUrl,
-        responseDeadlineMs: deps.responseDeadlineMs,
-        receivedAt,
-      });
-    } catch (error) {
-      if (error instanceof ResponderError && error.httpStatus >= 400 && error.httpStatus < 500) {
-        const issues = (error as { issues?: ValidationIssue[] }).issues;
-        logger.warn("request refused", {
-          status: error.httpStatus,
-          errorCode: error.code,
-          issues: issues?.slice(0, MAX_ISSUES_IN_REPLY).map((issue) => issue.path),
-        });
-        count(error.code.toLowerCase());
-        return errorReply(
-          error.httpStatus,
-          error.code,
-          error.message,
-          issues === undefined ? {} : { issues },
-        );
+  async function answerDynamic(invocation: Invocation): Promise<HttpResult> {
+    const budgetEnd = invocation.receivedAt + dynamicBudgetMs;
+    // A cold start or a slow secret read may already have used the budget; then do not decide here.
+    if (clock() > budgetEnd) return defer(invocation, "dynamic_deferred");
+    const result = await decideBy(invocation, budgetEnd);
+    // Context that was slow or briefly unavailable: the worker has until the deadline to read it.
+    if (result.context?.failure?.transient === true) return defer(invocation, "dynamic_deferred_for_context");
+    if (result.decision.actions.length > 0) {
+      // Actions run after ISC acknowledged the completion: the worker completes this one (202) and
+      // runs them once, under the ledger, instead of answering here and losing them. If it cannot be
+      // queued, answer here all the same: that costs the actions, never the answer.
+      const error = await handOver(invocation);
+      if (error === undefined) {
+        logger.info("invocation enqueued", { ...invocationFields(invocation), status: 202 });
+        count("dynamic_deferred_for_actions");
+        return jsonReply(202, {});
       }
-      throw error;
+      actionsLost(invocation, error);
+      return answered(invocation, result);
     }
+    if (clock() > budgetEnd) return defer(invocation, "dynamic_deferred");
+    count("dynamic_answered");
+    return answered(invocation, result);
+  }
 
+  function defer(invocation: Invocation, outcome: string): Promise<HttpResult> {
+    count(outcome);
+    return enqueue(invocation, 202);
+  }
+
+  async function handle(event: HttpEvent): Promise<HttpResult> {
+    const receivedAt = receiptTime(event);
+    const refused = (await authenticate(event, receivedAt)) ?? refuseMethod(event);
+    if (refused !== undefined) return refused;
+    const invocation = parse(event, receivedAt);
+    if (!("triggerType" in invocation)) return invocation;
     if (invocation.triggerType === "fireAndForget" || invocation.mode === "async") {
       return enqueue(invocation, 200);
     }
-    if (invocation.mode === "sync") {
-      const result = decideNow(invocation);
-      count("sync_answered");
-      // The reply is the answer; the worker runs the decision's actions (this function cannot run
-      // anything after replying), decided again there from the same rules. Queued without id,
-      // callbackURL or secret (a sync body may carry them): the worker must not complete it.
-      if (result.decision.actions.length > 0) {
-        const actionsOnly = {
-          ...invocation,
-          invocationId: undefined,
-          callbackUrl: undefined,
-          secret: undefined,
-        };
-        const error = await handOver(actionsOnly);
-        if (error === undefined) logger.info("actions handed to the worker", invocationFields(invocation));
-        else actionsLost(invocation, error);
-      }
-      return answered(invocation, result);
-    }
-    // dynamic: a cold start or a slow secret read may already have used the budget; then do not decide here.
-    if (clock() - receivedAt <= dynamicBudgetMs) {
-      const result = decideNow(invocation);
-      if (result.decision.actions.length > 0) {
-        // Actions run after ISC acknowledged the completion: the worker completes this one (202) and
-        // runs them once, under the ledger, instead of answering here and losing them. If it cannot be
-        // queued, answer here all the same: that costs the actions, never the answer.
-        const error = await handOver(invocation);
-        if (error === undefined) {
-          logger.info("invocation enqueued", { ...invocationFields(invocation), status: 202 });
-          count("dynamic_deferred_for_actions");
-          return jsonReply(202, {});
-        }
-        actionsLost(invocation, error);
-        return answered(invocation, result);
-      }
-      if (clock() - receivedAt <= dynamicBudgetMs) {
-        count("dynamic_answered");
-        return answered(invocation, result);
-      }
-    }
-    count("dynamic_deferred");
-    return enqueue(invocation, 202);
+    return invocation.mode === "sync" ? answerSync(invocation) : answerDynamic(invocation);
   }
 
   return async (event) => {

@@ -32,9 +32,24 @@ export function decide(invocation: Invocation, rules: CompiledRules): DecideResu
     const reason = `rules evaluation failed: ${error instanceof Error ? error.name : "error"}`;
     return { decision: rules.fallback(invocation.triggerId, reason), fallback: true, fallbackReason: reason };
   }
+  return validatedDecision(invocation, rules, decision);
+}
+
+/**
+ * An evaluated decision checked against the trigger's output schema (else the fallback). A decision
+ * the engine itself fell back to keeps its reason (a missing section, say): it is logged every time.
+ */
+export function validatedDecision(
+  invocation: Invocation,
+  rules: CompiledRules,
+  decision: Decision,
+): DecideResult {
   if (!isValidOutput(invocation.triggerId, decision.output)) {
     const reason = `rule ${decision.explanation.ruleId} produced an output that fails the ${invocation.triggerId} output schema`;
     return { decision: rules.fallback(invocation.triggerId, reason), fallback: true, fallbackReason: reason };
   }
-  return { decision, fallback: decision.explanation.kind === "fallback" };
+  if (decision.explanation.kind === "fallback") {
+    return { decision, fallback: true, fallbackReason: decision.explanation.fallbackReason ?? "unknown" };
+  }
+  return { decision, fallback: false };
 }

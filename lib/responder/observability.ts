@@ -54,4 +54,14 @@ export const PipelineMetric = {
   ledgerBypassed: "LedgerBypassed",
   /** Actions run, by `action` and `result` (ok | failed). */
   actions: "Actions",
+  /** Requests to ISC's read APIs for rule context, by `kind` (identities, roles, sodPrediction, ...). */
+  contextReads: "ContextReads",
+  /** Context objects served from the container's cache (or another invocation's read in flight). */
+  contextCacheHits: "ContextCacheHits",
+  /** Time a decision waited for its context. */
+  contextLatency: "ContextLatency",
+  /** Decisions whose context could not be read (they fell back), by `reason`. */
+  contextFailures: "ContextFailures",
+  /** ISC answered 429 to a request (context or completion), by `api` version. */
+  throttled: "IscThrottled",
 } as const;

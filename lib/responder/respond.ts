@@ -7,13 +7,21 @@
 
 import { DEADLINE_PASSED } from "../adapters/ledger-record.ts";
 import type { InvocationLedger, LedgerDecision, LedgerRecord, LedgerState } from "../adapters/types.ts";
+import type { ContextReader } from "../context/types.ts";
 import type { CompletionTarget, IscActionsApi, IscCompletionApi } from "../isc/types.ts";
 import type { ActionSpec, CompiledRules } from "../rules/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import { isRequestResponseTrigger } from "../triggers/trigger-ids.ts";
 import { type ActionOutcome, DEFAULT_ACTION_TIMEOUT_MS, runActions } from "./actions.ts";
 import { classifyCompletionError } from "./completion-errors.ts";
-import { decide, isValidOutput } from "./decide.ts";
+import {
+  type ContextDecideResult,
+  decideFromPayload,
+  decideWithReadContext,
+  describeContextFailure,
+  recordContextReport,
+} from "./context-decide.ts";
+import { isValidOutput } from "./decide.ts";
 import { describeError } from "./describe-error.ts";
 import {
   type LogFields,
@@ -21,6 +29,14 @@ import {
   PipelineMetric,
   type PipelineMetrics,
 } from "./observability.ts";
+import {
+  accessRequestIdOf,
+  canonicalJson,
+  decisionFields,
+  defaultSleep,
+  sameDecision,
+  timeoutSignal,
+} from "./run-support.ts";
 
 export interface RespondOptions {
   /** Completion calls stop this long before the invocation's deadline (clock skew, ISC's own latency). */
@@ -41,6 +57,13 @@ export interface RespondOptions {
   fireAndForgetWindowMs: number;
   /** First pause between in-process completion retries near the deadline (doubles up to 8 s). */
   retryDelayMs: number;
+  /**
+   * One delivery waits at most this long for rule context (the ISC client retries within it). A
+   * transient failure far from the deadline is retried by redelivery; near it, the fallback answers.
+   */
+  contextTimeoutMs: number;
+  /** Context reads end this long before the completion deadline or the call's end: room to complete. */
+  contextReserveMs: number;
 }
 
 export const DEFAULT_RESPOND_OPTIONS: RespondOptions = {
@@ -51,6 +74,8 @@ export const DEFAULT_RESPOND_OPTIONS: RespondOptions = {
   actionTimeoutMs: DEFAULT_ACTION_TIMEOUT_MS,
   fireAndForgetWindowMs: 3_600_000,
   retryDelayMs: 1_000,
+  contextTimeoutMs: 20_000,
+  contextReserveMs: 3_000,
 };
 
 const MAX_RETRY_DELAY_MS = 8_000;
@@ -60,6 +85,8 @@ export interface RespondDeps {
   rules: CompiledRules;
   client: IscCompletionApi & IscActionsApi;
   ledger: InvocationLedger;
+  /** Reads live context for rules that need it; absent: such a decision falls back. */
+  context?: ContextReader;
   logger: PipelineLogger;
   metrics: PipelineMetrics;
   /** Owner name of completion leases (e.g. the Lambda request id, or host:pid locally). */
@@ -184,43 +211,58 @@ class Run {
     return this.requestResponse(invocation.invocationId);
   }
 
+  /** Steps: record the receipt, decide once (or take the stored decision), then lease and complete. */
   async requestResponse(invocationId: string): Promise<RespondOutcome> {
-    const { ledger } = this.deps;
+    const received = await this.recordReceipt(invocationId, this.invocation.deadline);
+    if (!("record" in received)) return received;
+    if (this.now() >= this.effectiveDeadline) return this.deadlinePassed(true);
+    if (this.invocation.secret === undefined) return this.failFinal("no secret to complete with", true);
+    const decided = await this.decideOnce(invocationId, received.record);
+    if (!("decision" in decided)) return decided;
+    return this.completeLoop(invocationId, decided.decision, true);
+  }
+
+  /** The ledger's "received" record; a final record means a duplicate delivery. */
+  async recordReceipt(
+    invocationId: string,
+    deadline: number,
+  ): Promise<{ record: LedgerRecord } | RespondOutcome> {
     let record: LedgerRecord;
     try {
-      ({ record } = await ledger.recordReceived({
+      ({ record } = await this.deps.ledger.recordReceived({
         invocationId,
         triggerId: this.invocation.triggerId,
         accessRequestId: accessRequestIdOf(this.invocation) ?? "",
         receivedAt: this.invocation.receivedAt,
-        deadline: this.invocation.deadline,
+        deadline,
       }));
     } catch (error) {
       return this.ledgerFailed("recordReceived", error, undefined);
     }
     this.fields.attempts = record.attempts;
     if (FINAL_STATES.has(record.state)) return this.duplicate(record);
-    if (this.now() >= this.effectiveDeadline) return this.deadlinePassed(true);
-    if (this.invocation.secret === undefined) {
-      return this.failFinal("no secret to complete with", true);
-    }
+    return { record };
+  }
 
-    let decision: LedgerDecision;
-    if (record.decision !== undefined) {
-      decision = this.reuse(record.decision);
-    } else {
-      const fresh = this.decideNow();
-      let stored: LedgerRecord;
-      try {
-        stored = await ledger.recordDecision(invocationId, fresh);
-      } catch (error) {
-        return this.ledgerFailed("recordDecision", error, fresh);
-      }
-      if (FINAL_STATES.has(stored.state)) return this.duplicate(stored);
-      // First stored decision wins: a concurrent delivery may have decided before us.
-      decision = stored.decision === undefined ? fresh : this.reuse(stored.decision, fresh);
+  /**
+   * The stored decision if a delivery made one, else a fresh one (context read here), stored; the
+   * first stored decision wins when deliveries race.
+   */
+  async decideOnce(
+    invocationId: string,
+    record: LedgerRecord,
+  ): Promise<{ decision: LedgerDecision } | RespondOutcome> {
+    if (record.decision !== undefined) return { decision: this.reuse(record.decision) };
+    const fresh = await this.decideNow();
+    if ("retry" in fresh) return this.retry(fresh.retry);
+    let stored: LedgerRecord;
+    try {
+      stored = await this.deps.ledger.recordDecision(invocationId, fresh);
+    } catch (error) {
+      return this.ledgerFailed("recordDecision", error, fresh);
     }
-    return this.completeLoop(invocationId, decision, true);
+    if (FINAL_STATES.has(stored.state)) return this.duplicate(stored);
+    return { decision: stored.decision === undefined ? fresh : this.reuse(stored.decision, fresh) };
   }
 
   /**
@@ -425,12 +467,44 @@ class Run {
     if (this.invocation.secret === undefined) return this.failFinal("no secret to complete with", false);
     metrics.record(PipelineMetric.ledgerBypassed, "Count", 1, this.dims());
     this.fields.ledgerBypassed = true;
-    return this.completeLoop(invocationId, decision ?? this.decideNow(), false);
+    // Near the deadline a transient context failure is not retried: decideNow gives the fallback.
+    const chosen = decision ?? (await this.decideNow());
+    if ("retry" in chosen) return this.retry(chosen.retry);
+    return this.completeLoop(invocationId, chosen, false);
   }
 
-  /** `counted: false` for a decision the http function already counted (a sync one, here for its actions). */
-  decideNow(counted = true): LedgerDecision {
-    const { decision, fallback, fallbackReason } = decide(this.invocation, this.deps.rules);
+  /**
+   * Decides over the payload and, when a rule needs it, live context. A transient context failure
+   * (timeout, 429, 5xx) far from the deadline asks for a redelivery instead of a fallback: nothing is
+   * recorded, the next delivery reads again. `counted: false` for a decision the http function
+   * already counted (a sync one, here for its actions).
+   */
+  async decideNow(counted = true): Promise<LedgerDecision | { retry: string }> {
+    const first = decideFromPayload(this.invocation, this.deps.rules);
+    let result: ContextDecideResult;
+    if ("contextRequired" in first) {
+      result = await decideWithReadContext(this.invocation, this.deps.rules, first.contextRequired, {
+        reader: this.deps.context,
+        deadline: this.contextDeadline(),
+        ...(this.call.signal === undefined ? {} : { signal: this.call.signal }),
+        clock: this.now,
+      });
+      const report = result.context;
+      if (report !== undefined) {
+        this.fields.context = recordContextReport(this.deps.metrics, report, this.dims());
+        const failure = report.failure;
+        if (failure?.transient === true && this.mayRetryContext()) {
+          this.deps.logger.warn("context could not be read; the invocation will be retried", {
+            ...this.fields,
+            reason: describeContextFailure(failure),
+          });
+          return { retry: describeContextFailure(failure) };
+        }
+      }
+    } else {
+      result = first;
+    }
+    const { decision, fallback, fallbackReason } = result;
     const kind = fallback ? "fallback" : decision.explanation.kind;
     if (counted) this.deps.metrics.record(PipelineMetric.decisions, "Count", 1, { ...this.dims(), kind });
     if (fallback) {
@@ -448,6 +522,24 @@ class Run {
       fallback,
       actions: decision.actions,
     };
+  }
+
+  /** Context reads end in time to complete: before the completion deadline and the call's end, minus a reserve. */
+  contextDeadline(): number {
+    const reserve = this.options.contextReserveMs;
+    let deadline = Math.min(this.now() + this.options.contextTimeoutMs, this.effectiveDeadline - reserve);
+    if (this.call.endsAt !== undefined) deadline = Math.min(deadline, this.call.endsAt - reserve);
+    return deadline;
+  }
+
+  /** A redelivery can still read and complete in time: a request-response invocation far from its deadline. */
+  mayRetryContext(): boolean {
+    return (
+      this.invocation.triggerType === "requestResponse" &&
+      this.invocation.mode !== "sync" &&
+      this.invocation.invocationId !== undefined &&
+      !this.isNearDeadline()
+    );
   }
 
   /** A decision read back from the ledger; refused (→ fallback) only if it no longer passes the schema. */
@@ -513,7 +605,8 @@ class Run {
    * id a duplicate delivery cannot be recognised, so its actions may run again (docs/pipeline.md).
    */
   async actionsOnly(): Promise<RespondOutcome> {
-    const decision = this.decideNow(this.invocation.mode !== "sync");
+    const decision = await this.decideNow(this.invocation.mode !== "sync");
+    if ("retry" in decision) return this.retry(decision.retry);
     const actions = await this.runDecisionActions(decision);
     return { status: "completed", retryable: false, decision, actions, ledger: "none" };
   }
@@ -536,7 +629,8 @@ class Run {
       if (record.decision !== undefined) {
         decision = this.reuse(record.decision);
       } else {
-        const fresh = this.decideNow();
+        const fresh = await this.decideNow();
+        if ("retry" in fresh) return this.retry(fresh.retry);
         const stored = await ledger.recordDecision(invocationId, fresh);
         if (FINAL_STATES.has(stored.state)) return this.duplicate(stored);
         decision = stored.decision === undefined ? fresh : this.reuse(stored.decision, fresh);
@@ -605,66 +699,4 @@ class Run {
           : "info";
     this.deps.logger[level]("invocation handled", fields);
   }
-}
-
-function accessRequestIdOf(invocation: Invocation): string | undefined {
-  const id = (invocation.input as { accessRequestId?: unknown }).accessRequestId;
-  return typeof id === "string" ? id : undefined;
-}
-
-/** Log fields describing a decision: a short summary of the output, never free text from it. */
-function decisionFields(triggerId: string, output: unknown, explanation: unknown): LogFields {
-  const e = (typeof explanation === "object" && explanation !== null ? explanation : {}) as {
-    ruleId?: unknown;
-    kind?: unknown;
-    rulesVersion?: unknown;
-  };
-  const fields: LogFields = { ruleId: e.ruleId, decisionKind: e.kind, rulesVersion: e.rulesVersion };
-  const o = (typeof output === "object" && output !== null ? output : {}) as Record<string, unknown>;
-  if (typeof o.approved === "boolean") fields.decision = o.approved ? "approved" : "denied";
-  else if (typeof o.id === "string")
-    fields.decision = o.id === "" ? "no-additional-approver" : `${String(o.type)}:${o.id}`;
-  else if (!isRequestResponseTrigger(triggerId)) fields.decision = "actions-only";
-  return fields;
-}
-
-/** Same output, rule and rules version (a ledger round trip may reorder keys, so compare canonically). */
-function sameDecision(a: LedgerDecision, b: LedgerDecision): boolean {
-  const key = (d: LedgerDecision) => {
-    const e = (d.explanation ?? {}) as {
-      ruleId?: unknown;
-      rulesVersion?: unknown;
-      evaluationMicros?: unknown;
-    };
-    return canonicalJson([d.output, e.ruleId, e.rulesVersion, e.evaluationMicros]);
-  };
-  return key(a) === key(b);
-}
-
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === "object" && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
-      : v,
-  );
-}
-
-/** AbortSignal.timeout within the range timers accept (a bad clock must not throw a RangeError). */
-function timeoutSignal(ms: number): AbortSignal {
-  return AbortSignal.timeout(Math.min(Math.max(1, Math.floor(ms)), 2_147_483_647));
-}
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

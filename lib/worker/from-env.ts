@@ -5,6 +5,7 @@
  */
 import * as z from "zod/mini";
 import type { SecretsStore } from "../adapters/types.ts";
+import { type ContextSettings, contextSettingsFromEnv } from "../context/settings.ts";
 import { ResponderError } from "../errors.ts";
 import { tenantOrigin } from "../isc/callback-url.ts";
 import type { IscClientOptions } from "../isc/client.ts";
@@ -36,6 +37,8 @@ export interface WorkerConfig {
   /** undefined: `rules.json` beside the handler. */
   rulesPath: string | undefined;
   responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
+  /** CONTEXT_SETTINGS: this container's share of the tenant's read budget, cache TTLs and bound. */
+  context: ContextSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -72,7 +75,16 @@ export function workerConfigFromEnv(env: Env): WorkerConfig {
     queueUrl: env.QUEUE_URL?.trim() || undefined,
     rulesPath: env.RULES_PATH?.trim() || undefined,
     responseDeadlineMs: (triggerId) => deadlines[triggerId],
+    context: contextSettings(env),
   };
+}
+
+function contextSettings(env: Env): ContextSettings {
+  try {
+    return contextSettingsFromEnv(env.CONTEXT_SETTINGS);
+  } catch (error) {
+    throw new WorkerConfigError("CONTEXT_SETTINGS", (error as Error).message);
+  }
 }
 
 const IscCredentialsSchema = z.looseObject({

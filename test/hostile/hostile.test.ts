@@ -13,6 +13,7 @@ import { createHttpHandler, type HttpLogger } from "../../lib/http/handler.ts";
 import { type ServedHandler, serveHandler } from "../../lib/local/function-url.ts";
 import type { CompiledRules } from "../../lib/rules/types.ts";
 import type { QueuedInvocation } from "../../lib/triggers/queued-invocation.ts";
+import { payloadOnly } from "../helpers/payload-rules.ts";
 import { buildCorpus, type HostileCase } from "./corpus.ts";
 import { type RecordingServer, startRecordingServer } from "./recording-server.ts";
 
@@ -107,7 +108,7 @@ describe("hostile input against the HTTP endpoint", () => {
     };
     const logger: HttpLogger = { info: line("INFO"), warn: line("WARN"), error: line("ERROR") };
     // No corpus case may reach a decision; a rules engine that counts calls proves it.
-    const rules: CompiledRules = {
+    const rules: CompiledRules = payloadOnly({
       version: "sha256:hostile",
       decide() {
         decisions++;
@@ -117,7 +118,7 @@ describe("hostile input against the HTTP endpoint", () => {
         decisions++;
         throw new Error("no hostile request should reach a fallback");
       },
-    };
+    });
     const handler = createHttpHandler({
       rules,
       credentials: createCachedCredentialsProvider(async () =>

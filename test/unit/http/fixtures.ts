@@ -7,6 +7,7 @@ import { createHttpHandler, type HttpHandlerDeps, type HttpLogger } from "../../
 import type { ActionSpec, CompiledRules, Decision } from "../../../lib/rules/types.ts";
 import type { QueuedInvocation } from "../../../lib/triggers/queued-invocation.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
+import { payloadOnly } from "../../helpers/payload-rules.ts";
 
 export const TENANT = "https://acme.api.identitynow.com";
 export const TOKEN = "tok3nCurrentAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -138,8 +139,8 @@ export function fakeRules(
       }
       return { triggerId, output: null, explanation, actions: [] };
     },
-  } satisfies CompiledRules & { calls: number };
-  return rules;
+  } satisfies Omit<CompiledRules, "evaluate" | "contextNeeds"> & { calls: number };
+  return payloadOnly(rules);
 }
 
 export class FakeQueue implements InvocationQueue {

@@ -13,10 +13,13 @@ import type { CompletionTarget, IscActionsApi, IscCompletionApi } from "../../..
 import { emfMetrics } from "../../../lib/observability/emf.ts";
 import { silentLogger } from "../../../lib/responder/observability.ts";
 import type { CompiledRules, Decision, DecisionKind } from "../../../lib/rules/types.ts";
+import type { Invocation } from "../../../lib/triggers/invocation.ts";
 import { invocationFromHttpBody } from "../../../lib/triggers/invocation.ts";
 import { toQueuedInvocation } from "../../../lib/triggers/queued-invocation.ts";
+import type { KnownTriggerId } from "../../../lib/triggers/trigger-ids.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
 import { createWorkerHandler } from "../../../lib/worker/handler.ts";
+import { payloadOnly } from "../../helpers/payload-rules.ts";
 import { body, event, example, FakeQueue, TENANT, TOKEN } from "../http/fixtures.ts";
 
 const HOUR = 3_600_000;
@@ -65,15 +68,15 @@ function decision(triggerId: string, kind: DecisionKind, fallbackReason?: string
 }
 
 /** Rules whose decision depends on the scenario: a matching rule, the default, or a throw (fallback). */
-const rules: CompiledRules = {
+const rules: CompiledRules = payloadOnly({
   version: "sha256:metrics",
-  decide(invocation) {
+  decide(invocation: Invocation) {
     const scenario = scenarioOf(invocation.invocationId);
     if (scenario === "rules-throw") throw new TypeError("predicate blew up");
     return decision(invocation.triggerId, scenario === "default" ? "default" : "rule");
   },
-  fallback: (triggerId, reason) => decision(triggerId, "fallback", reason),
-};
+  fallback: (triggerId: KnownTriggerId, reason: string) => decision(triggerId, "fallback", reason),
+});
 
 /** ISC as the scenario wants it: acknowledges, refuses (400) or says already completed (400.1.404). */
 const client: IscCompletionApi & IscActionsApi = {

@@ -13,6 +13,7 @@ import type { LogFields, PipelineLogger, PipelineMetrics } from "../../../lib/re
 import type { ActionSpec, CompiledRules, Decision, Explanation } from "../../../lib/rules/types.ts";
 import { type Invocation, invocationFromHttpBody } from "../../../lib/triggers/invocation.ts";
 import type { KnownTriggerId } from "../../../lib/triggers/trigger-ids.ts";
+import { payloadOnly } from "../../helpers/payload-rules.ts";
 
 export const TENANT = "https://acme.api.identitynow.com";
 export const T0 = 1_750_000_000_000;
@@ -54,7 +55,7 @@ export interface FakeRules extends CompiledRules {
 export function fakeRules(
   options: { actions?: ActionSpec[]; throws?: boolean; approved?: boolean } = {},
 ): FakeRules {
-  const rules: FakeRules = {
+  const rules = payloadOnly({
     calls: 0,
     version: "sha256:0123456789abcdef",
     decide(invocation: Invocation): Decision {
@@ -83,7 +84,7 @@ export function fakeRules(
         actions: [],
       } as Decision;
     },
-  };
+  });
   return rules;
 }
 

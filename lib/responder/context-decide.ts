@@ -1,0 +1,207 @@
+/**
+ * Deciding with live context: evaluate over the payload first (rules before the first one that
+ * needs context cost no read), read what the remaining rules need within the caller's deadline, then
+ * evaluate over payload and context. A read that fails (an error after the client's retries, a
+ * timeout, 403, 404, a refused id) never lets a condition quietly evaluate to false: the decision is
+ * the trigger's fallback, with the reason recorded. The caller decides what a failure means for it
+ * (the http function defers a dynamic invocation on a timeout; the worker retries a transient
+ * failure while the deadline allows).
+ */
+import { contextSubject } from "../context/subject.ts";
+import type {
+  ContextKind,
+  ContextNeeds,
+  ContextRead,
+  ContextReader,
+  ContextSource,
+} from "../context/types.ts";
+import type { CompiledRules, ContextRequired, Decision } from "../rules/types.ts";
+import type { Invocation } from "../triggers/invocation.ts";
+import { type DecideResult, validatedDecision } from "./decide.ts";
+import { PipelineMetric, type PipelineMetrics } from "./observability.ts";
+
+/** What reading context cost and, when it failed, why (kinds, statuses and scopes: no payload values). */
+export interface ContextReport {
+  needs: ContextSource[];
+  reads: ContextRead[];
+  cacheHits: number;
+  ms: number;
+  failure?: ContextFailure;
+}
+
+export interface ContextFailure {
+  kind: ContextKind | "unknown";
+  reason: string;
+  status?: number;
+  missingScope?: string;
+  detailCode?: string;
+  trackingId?: string;
+  /** A later attempt may succeed (timeout, 429, 5xx, network); a 403, a 404 or a refused id will not. */
+  transient: boolean;
+}
+
+export type ContextDecideResult = DecideResult & { context?: ContextReport };
+
+export interface ContextDecideOptions {
+  reader: ContextReader | undefined;
+  /** Epoch ms: the read (retries, rate-limit waits) ends by then. */
+  deadline: number;
+  signal?: AbortSignal;
+  clock?: () => number;
+}
+
+const TRANSIENT_REASONS = new Set(["timeout", "rate-limited", "unavailable"]);
+
+/** Payload-first evaluation, synchronous: a decision (validated, fallback on error), or what to read. */
+export function decideFromPayload(
+  invocation: Invocation,
+  rules: CompiledRules,
+): DecideResult | ContextRequired {
+  let evaluated: Decision | ContextRequired;
+  try {
+    evaluated = rules.evaluate(invocation);
+  } catch (error) {
+    return evaluationFailed(invocation, rules, error);
+  }
+  if ("contextRequired" in evaluated) return evaluated;
+  return validatedDecision(invocation, rules, evaluated);
+}
+
+/** The decision after reading `needs`; never throws. */
+export async function decideWithReadContext(
+  invocation: Invocation,
+  rules: CompiledRules,
+  needs: ContextNeeds,
+  options: ContextDecideOptions,
+): Promise<ContextDecideResult> {
+  const clock = options.clock ?? Date.now;
+  const started = clock();
+  const report: ContextReport = { needs: [...needs], reads: [], cacheHits: 0, ms: 0 };
+  if (options.reader === undefined) {
+    report.failure = { kind: "unknown", reason: "no context reader is configured", transient: false };
+    return contextFallback(invocation, rules, report);
+  }
+  let result: Awaited<ReturnType<ContextReader["read"]>>;
+  try {
+    const remaining = options.deadline - clock();
+    if (remaining <= 0) throw Object.assign(new Error("no time left to read context"), { reason: "timeout" });
+    const signals = [AbortSignal.timeout(Math.min(remaining, 2_147_483_647))];
+    if (options.signal !== undefined) signals.push(options.signal);
+    result = await options.reader.read(contextSubject(invocation.input), needs, {
+      deadline: options.deadline,
+      signal: AbortSignal.any(signals),
+    });
+  } catch (error) {
+    report.ms = clock() - started;
+    report.failure = contextFailureOf(error);
+    const readsOf = (error as { reads?: unknown }).reads;
+    if (Array.isArray(readsOf)) report.reads = readsOf as ContextRead[];
+    return contextFallback(invocation, rules, report);
+  }
+  report.ms = clock() - started;
+  report.reads = result.reads;
+  report.cacheHits = result.cacheHits;
+  let evaluated: Decision | ContextRequired;
+  try {
+    evaluated = rules.evaluate(invocation, result.data);
+  } catch (error) {
+    return { ...evaluationFailed(invocation, rules, error), context: report };
+  }
+  if ("contextRequired" in evaluated) {
+    // The reader returned less than asked: a bug, never an approval.
+    const missing = [...evaluated.contextRequired].join(", ");
+    report.failure = {
+      kind: "unknown",
+      reason: `context missing after the read: ${missing}`,
+      transient: false,
+    };
+    return contextFallback(invocation, rules, report);
+  }
+  return { ...validatedDecision(invocation, rules, evaluated), context: report };
+}
+
+/** Maps a reader's error (ContextReadError, or anything else) to a loggable failure. */
+export function contextFailureOf(error: unknown): ContextFailure {
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    kind?: unknown;
+    reason?: unknown;
+    status?: unknown;
+    missingScope?: unknown;
+    detailCode?: unknown;
+    trackingId?: unknown;
+    name?: unknown;
+  };
+  const reason = typeof e.reason === "string" ? e.reason : `unexpected ${String(e.name ?? "error")}`;
+  const failure: ContextFailure = {
+    kind: typeof e.kind === "string" ? (e.kind as ContextKind) : "unknown",
+    reason,
+    transient: TRANSIENT_REASONS.has(reason),
+  };
+  if (typeof e.status === "number") failure.status = e.status;
+  if (typeof e.missingScope === "string") failure.missingScope = e.missingScope;
+  if (typeof e.detailCode === "string") failure.detailCode = e.detailCode;
+  if (typeof e.trackingId === "string") failure.trackingId = e.trackingId;
+  return failure;
+}
+
+/** `context identities forbidden (HTTP 403; the API client lacks scope idn:identity:read)` */
+export function describeContextFailure(failure: ContextFailure): string {
+  const status = failure.status === undefined ? "" : `HTTP ${failure.status}`;
+  const scope =
+    failure.missingScope === undefined ? "" : `the API client lacks scope ${failure.missingScope}`;
+  const detail = [status, scope].filter((part) => part !== "").join("; ");
+  return `context ${failure.kind} ${failure.reason}${detail === "" ? "" : ` (${detail})`}`;
+}
+
+function contextFallback(
+  invocation: Invocation,
+  rules: CompiledRules,
+  report: ContextReport,
+): ContextDecideResult {
+  const reason = describeContextFailure(report.failure as ContextFailure);
+  return {
+    decision: rules.fallback(invocation.triggerId, reason),
+    fallback: true,
+    fallbackReason: reason,
+    context: report,
+  };
+}
+
+function evaluationFailed(invocation: Invocation, rules: CompiledRules, error: unknown): DecideResult {
+  const reason = `rules evaluation failed: ${error instanceof Error ? error.name : "error"}`;
+  return { decision: rules.fallback(invocation.triggerId, reason), fallback: true, fallbackReason: reason };
+}
+
+/**
+ * Counts a decision's context reads and returns the log fields describing them (kinds, counts,
+ * latency, the failure: never payload values).
+ */
+export function recordContextReport(
+  metrics: PipelineMetrics | undefined,
+  report: ContextReport,
+  dimensions: Record<string, string>,
+): Record<string, unknown> {
+  if (metrics !== undefined) {
+    for (const read of report.reads) {
+      if (read.from === "api") metrics.record(PipelineMetric.contextReads, "Count", 1, { kind: read.kind });
+    }
+    if (report.cacheHits > 0) metrics.record(PipelineMetric.contextCacheHits, "Count", report.cacheHits);
+    metrics.record(PipelineMetric.contextLatency, "Milliseconds", report.ms, dimensions);
+    if (report.failure !== undefined) {
+      metrics.record(PipelineMetric.contextFailures, "Count", 1, {
+        ...dimensions,
+        reason: report.failure.reason,
+      });
+    }
+  }
+  const fields: Record<string, unknown> = {
+    needs: report.needs,
+    reads: report.reads.map(
+      (read) => `${read.kind}:${read.ids}:${read.ms}ms${read.status === undefined ? "" : `:${read.status}`}`,
+    ),
+    cacheHits: report.cacheHits,
+    ms: report.ms,
+  };
+  if (report.failure !== undefined) fields.failure = report.failure;
+  return fields;
+}
