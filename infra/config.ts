@@ -410,13 +410,19 @@ export const UNRESERVED_HTTP_CONTAINERS = 20;
 /** What the stack passes each function as CONTEXT_SETTINGS: its share of the tenant's read budget. */
 export function contextSettingsFor(config: ResponderConfig): {
   requestsPer10s: number;
+  betaRequestsPer10s: number;
   ttlSeconds: ResponderConfig["context"]["cacheTtlSeconds"];
   maxEntries: number;
 } {
   const containers =
     (config.http.reservedConcurrency ?? UNRESERVED_HTTP_CONTAINERS) + config.worker.maxConcurrency;
+  const share = (containersSharing: number) =>
+    Math.max(1, Math.floor(config.context.tenantRequestsPer10s / containersSharing));
   return {
-    requestsPer10s: Math.max(1, Math.floor(config.context.tenantRequestsPer10s / containers)),
+    // v3 and v2025 (context reads): every http and worker container may read.
+    requestsPer10s: share(containers),
+    // beta (completions, task status, role insights): only worker containers send those.
+    betaRequestsPer10s: share(config.worker.maxConcurrency),
     ttlSeconds: config.context.cacheTtlSeconds,
     maxEntries: config.context.maxCacheEntries,
   };

@@ -12,6 +12,11 @@ const seconds = z.number().check(z.int(), z.gte(0), z.lte(86_400));
 export const ContextSettingsSchema = z.strictObject({
   /** ISC read requests per 10 s per API version for this container: its share of the tenant's 100. */
   requestsPer10s: z.number().check(z.int(), z.gte(1), z.lte(100)),
+  /**
+   * Its share of `beta` (completions, task status, role insights): only the worker sends those, so
+   * the tenant's 100 are split between worker containers alone. Default: requestsPer10s.
+   */
+  betaRequestsPer10s: z.optional(z.number().check(z.int(), z.gte(1), z.lte(100))),
   /** Seconds an object stays cached, per group (0: not cached). */
   ttlSeconds: z.strictObject({
     identities: seconds,
@@ -32,6 +37,18 @@ export const DEFAULT_CONTEXT_SETTINGS: ContextSettings = {
   ttlSeconds: { identities: 60, items: 600, sources: 600, sod: 30, sodPolicies: 600, accessRequests: 30 },
   maxEntries: 5_000,
 };
+
+/** The ISC client's limiter for these settings: per API version, beta with its own share. */
+export function iscRateLimits(settings: ContextSettings): {
+  rateLimit: { requests: number; windowMs: number };
+  rateLimitByVersion: Record<string, { requests: number; windowMs: number }>;
+} {
+  const beta = settings.betaRequestsPer10s ?? settings.requestsPer10s;
+  return {
+    rateLimit: { requests: settings.requestsPer10s, windowMs: 10_000 },
+    rateLimitByVersion: { beta: { requests: beta, windowMs: 10_000 } },
+  };
+}
 
 /** TTL in ms of each kind of object, from the grouped settings. */
 export function ttlMsByKind(settings: ContextSettings): Record<ContextKind, number> {

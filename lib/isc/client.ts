@@ -6,6 +6,7 @@
 
 import { TokenProvider } from "./auth.ts";
 import { checkCallbackUrl, isInvocationId } from "./callback-url.ts";
+import { IscContextApi } from "./context-reads.ts";
 import {
   ConfigError,
   detailsOf,
@@ -15,7 +16,7 @@ import {
   isInvocationGoneResponse,
 } from "./errors.ts";
 import { DEFAULT_RETRY, HttpCore, type RetryEvent, type RetryOptions } from "./http.ts";
-import { ISC_RATE_LIMIT, type RateLimitOptions, SlidingWindowLimiter } from "./rate-limiter.ts";
+import { ISC_RATE_LIMIT, PerVersionLimiter, type RateLimitOptions, TOKEN_WINDOW } from "./rate-limiter.ts";
 import {
   AcceptedSchema,
   type InvocationStatus,
@@ -45,7 +46,10 @@ import type {
   IscActionsApi,
   IscCompletionApi,
   JsonPatchOperation,
+  ListQuery,
 } from "./types.ts";
+
+export type { ListQuery } from "./types.ts";
 
 export interface IscClientOptions {
   /** Tenant API base URL, e.g. `https://acme.api.identitynow.com` (http only for loopback hosts). */
@@ -53,8 +57,13 @@ export interface IscClientOptions {
   clientId: string;
   clientSecret: string;
   fetch?: typeof fetch;
-  /** Client-side limiter; default ISC's 100 requests / 10 s. `false` turns it off. */
+  /**
+   * Client-side limiter, applied per API version (beta, v3, v2025, ... each its own window, the OAuth
+   * token endpoint too); default ISC's 100 requests / 10 s. `false` turns it off.
+   */
   rateLimit?: RateLimitOptions | false;
+  /** Per-version exceptions to `rateLimit` (e.g. `{beta: ...}` for completions); ignored when it is false. */
+  rateLimitByVersion?: Readonly<Record<string, RateLimitOptions>>;
   retry?: Partial<RetryOptions>;
   now?: Clock;
   sleep?: Sleep;
@@ -62,15 +71,6 @@ export interface IscClientOptions {
   random?: () => number;
   onRetry?: (event: RetryEvent) => void;
   userAgent?: string;
-}
-
-/** Standard collection parameters of ISC list endpoints. */
-export interface ListQuery {
-  limit?: number;
-  offset?: number;
-  count?: boolean;
-  filters?: string;
-  sorters?: string;
 }
 
 export interface TestInvocationRequest {
@@ -89,6 +89,8 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 export class IscClient implements IscCompletionApi, IscActionsApi {
   /** The tenant origin every request goes to. */
   readonly baseUrl: string;
+  /** The reads that give rules their context (identities, items, sources, SoD, access requests). */
+  readonly context: IscContextApi;
   readonly #tokens: TokenProvider;
   readonly #http: HttpCore;
   readonly #now: Clock;
@@ -126,7 +128,10 @@ export class IscClient implements IscCompletionApi, IscActionsApi {
     const sleep = options.sleep ?? realSleep;
     const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     const rateLimit = options.rateLimit === undefined ? ISC_RATE_LIMIT : options.rateLimit;
-    const limiter = rateLimit === false ? undefined : new SlidingWindowLimiter(rateLimit, this.#now);
+    const limiter =
+      rateLimit === false
+        ? undefined
+        : new PerVersionLimiter(rateLimit, this.#now, options.rateLimitByVersion ?? {});
     this.#tokens = new TokenProvider({
       origin: this.baseUrl,
       clientId: options.clientId,
@@ -135,7 +140,7 @@ export class IscClient implements IscCompletionApi, IscActionsApi {
       now: this.#now,
       requestTimeoutMs: retry.attemptTimeoutMs,
       sleep,
-      ...(limiter === undefined ? {} : { limiter }),
+      ...(limiter === undefined ? {} : { limiter: limiter.window(TOKEN_WINDOW) }),
     });
     this.#http = new HttpCore({
       origin: this.baseUrl,
@@ -149,6 +154,7 @@ export class IscClient implements IscCompletionApi, IscActionsApi {
       userAgent: options.userAgent ?? "isc-trigger-responder",
       ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }),
     });
+    this.context = new IscContextApi(this.#http);
   }
 
   /** OAuth token requests sent so far (tests and metrics). */

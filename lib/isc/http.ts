@@ -11,7 +11,7 @@ import { issuesFromZod } from "../errors.ts";
 import type { TokenProvider } from "./auth.ts";
 import { IscApiError, IscDeadlineError, IscNetworkError, IscResponseError } from "./errors.ts";
 import { parseErrorResponse, parseRetryAfter } from "./http-errors.ts";
-import type { SlidingWindowLimiter } from "./rate-limiter.ts";
+import type { PerVersionLimiter } from "./rate-limiter.ts";
 import type { Clock, Sleep } from "./timing.ts";
 import type { CallOptions } from "./types.ts";
 
@@ -66,6 +66,11 @@ export interface IscRequest<T> {
    * timeout or another 5xx, which could create a duplicate. Default true.
    */
   idempotent?: boolean;
+  /**
+   * Sends `X-SailPoint-Experimental: true`. Default true (the trigger APIs have always been sent it);
+   * false where the spec requires no such header (the v3 and v2025 context reads).
+   */
+  experimental?: boolean;
   options?: CallOptions;
 }
 
@@ -79,7 +84,8 @@ export interface HttpCoreOptions {
   origin: string;
   fetch: typeof fetch;
   tokens: TokenProvider;
-  limiter?: SlidingWindowLimiter;
+  /** Each request waits for a slot in the window of its API version. */
+  limiter?: PerVersionLimiter;
   retry: RetryOptions;
   now: Clock;
   sleep: Sleep;
@@ -138,9 +144,10 @@ export class HttpCore {
     };
 
     // Taken after the token (which may itself wait) and right before sending, so the slot's time is the send time.
+    const limiter = this.#o.limiter?.forPath(url);
     const takeLimiterSlot = async () => {
-      if (this.#o.limiter === undefined) return;
-      const reservation = this.#o.limiter.reserve(deadline);
+      if (limiter === undefined) return;
+      const reservation = limiter.reserve(deadline);
       if (reservation === undefined) throw stop("deadline");
       try {
         await wait(reservation.waitMs);
@@ -269,9 +276,9 @@ export class HttpCore {
     const headers: Record<string, string> = {
       Accept: "application/json",
       Authorization: `Bearer ${token}`,
-      "X-SailPoint-Experimental": "true",
       "User-Agent": this.#o.userAgent,
     };
+    if (request.experimental ?? true) headers["X-SailPoint-Experimental"] = "true";
     let body: string | undefined;
     if (request.body !== undefined) {
       headers["Content-Type"] = request.contentType ?? "application/json";

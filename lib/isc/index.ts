@@ -2,6 +2,8 @@
 export * from "./auth.ts";
 export * from "./callback-url.ts";
 export * from "./client.ts";
+export * from "./context-reads.ts";
+export * from "./context-schemas.ts";
 export * from "./errors.ts";
 export {
   DEFAULT_RETRY,

@@ -9,6 +9,15 @@ export interface CallOptions {
   deadline?: number;
 }
 
+/** Standard collection parameters of ISC list endpoints. */
+export interface ListQuery {
+  limit?: number;
+  offset?: number;
+  count?: boolean;
+  filters?: string;
+  sorters?: string;
+}
+
 /** Where to complete: the invocation id (the client builds the tenant URL) or the received callbackURL. */
 export type CompletionTarget = { invocationId: string } | { callbackUrl: string };
 

@@ -9,6 +9,7 @@ import { type ContextSettings, contextSettingsFromEnv } from "../context/setting
 import { ResponderError } from "../errors.ts";
 import { tenantOrigin } from "../isc/callback-url.ts";
 import type { IscClientOptions } from "../isc/client.ts";
+import type { IscContextReads } from "../isc/context-reads.ts";
 import type {
   CallOptions,
   CompletionBody,
@@ -114,19 +115,41 @@ export function parseIscCredentials(
 }
 
 export type IscApi = IscCompletionApi & IscActionsApi;
+/** An ISC client with its context reads (IscClient); fakes in tests may leave the reads out. */
+export type IscApiWithContext = IscApi & { context?: IscContextReads };
+
+const CONTEXT_READS = [
+  "listIdentities",
+  "getIdentity",
+  "listEntitlements",
+  "getEntitlement",
+  "listAccessProfiles",
+  "getAccessProfile",
+  "listRoles",
+  "getRole",
+  "listSources",
+  "getSource",
+  "getWorkgroup",
+  "listWorkgroupMembers",
+  "predictSodViolations",
+  "getSodPolicy",
+  "listAccessRequestStatus",
+] as const satisfies ReadonlyArray<keyof IscContextReads>;
 
 /**
  * An ISC client that follows credential rotation: every call reads the credentials secret (the
  * store caches it) and builds a new client when its value changed, so a rotated client secret is
- * picked up without a cold start.
+ * picked up without a cold start. Its `context` reads go through the same client.
  */
 export function rotatingIscClient(
   secrets: SecretsStore,
   secretId: string,
-  makeClient: (options: Pick<IscClientOptions, "clientId" | "clientSecret">) => IscApi | Promise<IscApi>,
-): IscApi {
-  let current: { secretText: string; client: Promise<IscApi> } | undefined;
-  const client = async (): Promise<IscApi> => {
+  makeClient: (
+    options: Pick<IscClientOptions, "clientId" | "clientSecret">,
+  ) => IscApiWithContext | Promise<IscApiWithContext>,
+): IscApi & { context: IscContextReads } {
+  let current: { secretText: string; client: Promise<IscApiWithContext> } | undefined;
+  const client = async (): Promise<IscApiWithContext> => {
     const secretText = await secrets.getSecretString(secretId);
     if (current?.secretText !== secretText) {
       const credentials = parseIscCredentials(secretText, secretId);
@@ -134,7 +157,19 @@ export function rotatingIscClient(
     }
     return current.client;
   };
+  // One client per credentials value serves completions, actions and context reads: one limiter per container.
+  const context = Object.fromEntries(
+    CONTEXT_READS.map((name) => [
+      name,
+      async (...args: unknown[]) => {
+        const reads = (await client()).context;
+        if (reads === undefined) throw new TypeError("this ISC client has no context reads");
+        return (reads[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+      },
+    ]),
+  ) as unknown as IscContextReads;
   return {
+    context,
     async completeInvocation(target: CompletionTarget, body: CompletionBody, options?: CallOptions) {
       return (await client()).completeInvocation(target, body, options);
     },

@@ -9,11 +9,13 @@
  * maxReceiveCount; they are logged by message id and issue paths only, never with their body (it
  * holds the invocation secret). The same handler accepts an EventBridge event invoked directly.
  */
+
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { InvocationLedger, RedeliveryQueue } from "../adapters/types.ts";
+import type { ContextReader } from "../context/types.ts";
 import { ResponderError, ValidationError } from "../errors.ts";
 import { CallbackUrlRefusedError, checkCallbackUrl } from "../isc/callback-url.ts";
 import type { IscActionsApi, IscCompletionApi } from "../isc/types.ts";
@@ -44,6 +46,8 @@ export interface WorkerDeps {
   rules: CompiledRules;
   client: IscCompletionApi & IscActionsApi;
   ledger: InvocationLedger;
+  /** Reads live context for rules that need it (shared by the records of a batch: one read per kind). */
+  context?: ContextReader;
   logger: PipelineLogger;
   metrics: PipelineMetrics;
   /** `SAIL_BASE_URL`: callbackURLs must have its origin. */
@@ -215,6 +219,7 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
     rules: deps.rules,
     client: deps.client,
     ledger: deps.ledger,
+    ...(deps.context === undefined ? {} : { context: deps.context }),
     logger: deps.logger,
     metrics: deps.metrics,
     workerId: owner,

@@ -1,10 +1,13 @@
 /**
  * Every request the client sends (method, path, query, media type, body) validated against the
- * official OpenAPI subset; the answers the fake tenant gives are spec examples, validated too.
+ * official OpenAPI subsets, the trigger APIs and the context reads; the answers the fake tenant gives
+ * are spec-shaped, validated too.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IscContextFetcher } from "../../../lib/context/isc-fetcher.ts";
 import { IscClient } from "../../../lib/isc/client.ts";
-import { validateRequest, validateResponse } from "../../helpers/openapi.ts";
+import { listOperations, validateRequest, validateResponse } from "../../helpers/openapi.ts";
+import { contextRoute, IDS } from "./context-fixtures.ts";
 import { type FakeTenant, type RecordedRequest, type Reply, startFakeTenant } from "./fake-tenant.ts";
 
 const subscription = {
@@ -109,7 +112,7 @@ const replies: Array<{ request: RecordedRequest; reply: Reply }> = [];
 
 beforeAll(async () => {
   tenant = await startFakeTenant((request) => {
-    const reply = route(request);
+    const reply = contextRoute(request) ?? route(request);
     replies.push({ request, reply });
     return reply;
   });
@@ -201,6 +204,133 @@ describe("client requests conform to the official OpenAPI subset", () => {
         `${request.method} ${request.path}`,
       ).toEqual([]);
     }
+  });
+
+  it("every context read the client and the ISC ContextFetcher send", async () => {
+    const client = new IscClient({
+      baseUrl: tenant.baseUrl,
+      clientId: "id",
+      clientSecret: "secret",
+      rateLimit: false,
+    });
+    const firstRequest = tenant.requests.length;
+    const firstReply = replies.length;
+    const api = client.context;
+    await api.listIdentities({
+      filters: `id in ("${IDS.identity}","${IDS.manager}")`,
+      limit: 2,
+      offset: 0,
+      count: false,
+      sorters: "name",
+      defaultFilter: "NONE",
+    });
+    await api.getIdentity(IDS.identity);
+    await api.listEntitlements({ filters: `id in ("${IDS.entitlement}")`, limit: 1, sorters: "name" });
+    await api.getEntitlement(IDS.entitlement);
+    await api.listAccessProfiles({ filters: `id in ("${IDS.accessProfile}")`, limit: 250, count: true });
+    await api.getAccessProfile(IDS.accessProfile);
+    await api.listRoles({ filters: `id in ("${IDS.role}")`, limit: 50 });
+    await api.getRole(IDS.role);
+    await api.listSources({ filters: `id in ("${IDS.source}")`, limit: 1, offset: 0 });
+    await api.getSource(IDS.source);
+    await api.getWorkgroup(IDS.workgroup);
+    await api.listWorkgroupMembers(IDS.workgroup, { limit: 50, offset: 0, sorters: "name" });
+    await api.predictSodViolations({
+      identityId: IDS.identity,
+      accessRefs: [{ type: "ENTITLEMENT", id: IDS.entitlement }],
+    });
+    await api.getSodPolicy(IDS.sodPolicy);
+    await api.listAccessRequestStatus({
+      requestedFor: IDS.identity,
+      limit: 250,
+      offset: 0,
+      count: true,
+      filters: 'created gt "2026-01-01T00:00:00Z"',
+      sorters: "-created",
+    });
+    const fetcher = new IscContextFetcher(client);
+    await fetcher.identities([IDS.identity, IDS.manager], {});
+    await fetcher.entitlements([IDS.entitlement, IDS.entitlement2], {});
+    await fetcher.accessProfiles([IDS.accessProfile], {});
+    await fetcher.roles([IDS.role], {});
+    await fetcher.sources([IDS.source], {});
+    await fetcher.predictSod(IDS.identity, [IDS.entitlement, IDS.entitlement2], {});
+    await fetcher.sodPolicy(IDS.sodPolicy, {});
+    await fetcher.accessRequestStatus(IDS.identity, { limit: 1_000 });
+
+    const sent = tenant.requests.slice(firstRequest);
+    const operations = new Set<string>();
+    for (const request of sent) {
+      const url = `${request.path}${request.query.size > 0 ? `?${request.query}` : ""}`;
+      const errors = validateRequest(request.method, url, request.json, {
+        contentType: request.headers["content-type"],
+        headers: request.headers,
+      });
+      expect(errors, `${request.method} ${url}`).toEqual([]);
+      expect(request.headers.authorization).toMatch(/^Bearer /);
+      // None of the context operations is marked experimental in the spec: the header is not sent.
+      expect(request.headers["x-sailpoint-experimental"]).toBeUndefined();
+      operations.add(`${request.method} ${request.path}`);
+    }
+    for (const { request, reply } of replies.slice(firstReply)) {
+      expect(reply.status, `${request.method} ${request.path}`).toBe(200);
+      expect(
+        validateResponse(request.method, request.path, reply.status, reply.body),
+        `${request.method} ${request.path}`,
+      ).toEqual([]);
+    }
+    // Every context operation the client implements was exercised (search and the list of governance
+    // groups and approvers are documented for tools but not read by the responder).
+    const notRead = new Set([
+      "POST /v3/search",
+      "GET /v3/search/{index}/{id}",
+      "GET /v2025/workgroups",
+      "GET /v2025/access-request-approvals/{accessRequestId}/approvers",
+    ]);
+    const exercised = listOperations("context")
+      .map((op) => `${op.method} ${op.template}`)
+      .filter((op) => !notRead.has(op));
+    for (const op of exercised) {
+      const [method, template] = op.split(" ") as [string, string];
+      const pattern = new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`);
+      expect(
+        [...operations].some(
+          (sentOp) => sentOp.startsWith(`${method} `) && pattern.test(sentOp.slice(method.length + 1)),
+        ),
+        op,
+      ).toBe(true);
+    }
+    expect(exercised).toHaveLength(15);
+  });
+
+  it("the context specs' references are resolved: a wrong context request or body is caught", () => {
+    expect(validateRequest("GET", "/v3/roles?limit=51", undefined)[0]).toContain("query limit");
+    expect(validateRequest("GET", "/v2025/identities?defaultFilter=ALL", undefined)[0]).toContain(
+      "query defaultFilter",
+    );
+    expect(
+      validateRequest("POST", "/v3/sod-violations/predict", {
+        identityId: IDS.identity,
+        accessRefs: [{ type: "ROLE", id: IDS.role }],
+      })[0],
+    ).toContain("accessRefs/0/type");
+    expect(validateResponse("GET", `/v3/roles/${IDS.role}`, 200, { owner: 1 })).toEqual([
+      "GET /v3/roles/{id} 200 body must have required property 'name'",
+      "GET /v3/roles/{id} 200 body/owner must be object",
+    ]);
+    expect(
+      validateResponse("GET", "/v2025/identities", 200, [{ name: "a", identityStatus: "GONE" }])[0],
+    ).toContain("identityStatus");
+    expect(
+      validateResponse("GET", `/v2025/identities/${IDS.identity}`, 404, {
+        detailCode: "404 Not found",
+        trackingId: "t",
+        messages: [{ locale: "en-US", localeOrigin: "DEFAULT", text: "not found" }],
+      }),
+    ).toEqual([]);
+    expect(validateResponse("GET", `/v2025/identities/${IDS.identity}`, 404, { messages: "no" })).not.toEqual(
+      [],
+    );
   });
 
   it("the helper catches a non-conforming request", () => {

@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseErrorResponse, parseRetryAfter } from "../../../lib/isc/http-errors.ts";
-import { SlidingWindowLimiter } from "../../../lib/isc/rate-limiter.ts";
+import {
+  apiVersionOf,
+  PerVersionLimiter,
+  SlidingWindowLimiter,
+  TOKEN_WINDOW,
+} from "../../../lib/isc/rate-limiter.ts";
 
 describe("SlidingWindowLimiter", () => {
   it("grants `requests` slots per window and queues the rest in call order", () => {
@@ -121,6 +126,52 @@ describe("SlidingWindowLimiter", () => {
   it("refuses nonsense settings", () => {
     expect(() => new SlidingWindowLimiter({ requests: 0, windowMs: 1 })).toThrow(RangeError);
     expect(() => new SlidingWindowLimiter({ requests: 1, windowMs: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("PerVersionLimiter", () => {
+  it("keys each request by its API version; the token endpoint and v1 per-service paths too", () => {
+    expect(apiVersionOf("/v3/roles")).toBe("v3");
+    expect(apiVersionOf("/v2025/identities/abc?limit=1")).toBe("v2025");
+    expect(apiVersionOf("/v2024/identities")).toBe("v2024");
+    expect(apiVersionOf("/beta/trigger-invocations/x/complete")).toBe("beta");
+    expect(apiVersionOf("https://acme.api.identitynow.com/beta/triggers")).toBe("beta");
+    expect(apiVersionOf("/trigger-invocations/v1/x/complete")).toBe("v1");
+    expect(apiVersionOf("/triggers/v1")).toBe("v1");
+    expect(apiVersionOf("/oauth/token")).toBe(TOKEN_WINDOW);
+    // Unknown shapes share one window: the set of windows stays bounded.
+    expect(apiVersionOf("/cc/api/org")).toBe("other");
+    expect(apiVersionOf("/")).toBe("other");
+  });
+
+  it("gives each version its own window with the configured limit", () => {
+    let now = 0;
+    const limiter = new PerVersionLimiter({ requests: 2, windowMs: 1_000 }, () => now);
+    const wait = (path: string) => limiter.forPath(path).reserve()?.waitMs;
+    expect([wait("/v3/roles"), wait("/v3/sources"), wait("/v3/roles/x")]).toEqual([0, 0, 1_000]);
+    expect([wait("/v2025/identities"), wait("/beta/triggers"), wait("/oauth/token")]).toEqual([0, 0, 0]);
+    expect(limiter.forPath("/v3/x")).toBe(limiter.window("v3"));
+    expect(limiter.pendingByVersion).toEqual({ v3: 3, v2025: 1, beta: 1, [TOKEN_WINDOW]: 1 });
+    now = 1_000;
+    expect(wait("/v2025/identities")).toBe(0);
+  });
+
+  it("gives a version its own limit when asked (a container's share of beta completions)", () => {
+    const limiter = new PerVersionLimiter({ requests: 1, windowMs: 1_000 }, () => 0, {
+      beta: { requests: 3, windowMs: 1_000 },
+    });
+    const wait = (path: string) => limiter.forPath(path).reserve()?.waitMs;
+    expect([wait("/beta/a"), wait("/beta/b"), wait("/beta/c"), wait("/beta/d")]).toEqual([0, 0, 0, 1_000]);
+    expect([wait("/v3/roles"), wait("/v3/roles")]).toEqual([0, 1_000]);
+    expect(
+      () =>
+        new PerVersionLimiter({ requests: 1, windowMs: 1 }, Date.now, { v3: { requests: 0, windowMs: 1 } }),
+    ).toThrow(RangeError);
+  });
+
+  it("refuses nonsense settings at construction", () => {
+    expect(() => new PerVersionLimiter({ requests: 0, windowMs: 1 })).toThrow(RangeError);
+    expect(() => new PerVersionLimiter({ requests: 1, windowMs: -1 })).toThrow(RangeError);
   });
 });
 
