@@ -85,7 +85,10 @@ export type ReaderBehaviour =
 /** A reader answering each read by the next behaviour (the last one repeats). */
 export class ScriptedReader implements ContextReader {
   readonly calls: Array<{ subject: ContextSubject; needs: string[]; options: ContextReadOptions }> = [];
-  constructor(readonly behaviours: ReaderBehaviour[]) {}
+  readonly behaviours: ReaderBehaviour[];
+  constructor(behaviours: ReaderBehaviour[]) {
+    this.behaviours = behaviours;
+  }
 
   async read(subject: ContextSubject, needs: ReadonlySet<string>, options: ContextReadOptions) {
     this.calls.push({ subject, needs: [...needs], options });
@@ -99,7 +102,10 @@ export class ScriptedReader implements ContextReader {
       });
     }
     if ("error" in behaviour) throw Object.assign(new Error("context read failed"), behaviour.error);
-    if ("delayMs" in behaviour) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
+    if ("delayMs" in behaviour) {
+      const ms = behaviour.delayMs;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    }
     return {
       data: {
         identity: subject.requestedFor.map((ref) => ({
