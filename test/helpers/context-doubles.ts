@@ -103,7 +103,7 @@ export class ScriptedReader implements ContextReader {
     }
     if ("error" in behaviour) throw Object.assign(new Error("context read failed"), behaviour.error);
     if ("delayMs" in behaviour) {
-      const ms = behaviour.delayMs;
+      const ms = Number(behaviour.delayMs);
       await new Promise((resolve) => setTimeout(resolve, ms));
     }
     return {
