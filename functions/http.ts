@@ -11,6 +11,7 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { SqsInvocationQueue } from "../lib/adapters/aws/sqs-queue.ts";
+import type { ContextReader } from "../lib/context/types.ts";
 import { createCachedCredentialsProvider } from "../lib/http/auth.ts";
 import { httpConfigFromEnv } from "../lib/http/config.ts";
 import { createExtensionSecretReader } from "../lib/http/extension-secret.ts";
@@ -41,12 +42,50 @@ const readFromExtension =
   Number.isInteger(extensionPort) && extensionPort > 0 && env.AWS_SESSION_TOKEN
     ? createExtensionSecretReader({ port: extensionPort, sessionToken: env.AWS_SESSION_TOKEN })
     : undefined;
-async function readWebhookSecret(): Promise<string> {
-  if (readFromExtension !== undefined) return readFromExtension(config.webhookCredentialsSecretId);
+async function readSecret(secretId: string): Promise<string> {
+  if (readFromExtension !== undefined) return readFromExtension(secretId);
   const { SecretsManagerSecretsStore } = await import("../lib/adapters/aws/secrets-manager.ts");
-  return new SecretsManagerSecretsStore().getSecretString(config.webhookCredentialsSecretId);
+  return new SecretsManagerSecretsStore().getSecretString(secretId);
 }
-const credentials = createCachedCredentialsProvider(readWebhookSecret, { ttlMs: 60_000 });
+const credentials = createCachedCredentialsProvider(() => readSecret(config.webhookCredentialsSecretId), {
+  ttlMs: 60_000,
+});
+
+// Rules that read live context (the stack then sets ISC_CREDENTIALS_SECRET_ID): the ISC client and
+// the reader are loaded on the first read, not at init, so cold start and payload-only decisions
+// never pay for them (dynamic imports: bundled, evaluated only when first needed).
+function lazyContextReader(secretId: string): ContextReader {
+  let reader: Promise<ContextReader> | undefined;
+  const build = async (): Promise<ContextReader> => {
+    const [
+      { CachedSecretsStore },
+      { contextReaderForClient },
+      { iscRateLimits },
+      { IscClient },
+      { rotatingIscClient },
+    ] = await Promise.all([
+      import("../lib/adapters/cached-secrets.ts"),
+      import("../lib/context/for-client.ts"),
+      import("../lib/context/settings.ts"),
+      import("../lib/isc/client.ts"),
+      import("../lib/isc/credentials.ts"),
+    ]);
+    const secrets = new CachedSecretsStore({ getSecretString: readSecret }, { ttlMs: 300_000 });
+    const limits = iscRateLimits(config.context);
+    const client = rotatingIscClient(
+      secrets,
+      secretId,
+      (iscCredentials) => new IscClient({ baseUrl: config.tenantBaseUrl, ...iscCredentials, ...limits }),
+    );
+    return contextReaderForClient(client, config.context);
+  };
+  return {
+    async read(subject, needs, options) {
+      reader ??= build();
+      return (await reader).read(subject, needs, options);
+    },
+  };
+}
 // The credentials are read on the first request, not at init: the Parameters and Secrets extension
 // may not serve requests during the INIT phase, and a failed early read shared by the first request
 // would turn it into a 503.
@@ -66,6 +105,9 @@ const core = createHttpHandler({
   queue: new SqsInvocationQueue({ queueUrl: config.queueUrl }),
   logger,
   metrics,
+  ...(config.iscCredentialsSecretId === undefined
+    ? {}
+    : { context: lazyContextReader(config.iscCredentialsSecretId) }),
   tenantBaseUrl: config.tenantBaseUrl,
   responseDeadlineMs: config.responseDeadlineMs,
   dynamicBudgetMs: config.dynamicBudgetMs,

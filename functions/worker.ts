@@ -13,6 +13,8 @@ import type { SQSBatchResponse } from "aws-lambda";
 import { DynamoDbInvocationLedger } from "../lib/adapters/aws/dynamodb-ledger.ts";
 import { secretsStoreFromEnv } from "../lib/adapters/aws/secrets-from-env.ts";
 import { SqsInvocationQueue } from "../lib/adapters/aws/sqs-queue.ts";
+import { contextReaderForClient } from "../lib/context/for-client.ts";
+import { iscRateLimits } from "../lib/context/settings.ts";
 import { IscClient } from "../lib/isc/client.ts";
 import { createLogger } from "../lib/observability/logger.ts";
 import type { PipelineLogger } from "../lib/responder/observability.ts";
@@ -38,14 +40,18 @@ async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
   const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", import.meta.url));
   const rules = compileRules(parseRulesDocument(JSON.parse(readFileSync(rulesPath, "utf8")), rulesPath));
   const secrets = secretsStoreFromEnv(env);
+  // One client per container for completions, actions and context reads, limited to this
+  // container's share of the tenant's budget per API version (CONTEXT_SETTINGS, docs/pipeline.md).
+  const limits = iscRateLimits(config.context);
   const client = rotatingIscClient(secrets, config.iscCredentialsSecretId, (credentials) => {
-    return new IscClient({ baseUrl: config.tenantBaseUrl, ...credentials });
+    return new IscClient({ baseUrl: config.tenantBaseUrl, ...credentials, ...limits });
   });
   logger.info("worker ready", { rulesVersion: rules.version });
   return createWorkerHandler({
     rules,
     client,
     ledger: new DynamoDbInvocationLedger({ tableName: config.ledgerTableName }),
+    context: contextReaderForClient(client, config.context),
     logger,
     metrics,
     tenantBaseUrl: config.tenantBaseUrl,

@@ -11,6 +11,7 @@ import { MemoryInvocationLedger } from "../adapters/local/memory-ledger.ts";
 import { type Consumer, MemoryQueue } from "../adapters/local/memory-queue.ts";
 import { MemorySecretsStore } from "../adapters/local/secrets.ts";
 import type { RedeliveryQueue } from "../adapters/types.ts";
+import type { ContextReader } from "../context/types.ts";
 import { createCachedCredentialsProvider, type WebhookCredentials } from "../http/auth.ts";
 import { createHttpHandler, type HttpHandler } from "../http/handler.ts";
 import type { IscActionsApi, IscCompletionApi } from "../isc/types.ts";
@@ -26,6 +27,7 @@ export interface LocalWorkerDeps {
   rules: CompiledRules;
   client: IscCompletionApi & IscActionsApi;
   ledger: MemoryInvocationLedger;
+  context?: ContextReader;
   logger: PipelineLogger;
   metrics: PipelineMetrics;
   tenantBaseUrl: string;
@@ -48,6 +50,8 @@ export interface LocalResponderOptions {
   credentials: WebhookCredentials;
   /** Completes invocations (an IscClient on the tenant). */
   client: IscCompletionApi & IscActionsApi;
+  /** Reads live context for the rules (one reader, as one container would have; shared by http and worker). */
+  context?: ContextReader;
   /** Builds the worker's SQS handler; default: createWorkerHandler (lib/worker/handler.ts), as in Lambda. */
   createWorker?: WorkerFactory;
   port?: number;
@@ -107,6 +111,7 @@ export async function startLocalResponder(options: LocalResponderOptions): Promi
     metrics,
     tenantBaseUrl: options.tenantBaseUrl,
     responseDeadlineMs,
+    ...(options.context === undefined ? {} : { context: options.context }),
     ...(options.dynamicBudgetMs === undefined ? {} : { dynamicBudgetMs: options.dynamicBudgetMs }),
   });
 
@@ -117,6 +122,7 @@ export async function startLocalResponder(options: LocalResponderOptions): Promi
       rules: options.rules,
       client: options.client,
       ledger,
+      ...(options.context === undefined ? {} : { context: options.context }),
       logger: options.logger,
       metrics,
       tenantBaseUrl: options.tenantBaseUrl,

@@ -3,21 +3,9 @@
  * kept out of functions/worker.ts so they can be tested. A missing or malformed setting fails the
  * first invocation loudly (and the batch is retried) rather than answering wrongly.
  */
-import * as z from "zod/mini";
-import type { SecretsStore } from "../adapters/types.ts";
 import { type ContextSettings, contextSettingsFromEnv } from "../context/settings.ts";
 import { ResponderError } from "../errors.ts";
 import { tenantOrigin } from "../isc/callback-url.ts";
-import type { IscClientOptions } from "../isc/client.ts";
-import type { IscContextReads } from "../isc/context-reads.ts";
-import type {
-  CallOptions,
-  CompletionBody,
-  CompletionTarget,
-  IscActionsApi,
-  IscCompletionApi,
-  JsonPatchOperation,
-} from "../isc/types.ts";
 import { responseDeadlineMs } from "../triggers/duration.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL, type RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 
@@ -88,102 +76,13 @@ function contextSettings(env: Env): ContextSettings {
   }
 }
 
-const IscCredentialsSchema = z.looseObject({
-  clientId: z.string().check(z.minLength(1)),
-  clientSecret: z.string().check(z.minLength(1)),
-});
-
-/** `{"clientId": "...", "clientSecret": "..."}`; the error never quotes the secret's text. */
-export function parseIscCredentials(
-  text: string,
-  secretId: string,
-): { clientId: string; clientSecret: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new WorkerConfigError(
-      `secret ${secretId}`,
-      'is not JSON {"clientId": "...", "clientSecret": "..."}',
-    );
-  }
-  const parsed = z.safeParse(IscCredentialsSchema, json);
-  if (!parsed.success) {
-    throw new WorkerConfigError(`secret ${secretId}`, 'must hold {"clientId": "...", "clientSecret": "..."}');
-  }
-  return { clientId: parsed.data.clientId, clientSecret: parsed.data.clientSecret };
-}
-
-export type IscApi = IscCompletionApi & IscActionsApi;
-/** An ISC client with its context reads (IscClient); fakes in tests may leave the reads out. */
-export type IscApiWithContext = IscApi & { context?: IscContextReads };
-
-const CONTEXT_READS = [
-  "listIdentities",
-  "getIdentity",
-  "listEntitlements",
-  "getEntitlement",
-  "listAccessProfiles",
-  "getAccessProfile",
-  "listRoles",
-  "getRole",
-  "listSources",
-  "getSource",
-  "getWorkgroup",
-  "listWorkgroupMembers",
-  "predictSodViolations",
-  "getSodPolicy",
-  "listAccessRequestStatus",
-] as const satisfies ReadonlyArray<keyof IscContextReads>;
-
-/**
- * An ISC client that follows credential rotation: every call reads the credentials secret (the
- * store caches it) and builds a new client when its value changed, so a rotated client secret is
- * picked up without a cold start. Its `context` reads go through the same client.
- */
-export function rotatingIscClient(
-  secrets: SecretsStore,
-  secretId: string,
-  makeClient: (
-    options: Pick<IscClientOptions, "clientId" | "clientSecret">,
-  ) => IscApiWithContext | Promise<IscApiWithContext>,
-): IscApi & { context: IscContextReads } {
-  let current: { secretText: string; client: Promise<IscApiWithContext> } | undefined;
-  const client = async (): Promise<IscApiWithContext> => {
-    const secretText = await secrets.getSecretString(secretId);
-    if (current?.secretText !== secretText) {
-      const credentials = parseIscCredentials(secretText, secretId);
-      current = { secretText, client: Promise.resolve(makeClient(credentials)) };
-    }
-    return current.client;
-  };
-  // One client per credentials value serves completions, actions and context reads: one limiter per container.
-  const context = Object.fromEntries(
-    CONTEXT_READS.map((name) => [
-      name,
-      async (...args: unknown[]) => {
-        const reads = (await client()).context;
-        if (reads === undefined) throw new TypeError("this ISC client has no context reads");
-        return (reads[name] as (...a: unknown[]) => Promise<unknown>)(...args);
-      },
-    ]),
-  ) as unknown as IscContextReads;
-  return {
-    context,
-    async completeInvocation(target: CompletionTarget, body: CompletionBody, options?: CallOptions) {
-      return (await client()).completeInvocation(target, body, options);
-    },
-    async updateTaskStatus(taskId: string, operations: JsonPatchOperation[], options?: CallOptions) {
-      return (await client()).updateTaskStatus(taskId, operations, options);
-    },
-    async completeCampaign(campaignId, request, options) {
-      return (await client()).completeCampaign(campaignId, request, options);
-    },
-    async createRoleInsightsRequest(options?: CallOptions) {
-      return (await client()).createRoleInsightsRequest(options);
-    },
-  };
-}
+export {
+  type IscApi,
+  type IscApiWithContext,
+  IscCredentialsError,
+  parseIscCredentials,
+  rotatingIscClient,
+} from "../isc/credentials.ts";
 
 /** The worker's metrics: CloudWatch embedded metric format lines (lib/observability/emf.ts). */
 export { emfMetrics } from "../observability/emf.ts";

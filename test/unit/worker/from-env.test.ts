@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MemorySecretsStore } from "../../../lib/adapters/local/secrets.ts";
 import {
   emfMetrics,
+  IscCredentialsError,
   parseIscCredentials,
   rotatingIscClient,
   WorkerConfigError,
@@ -38,7 +39,7 @@ describe("workerConfigFromEnv", () => {
 describe("ISC credentials", () => {
   it("never quote the secret's text in an error", () => {
     const text = '{"clientId": "id", "clientSecret": ""} super-secret-value';
-    expect(() => parseIscCredentials(text, "isc-creds")).toThrow(WorkerConfigError);
+    expect(() => parseIscCredentials(text, "isc-creds")).toThrow(IscCredentialsError);
     try {
       parseIscCredentials('{"clientId": "id", "clientSecret": 42, "x": "super-secret-value"}', "isc-creds");
     } catch (error) {
