@@ -1,4 +1,7 @@
-/** OAuth client credentials, opaque expiring tokens and the per-client rate limit. */
+/**
+ * OAuth client credentials (one or more clients, each possibly lacking some scopes), opaque expiring
+ * tokens and the rate limit per client id per API version.
+ */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 
 interface IssuedToken {
@@ -16,25 +19,55 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** A client the tenant accepts; `deniedScopes` are scopes its tokens lack (context reads answer 403). */
+export interface SandboxClient {
+  clientId: string;
+  clientSecret: string;
+  deniedScopes?: readonly string[];
+}
+
 export class TokenStore {
   readonly #tokens = new Map<string, IssuedToken>();
-  readonly #clientId: string;
-  readonly #clientSecret: string;
+  readonly #clients: SandboxClient[];
+  readonly #denied = new Map<string, ReadonlySet<string>>();
   readonly #ttlMs: number;
   readonly #now: () => number;
 
-  constructor(clientId: string, clientSecret: string, ttlSeconds: number, now: () => number) {
-    this.#clientId = clientId;
-    this.#clientSecret = clientSecret;
+  constructor(clients: readonly SandboxClient[], ttlSeconds: number, now: () => number) {
+    this.#clients = clients.map((client) => ({
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+    }));
+    for (const client of clients) this.setDeniedScopes(client.clientId, client.deniedScopes ?? []);
     this.#ttlMs = ttlSeconds * 1000;
     this.#now = now;
   }
 
   validClient(clientId: string, clientSecret: string): boolean {
-    // Both compared, always, so the timing does not tell which one was wrong.
-    const idOk = sameText(clientId, this.#clientId);
-    const secretOk = sameText(clientSecret, this.#clientSecret);
-    return idOk && secretOk;
+    // Every client compared, id and secret, so the timing does not tell which part was wrong.
+    let ok = false;
+    for (const client of this.#clients) {
+      const idOk = sameText(clientId, client.clientId);
+      const secretOk = sameText(clientSecret, client.clientSecret);
+      ok = (idOk && secretOk) || ok;
+    }
+    return ok;
+  }
+
+  setDeniedScopes(clientId: string, scopes: readonly string[]): void {
+    this.#denied.set(clientId, new Set(scopes));
+  }
+
+  /** Whether tokens of this client carry `scope` (every scope unless denied). */
+  hasScope(clientId: string, scope: string): boolean {
+    return !(this.#denied.get(clientId)?.has(scope) ?? false);
+  }
+
+  /** The token reply's `scope`: all scopes, or the context scopes the client keeps when some are denied. */
+  scopeOf(clientId: string, knownScopes: readonly string[]): string {
+    const denied = this.#denied.get(clientId);
+    if (denied === undefined || denied.size === 0) return "sp:scopes:all";
+    return ["sp:scopes:default", ...knownScopes.filter((scope) => !denied.has(scope))].join(" ");
   }
 
   issue(clientId: string): { token: string; expiresInSeconds: number } {
@@ -76,7 +109,21 @@ export class TokenStore {
   }
 }
 
-/** Sliding-window limit: at most `requests` per `windowMs` per key. */
+/**
+ * The API version a path is limited under: ISC counts requests per client id per version (v3, v2025,
+ * beta each have their own window). The per-service v1 paths (`/triggers/v1/...`) count as "v1".
+ */
+export function apiVersionOf(path: string): string {
+  const [first, second] = path.split("/").filter((segment) => segment !== "");
+  if (first !== undefined && /^(beta|v\d+)$/.test(first)) return first;
+  if (second !== undefined && /^v\d+$/.test(second)) return second;
+  return "other";
+}
+
+/**
+ * Sliding-window limit: at most `requests` per `windowMs` per key. A key may also count the hits of
+ * a shared key (a client's token requests count in each of its version windows).
+ */
 export class RateLimiter {
   readonly #requests: number;
   readonly #windowMs: number;
@@ -89,18 +136,30 @@ export class RateLimiter {
     this.#now = now;
   }
 
-  /** Counts a request; returns undefined when allowed, else the seconds to wait (Retry-After). */
-  hit(key: string): number | undefined {
-    const now = this.#now();
-    const from = now - this.#windowMs;
+  #recent(key: string, from: number): number[] {
     let hits = this.#hits.get(key);
     if (hits === undefined) {
       hits = [];
       this.#hits.set(key, hits);
     }
     while (hits.length > 0 && hits[0]! <= from) hits.shift();
-    if (hits.length >= this.#requests) {
-      return Math.max(1, Math.ceil((hits[0]! + this.#windowMs - now) / 1000));
+    return hits;
+  }
+
+  /**
+   * Counts a request under `key` (with the hits of `sharedKey` counted too); returns undefined when
+   * allowed, else the seconds to wait (Retry-After).
+   */
+  hit(key: string, sharedKey?: string): number | undefined {
+    const now = this.#now();
+    const from = now - this.#windowMs;
+    const hits = this.#recent(key, from);
+    const shared = sharedKey === undefined ? [] : this.#recent(sharedKey, from);
+    const total = hits.length + shared.length;
+    if (total >= this.#requests) {
+      // The window has room again once enough of the oldest hits have left it.
+      const oldest = [...hits, ...shared].sort((a, b) => a - b)[total - this.#requests]!;
+      return Math.max(1, Math.ceil((oldest + this.#windowMs - now) / 1000));
     }
     hits.push(now);
     return undefined;

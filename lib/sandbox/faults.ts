@@ -16,6 +16,11 @@ export interface FaultOptions {
   retryAfterSeconds?: number;
   /** Only requests whose path matches (default: every API path, /oauth/token included). */
   paths?: RegExp;
+  /**
+   * Which requests may get a fault (default "all"): only the context reads (identities, items,
+   * sources, governance groups, SoD, access-request status), or only the other requests.
+   */
+  target?: "all" | "contextReads" | "otherRequests";
   /** Seed of the PRNG (default: random), for reproducible runs. */
   seed?: number;
 }
@@ -34,6 +39,9 @@ export function mulberry32(seed: number): () => number {
 
 export function checkFaultOptions(options: FaultOptions): void {
   if (!(options.rate >= 0 && options.rate <= 1)) throw new RangeError("faults.rate must be between 0 and 1");
+  if (options.target !== undefined && !["all", "contextReads", "otherRequests"].includes(options.target)) {
+    throw new RangeError("faults.target must be all, contextReads or otherRequests");
+  }
   for (const [kind, weight] of Object.entries(options.kinds ?? {})) {
     if (!FAULT_KINDS.includes(kind as FaultKind)) throw new RangeError(`unknown fault kind ${kind}`);
     if (!(typeof weight === "number" && weight >= 0))
@@ -51,9 +59,16 @@ export class FaultInjector {
     this.#random = mulberry32(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   }
 
-  /** The fault for this request, if any. `applicable` excludes kinds that make no sense for it. */
-  pick(path: string, applicable: (kind: FaultKind) => boolean): FaultKind | undefined {
+  /**
+   * The fault for this request, if any. `applicable` excludes kinds that make no sense for it;
+   * `contextRead` says whether the request is a context read (for `target`).
+   */
+  pick(path: string, applicable: (kind: FaultKind) => boolean, contextRead = false): FaultKind | undefined {
     if (this.options.paths !== undefined && !this.options.paths.test(path)) return undefined;
+    const target = this.options.target ?? "all";
+    if ((target === "contextReads" && !contextRead) || (target === "otherRequests" && contextRead)) {
+      return undefined;
+    }
     if (this.options.rate <= 0 || this.#random() >= this.options.rate) return undefined;
     const weights = FAULT_KINDS.filter(applicable).map(
       (kind) => [kind, this.options.kinds === undefined ? 1 : (this.options.kinds[kind] ?? 0)] as const,

@@ -1,18 +1,22 @@
 /**
  * A local ISC tenant for everything this project calls: OAuth client credentials, trigger
  * subscriptions, test invocations delivered to HTTP subscribers or an EventBridge sink,
- * completions, task status, campaigns, role insights; with rate limits and injectable faults.
- * Not shipped in Lambda bundles. See docs/sandbox.md.
+ * completions, task status, campaigns, role insights, and the context reads rules use (identities,
+ * items, sources, governance groups, SoD, access-request status) served from a Directory; with rate
+ * limits per API version, scopes, injectable faults and read latency. Not shipped in Lambda bundles.
+ * See docs/sandbox.md.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as z from "zod/mini";
+import { type Directory, defaultDirectory } from "../context/directory.ts";
 import { formatPath } from "../errors.ts";
 import { AccessRequestInputSchema, type EventBridgeTriggerEvent } from "../triggers/schemas.ts";
 import { isRequestResponseTrigger } from "../triggers/trigger-ids.ts";
-import { RateLimiter, TokenStore } from "./auth.ts";
+import { apiVersionOf, RateLimiter, type SandboxClient, TokenStore } from "./auth.ts";
 import { findTrigger } from "./catalog.ts";
+import { CONTEXT_ROUTES } from "./context-routes.ts";
 import { FaultInjector, type FaultOptions } from "./faults.ts";
 import {
   badRequest,
@@ -21,15 +25,19 @@ import {
   JWT_EXPIRED_BODY,
   notFound,
   RATE_LIMIT_BODY,
-  readBody,
   sendJson,
 } from "./http.ts";
 import { InvocationEngine } from "./invocations.ts";
+import { answerTokenRequest } from "./oauth.ts";
+import type { ContextRouteKind } from "./route-types.ts";
 import { matchRoute, methodNotAllowed, type RouteReply } from "./routes.ts";
 import { type FaultKind, type SandboxInvocation, SandboxState } from "./state.ts";
 
+export type { SandboxClient } from "./auth.ts";
+export { CONTEXT_READ_PATHS } from "./context-routes.ts";
 export type { FaultOptions } from "./faults.ts";
 export { compileJsonPath, isValidJsonPath, JsonPathSyntaxError } from "./json-path.ts";
+export type { ContextRouteKind } from "./route-types.ts";
 export type {
   CompletionAttempt,
   DeliveryOutcome,
@@ -43,7 +51,7 @@ export type {
   StoredSubscription,
   TaskStatus,
 } from "./state.ts";
-export { FAULT_KINDS, SandboxState } from "./state.ts";
+export { CONTEXT_ROUTE_KINDS, FAULT_KINDS, SandboxState } from "./state.ts";
 
 export interface SandboxOptions {
   /** 0 = random (default 0). */
@@ -55,8 +63,19 @@ export interface SandboxOptions {
   clientSecret?: string;
   /** Lifetime of issued tokens (default 749, like the docs' example). */
   tokenTtlSeconds?: number;
-  /** Default 100 requests per 10_000 ms per client id; false: no limit. */
+  /**
+   * Default 100 requests per 10_000 ms per client id per API version (v3, v2025, beta and the v1
+   * per-service paths each have their own window; a token request counts in each); false: no limit.
+   */
   rateLimit?: { requests: number; windowMs: number } | false;
+  /** Scopes the main client's tokens lack: a context read that needs one answers 403 naming it. */
+  deniedScopes?: string[];
+  /** More clients the tenant accepts, each with its own rate-limit windows and denied scopes. */
+  clients?: SandboxClient[];
+  /** Where context reads are served from (default: defaultDirectory(), the Acme directory). */
+  directory?: Directory;
+  /** Delay before each context read is answered, in ms (default 0): a tenant's read latency. */
+  contextLatencyMs?: number;
   faults?: FaultOptions;
   /** Where EVENTBRIDGE subscriptions deliver. Without it their events are dropped (ISC does not retry). */
   eventBridgeSink?: (event: EventBridgeTriggerEvent) => void | Promise<void>;
@@ -79,6 +98,13 @@ export interface Sandbox {
   clientSecret: string;
   state: SandboxState;
   setFaults(faults: FaultOptions | undefined): void;
+  /** The directory context reads are served from. */
+  readonly directory: Directory;
+  setDirectory(directory: Directory): void;
+  /** Scopes a client's tokens lack from now on (default client: the main one); [] restores all. */
+  setDeniedScopes(scopes: readonly string[], clientId?: string): void;
+  /** Delay before each context read is answered, in ms. */
+  setContextLatency(ms: number): void;
   /** Creates an invocation per matching subscription and delivers it, like POST /beta/trigger-invocations/test, in process. */
   fireTrigger(
     triggerId: string,
@@ -104,6 +130,23 @@ const PROBLEM_FAULTS: Record<
   status503: [503, "503 Service Unavailable", "The service is unavailable (injected by the sandbox)"],
 };
 
+/** Every scope a context route checks (listed in token replies of clients that lack some). */
+const CONTEXT_SCOPES = [...new Set(CONTEXT_ROUTES.map((route) => route.context!.scope))];
+
+/** ISC's 403, naming the scope the token lacks (in the message and as the cause). */
+function missingScopeBody(scope: string): ReturnType<typeof errorBody> {
+  return errorBody(
+    "403 Forbidden",
+    `The server understood the request but refuses to authorize it: the token lacks the scope ${scope}`,
+    [`missing scope: ${scope}`],
+  );
+}
+
+function checkedLatency(ms: number): number {
+  if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError("contextLatencyMs must be a number >= 0");
+  return ms;
+}
+
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -114,39 +157,18 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** client_credentials from the form body, the query string (as SailPoint's SDK sends them) or Basic auth. */
-async function tokenRequest(
-  req: IncomingMessage,
-  url: URL,
-): Promise<{ grantType?: string; clientId?: string; clientSecret?: string }> {
-  const form = new URLSearchParams(await readBody(req));
-  const pick = (name: string): string | undefined =>
-    form.get(name) ?? url.searchParams.get(name) ?? undefined;
-  let clientId = pick("client_id");
-  let clientSecret = pick("client_secret");
-  const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? "");
-  if (basic && clientId === undefined) {
-    const decoded = Buffer.from(basic[1]!, "base64").toString("utf8");
-    const colon = decoded.indexOf(":");
-    if (colon > 0) {
-      clientId = decodeURIComponent(decoded.slice(0, colon));
-      clientSecret = decodeURIComponent(decoded.slice(colon + 1));
-    }
-  }
-  const result: { grantType?: string; clientId?: string; clientSecret?: string } = {};
-  const grantType = pick("grant_type");
-  if (grantType !== undefined) result.grantType = grantType;
-  if (clientId !== undefined) result.clientId = clientId;
-  if (clientSecret !== undefined) result.clientSecret = clientSecret;
-  return result;
-}
-
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
   const clientId = options.clientId ?? `sandbox-${randomBytes(8).toString("hex")}`;
   const clientSecret = options.clientSecret ?? randomBytes(24).toString("hex");
-  const tokens = new TokenStore(clientId, clientSecret, options.tokenTtlSeconds ?? 749, now);
+  const tokens = new TokenStore(
+    [{ clientId, clientSecret, deniedScopes: options.deniedScopes ?? [] }, ...(options.clients ?? [])],
+    options.tokenTtlSeconds ?? 749,
+    now,
+  );
+  let directory = options.directory ?? defaultDirectory({ now: now() });
+  let contextLatencyMs = checkedLatency(options.contextLatencyMs ?? 0);
   const rateLimit = options.rateLimit ?? { requests: 100, windowMs: 10_000 };
   const limiter = rateLimit === false ? undefined : new RateLimiter(rateLimit, now);
   const requireExperimental = options.requireExperimentalHeader ?? true;
@@ -163,6 +185,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const closing = new AbortController();
 
+  /** Waits `ms`; false when the caller hung up or the sandbox is closing meanwhile. */
+  async function stillWanted(res: ServerResponse, ms: number): Promise<boolean> {
+    const gone = new AbortController();
+    res.on("close", () => gone.abort());
+    await delay(ms, AbortSignal.any([gone.signal, closing.signal]));
+    return !(gone.signal.aborted || res.destroyed || closing.signal.aborted);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const method = req.method ?? "GET";
@@ -170,15 +200,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const path = url.pathname;
     let fault: FaultKind | undefined;
     let client: string | undefined;
+    let kind: ContextRouteKind | undefined;
     const finish = (status: number): void => {
       const record = { at: now(), method, path, status, durationMs: Date.now() - started } as Parameters<
         SandboxState["recordRequest"]
       >[0];
       if (client !== undefined) record.clientId = client;
       if (fault !== undefined) record.fault = fault;
+      if (kind !== undefined) record.kind = kind;
       state.recordRequest(record);
       log(
-        `[sandbox] ${method} ${path} ${status === 0 ? "dropped" : status} ${record.durationMs}ms${fault ? ` fault=${fault}` : ""}`,
+        `[sandbox] ${method} ${path} ${status === 0 ? "dropped" : status} ${record.durationMs}ms${fault ? ` fault=${fault}` : ""}${kind ? ` read=${kind}` : ""}`,
       );
     };
     const reply = (status: number, body?: unknown, headers?: Record<string, string>): void => {
@@ -197,10 +229,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (!isToken && matched === undefined) throw notFound(`Path ${path.slice(0, 200)}`);
       if (isToken && method !== "POST") throw methodNotAllowed(method);
       if (matched !== undefined && "methodNotAllowed" in matched) throw methodNotAllowed(method);
+      kind = matched?.route.context?.kind;
 
       const presented = tokens.check(req.headers.authorization);
       if (faults !== undefined) {
-        fault = faults.pick(path, (kind) => kind !== "tokenExpiry" || (!isToken && presented.ok));
+        fault = faults.pick(
+          path,
+          (candidate) => candidate !== "tokenExpiry" || (!isToken && presented.ok),
+          kind !== undefined,
+        );
         if (fault !== undefined) {
           state.faultsInjected[fault]++;
           switch (fault) {
@@ -217,11 +254,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
               reply(401, JWT_EXPIRED_BODY);
               return;
             case "slow": {
-              const gone = new AbortController();
-              res.on("close", () => gone.abort());
-              await delay(faults.options.slowMs ?? 2_000, AbortSignal.any([gone.signal, closing.signal]));
               // A caller that gave up must not have its request applied after all.
-              if (gone.signal.aborted || res.destroyed || closing.signal.aborted) {
+              if (!(await stillWanted(res, faults.options.slowMs ?? 2_000))) {
                 finish(0);
                 return;
               }
@@ -237,47 +271,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
 
       if (isToken) {
-        const request = await tokenRequest(req, url);
-        client = request.clientId;
-        if (limiter !== undefined) {
-          const retryAfter = limiter.hit(`client:${request.clientId ?? "anonymous"}`);
-          if (retryAfter !== undefined) {
-            state.rateLimited++;
-            reply(429, RATE_LIMIT_BODY, { "retry-after": String(retryAfter) });
-            return;
-          }
-        }
-        if (request.grantType !== "client_credentials") {
-          reply(400, {
-            error: "unsupported_grant_type",
-            error_description: "Only client_credentials is supported",
-          });
-          return;
-        }
-        if (
-          request.clientId === undefined ||
-          request.clientSecret === undefined ||
-          !tokens.validClient(request.clientId, request.clientSecret)
-        ) {
-          reply(401, { error: "unauthorized", error_description: "Bad credentials" });
-          return;
-        }
-        const issued = tokens.issue(request.clientId);
-        reply(200, {
-          access_token: issued.token,
-          token_type: "bearer",
-          expires_in: issued.expiresInSeconds,
-          scope: "sp:scopes:all",
-          tenant_id: "sandbox",
-          pod: "sandbox",
-          strong_auth_supported: false,
-          org: "sandbox",
-          jti: randomUUID(),
-        });
+        const answer = await answerTokenRequest(req, url, tokens, limiter, CONTEXT_SCOPES);
+        client = answer.clientId;
+        if (answer.status === 429) state.rateLimited++;
+        reply(answer.status, answer.body, answer.headers);
         return;
       }
 
-      const { route, params } = matched as Exclude<typeof matched, undefined | { methodNotAllowed: true }>;
+      const { route, params } = matched!;
       const sentToken = req.headers.authorization !== undefined;
       if (route.auth === "required" || (route.auth === "optional" && sentToken)) {
         if (!presented.ok) {
@@ -287,9 +288,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
       if (presented.ok) client = presented.clientId;
       if (limiter !== undefined) {
-        const retryAfter = limiter.hit(
-          client !== undefined ? `client:${client}` : `anonymous:${req.socket.remoteAddress}`,
-        );
+        const version = apiVersionOf(path);
+        const retryAfter =
+          client !== undefined
+            ? limiter.hit(`client:${client}:${version}`, `client:${client}:oauth`)
+            : limiter.hit(`anonymous:${req.socket.remoteAddress}:${version}`);
         if (retryAfter !== undefined) {
           state.rateLimited++;
           reply(429, RATE_LIMIT_BODY, { "retry-after": String(retryAfter) });
@@ -305,12 +308,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           );
         }
       }
+      if (route.context !== undefined) {
+        if (client !== undefined && !tokens.hasScope(client, route.context.scope)) {
+          reply(403, missingScopeBody(route.context.scope));
+          return;
+        }
+        if (contextLatencyMs > 0 && !(await stillWanted(res, contextLatencyMs))) {
+          finish(0);
+          return;
+        }
+      }
       const result: RouteReply = await route.handle({
         req,
         params,
         query: url.searchParams,
         state,
         engine,
+        directory,
         now,
         withToken: presented.ok,
       });
@@ -348,6 +362,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     state,
     setFaults(next) {
       faults = next === undefined ? undefined : new FaultInjector(next);
+    },
+    get directory() {
+      return directory;
+    },
+    setDirectory(next) {
+      directory = next;
+    },
+    setDeniedScopes(scopes, forClient = clientId) {
+      tokens.setDeniedScopes(forClient, scopes);
+    },
+    setContextLatency(ms) {
+      contextLatencyMs = checkedLatency(ms);
     },
     async fireTrigger(triggerId, input, fireOptions = {}) {
       const trigger = findTrigger(triggerId);

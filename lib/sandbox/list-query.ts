@@ -1,5 +1,6 @@
 /**
- * ISC list parameters: `limit` (0..250, default 250), `offset`, `filters` of the form
+ * ISC list parameters: `limit` (0..250, default 250; some lists stop at 50), `offset`, `count`
+ * (X-Total-Count), `filters` of the form
  * `field eq "value"` joined by `and` (also `in ("a","b")`), `sorters` (`name` or `-name`).
  * An unsupported filter is a 400, as ISC answers.
  */
@@ -59,8 +60,10 @@ export function listQuery<T extends object>(
   params: URLSearchParams,
   allowedFilterFields: readonly string[],
   allowedSorters: readonly string[] = [],
+  options: { maxLimit?: number } = {},
 ): { page: T[]; total: number } {
-  const limit = intParam(params, "limit", 250, 250);
+  const maxLimit = options.maxLimit ?? 250;
+  const limit = intParam(params, "limit", maxLimit, maxLimit);
   const offset = intParam(params, "offset", 0, Number.MAX_SAFE_INTEGER);
   const predicate = parseFilters(params.get("filters"), allowedFilterFields);
   let selected = items.filter((item) => predicate(item as Record<string, unknown>));
@@ -82,4 +85,12 @@ export function listQuery<T extends object>(
     });
   }
   return { page: selected.slice(offset, offset + limit), total: selected.length };
+}
+
+/** `count=true` asks for X-Total-Count; anything but true/false is a 400. */
+export function wantsCount(params: URLSearchParams): boolean {
+  const raw = params.get("count");
+  if (raw === null) return false;
+  if (raw !== "true" && raw !== "false") throw badRequest("Query parameter count must be true or false");
+  return raw === "true";
 }

@@ -1,15 +1,16 @@
 /**
  * The sandbox tenant's API: one handler per operation of the official OpenAPI subset, for each
- * path form (beta, per-service v1, v3). Handlers return a reply or throw HttpReply; they never
- * see faults, auth or rate limits (server.ts handles those first).
+ * path form (beta, per-service v1, v3); context reads are in context-routes.ts. Handlers return a
+ * reply or throw HttpReply; they never see faults, auth, scopes or rate limits (index.ts handles
+ * those first).
  */
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import * as z from "zod/mini";
 import { formatPath } from "../errors.ts";
 import { AccessRequestInputSchema } from "../triggers/schemas.ts";
 import { isRequestResponseTrigger } from "../triggers/trigger-ids.ts";
 import { findTrigger, sampleInputOf, TRIGGERS } from "./catalog.ts";
+import { CONTEXT_ROUTES } from "./context-routes.ts";
 import {
   badRequest,
   errorBody,
@@ -21,49 +22,17 @@ import {
   readBody,
   referenceNotFound,
 } from "./http.ts";
-import type { InvocationEngine } from "./invocations.ts";
 import { applyPatch, parsePatch } from "./json-patch.ts";
 import { compileJsonPath, JsonPathSyntaxError } from "./json-path.ts";
 import { listQuery } from "./list-query.ts";
-import type { SandboxState, TaskStatus } from "./state.ts";
+import { type Route, type RouteContext, type RouteReply, route } from "./route-types.ts";
+import type { TaskStatus } from "./state.ts";
 import {
   checkSubscriptionPatch,
   getSubscription,
   subscriptionFromBody,
   subscriptionView,
 } from "./subscriptions.ts";
-
-export interface RouteContext {
-  req: IncomingMessage;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  state: SandboxState;
-  engine: InvocationEngine;
-  now: () => number;
-  /** Whether the call carried a valid bearer token. */
-  withToken: boolean;
-}
-
-export interface RouteReply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** Runs after the reply is sent (e.g. deliver test invocations). */
-  after?: () => void;
-}
-
-export type AuthRule = "required" | "optional" | "none";
-
-export interface Route {
-  method: string;
-  pattern: RegExp;
-  /** The OpenAPI operationId it implements (or a sandbox name). */
-  operation: string;
-  auth: AuthRule;
-  /** Beta experimental endpoints need `X-SailPoint-Experimental: true`. */
-  experimental: boolean;
-  handle(ctx: RouteContext): Promise<RouteReply>;
-}
 
 async function jsonBody(ctx: RouteContext): Promise<unknown> {
   return parseJsonBody(await readBody(ctx.req));
@@ -324,25 +293,6 @@ async function getRoleInsightsRequest(ctx: RouteContext): Promise<RouteReply> {
 
 // ---------- table ----------
 
-const ID = "([^/]+)";
-
-function route(
-  method: string,
-  paths: string[],
-  operation: string,
-  handle: Route["handle"],
-  options: { auth?: AuthRule; experimentalOnBeta?: boolean } = {},
-): Route[] {
-  return paths.map((path) => ({
-    method,
-    pattern: new RegExp(`^${path.replace(/\{id\}/g, ID)}$`),
-    operation,
-    auth: options.auth ?? "required",
-    experimental: (options.experimentalOnBeta ?? false) && path.startsWith("/beta/"),
-    handle,
-  }));
-}
-
 /** Ordered: fixed segments (validate-filter, test, status) before `{id}`. */
 export const ROUTES: readonly Route[] = [
   ...route("GET", ["/beta/triggers", "/triggers/v1"], "listTriggers", listTriggers),
@@ -417,6 +367,7 @@ export const ROUTES: readonly Route[] = [
   ...route("GET", ["/beta/role-insights/requests/{id}"], "getRoleInsightsRequests", getRoleInsightsRequest, {
     experimentalOnBeta: true,
   }),
+  ...CONTEXT_ROUTES,
 ];
 
 /** The route for a request, a 405 when the path exists with another method, or undefined (404). */
@@ -431,17 +382,19 @@ export function matchRoute(
     pathExists = true;
     if (candidate.method !== method) continue;
     const params: Record<string, string> = {};
-    if (match[1] !== undefined) {
+    for (const [name, raw] of Object.entries(match.groups ?? {})) {
       try {
-        params.id = decodeURIComponent(match[1]);
+        params[name] = decodeURIComponent(raw);
       } catch {
-        params.id = match[1];
+        params[name] = raw;
       }
     }
     return { route: candidate, params };
   }
   return pathExists ? { methodNotAllowed: true } : undefined;
 }
+
+export type { Route, RouteContext, RouteReply } from "./route-types.ts";
 
 export function methodNotAllowed(method: string): HttpReply {
   return new HttpReply(

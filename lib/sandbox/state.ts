@@ -4,6 +4,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { iso } from "./http.ts";
+import type { ContextRouteKind } from "./route-types.ts";
 
 export type FaultKind = "status429" | "status500" | "status503" | "slow" | "drop" | "tokenExpiry";
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -13,6 +14,21 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "slow",
   "drop",
   "tokenExpiry",
+];
+
+/** The context read kinds the sandbox counts (state.contextRequests, RequestRecord.kind). */
+export const CONTEXT_ROUTE_KINDS: readonly ContextRouteKind[] = [
+  "identities",
+  "entitlements",
+  "accessProfiles",
+  "roles",
+  "sources",
+  "sodPrediction",
+  "sodPolicy",
+  "accessRequestStatus",
+  "workgroups",
+  "approvers",
+  "search",
 ];
 
 export type SubscriptionType = "HTTP" | "EVENTBRIDGE" | "INLINE" | "SCRIPT" | "WORKFLOW";
@@ -151,6 +167,8 @@ export interface RequestRecord {
   durationMs: number;
   clientId?: string;
   fault?: FaultKind;
+  /** Context reads: the kind of object read. */
+  kind?: ContextRouteKind;
 }
 
 /** At most this many request records are kept (a soak run must not grow memory without bound). */
@@ -183,6 +201,13 @@ export class SandboxState {
   requestsTotal = 0;
   /** Requests answered 429 by the rate limiter (not injected faults). */
   rateLimited = 0;
+  /**
+   * Context read requests received, per kind, whatever their outcome (200, 4xx, 429, faults): the
+   * ISC requests a reader made. Reset them with `resetContextRequests()` between phases of a run.
+   */
+  readonly contextRequests: Record<ContextRouteKind, number> = Object.fromEntries(
+    CONTEXT_ROUTE_KINDS.map((kind) => [kind, 0]),
+  ) as Record<ContextRouteKind, number>;
   readonly seeded: { taskIds: string[]; pastDueCampaignId: string; activeCampaignId: string };
   readonly #now: () => number;
 
@@ -247,10 +272,20 @@ export class SandboxState {
   recordRequest(record: RequestRecord): void {
     this.requests.push(record);
     this.requestsTotal++;
+    if (record.kind !== undefined) this.contextRequests[record.kind]++;
     // Trimmed in batches: one splice per 10% overflow, not one per request.
     if (this.requests.length > MAX_REQUEST_RECORDS * 1.1) {
       this.requests.splice(0, this.requests.length - MAX_REQUEST_RECORDS);
     }
+  }
+
+  /** Context read requests received since start (or the last reset), all kinds together. */
+  contextRequestsTotal(): number {
+    return Object.values(this.contextRequests).reduce((sum, count) => sum + count, 0);
+  }
+
+  resetContextRequests(): void {
+    for (const kind of CONTEXT_ROUTE_KINDS) this.contextRequests[kind] = 0;
   }
 
   /** Invocations by status, for quick assertions. */

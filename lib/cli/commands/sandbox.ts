@@ -1,7 +1,9 @@
 /**
  * `isc-responder sandbox`: runs the local ISC tenant until Ctrl+C, printing what a client needs
- * (base URL, client id and secret as SAIL_* exports, seeded task and campaign ids).
+ * (base URL, client id and secret as SAIL_* exports, seeded task and campaign ids, the directory
+ * context reads are served from).
  */
+import type { Directory } from "../../context/directory.ts";
 import type { FaultKind, FaultOptions } from "../../sandbox/index.ts";
 import { FAULT_KINDS } from "../../sandbox/state.ts";
 import { type CliIo, type CommandGroup, parseCommandOptions, UsageError } from "../io.ts";
@@ -15,9 +17,16 @@ options:
   --host H             address to listen on (default 127.0.0.1)
   --client-id ID       client id to accept (default: generated)
   --client-secret S    client secret to accept (default: generated)
-  --rate-limit N       requests per 10 s per client id (default 100; 0 = no limit)
+  --rate-limit N       requests per 10 s per client id per API version (default 100; 0 = no limit)
+  --directory FILE     identities, items, sources, governance groups, SoD policies and access
+                       requests to serve (JSON or YAML; default: the built-in Acme directory)
+  --print-directory    print the directory (default or --directory) as YAML and exit: a starting
+                       point for your own file
+  --context-latency N  delay in ms before each context read is answered (default 0)
+  --denied-scopes LIST comma-separated scopes the client lacks (context reads needing one get 403)
   --fault-rate R       probability 0..1 that a request gets an injected fault (default 0)
   --fault-kinds LIST   comma-separated: status429,status500,status503,slow,drop,tokenExpiry (default: all)
+  --fault-target T     which requests may get a fault: all (default), context-reads or others
   --fault-seed N       seed of the fault PRNG, for reproducible runs
   --slow-ms N          delay of a "slow" fault (default 2000)
   --token-ttl N        token lifetime in seconds (default 749)
@@ -59,6 +68,33 @@ function waitForStop(io: CliIo): Promise<string> {
   });
 }
 
+const FAULT_TARGETS: Record<string, NonNullable<FaultOptions["target"]> | undefined> = {
+  all: "all",
+  "context-reads": "contextReads",
+  others: "otherRequests",
+};
+
+async function loadDirectory(file: string | undefined, io: CliIo): Promise<Directory> {
+  const { defaultDirectory, loadDirectoryFile } = await import("../../context/directory.ts");
+  if (file === undefined) return defaultDirectory();
+  const { resolve } = await import("node:path");
+  // A ValidationError names the file, each path and line: the CLI prints it as is.
+  return loadDirectoryFile(resolve(io.cwd, file));
+}
+
+function describeDirectory(directory: Directory): string {
+  const items = directory.requestableItems().length;
+  const { file } = directory;
+  return [
+    `${file.name ?? directory.origin}${file.name !== undefined && file.name !== directory.origin ? ` (${directory.origin})` : ""}: ${directory.identities().length} identities`,
+    `${items} items`,
+    `${directory.sources().length} sources`,
+    `${directory.workgroups().length} governance groups`,
+    `${file.sodPolicies?.length ?? 0} SoD policies`,
+    `${file.accessRequests?.length ?? 0} access requests`,
+  ].join(", ");
+}
+
 const command: CommandGroup = {
   summary: "run the local ISC tenant sandbox",
   async run(argv, io) {
@@ -72,6 +108,11 @@ const command: CommandGroup = {
         "rate-limit": { type: "string" },
         "fault-rate": { type: "string" },
         "fault-kinds": { type: "string" },
+        "fault-target": { type: "string" },
+        directory: { type: "string" },
+        "print-directory": { type: "boolean" },
+        "context-latency": { type: "string" },
+        "denied-scopes": { type: "string" },
         "fault-seed": { type: "string" },
         "slow-ms": { type: "string" },
         "token-ttl": { type: "string" },
@@ -89,6 +130,13 @@ const command: CommandGroup = {
     const seed = numberOption(str("fault-seed"), "--fault-seed", 0, 2 ** 32 - 1);
     const slowMs = numberOption(str("slow-ms"), "--slow-ms", 0, 600_000);
     const tokenTtl = numberOption(str("token-ttl"), "--token-ttl", 1, 86_400);
+    const contextLatency = numberOption(str("context-latency"), "--context-latency", 0, 600_000);
+    const target = FAULT_TARGETS[str("fault-target") ?? "all"];
+    if (target === undefined) throw new UsageError("--fault-target must be all, context-reads or others");
+    const deniedScopes = (str("denied-scopes") ?? "")
+      .split(",")
+      .map((scope) => scope.trim())
+      .filter((scope) => scope !== "");
     let faults: FaultOptions | undefined;
     if (faultRate !== undefined && faultRate > 0) {
       faults = { rate: faultRate };
@@ -103,11 +151,22 @@ const command: CommandGroup = {
         }
       }
       if (seed !== undefined) faults.seed = seed;
+      if (target !== "all") faults.target = target;
       if (slowMs !== undefined) faults.slowMs = slowMs;
+    }
+
+    const directory = await loadDirectory(str("directory"), io);
+    if (values["print-directory"]) {
+      const { stringify } = await import("yaml");
+      io.stdout(stringify(directory.file, { lineWidth: 0 }));
+      return 0;
     }
 
     const { startSandbox } = await import("../../sandbox/index.ts");
     const sandbox = await startSandbox({
+      directory,
+      ...(contextLatency === undefined ? {} : { contextLatencyMs: contextLatency }),
+      ...(deniedScopes.length === 0 ? {} : { deniedScopes }),
       ...(port === undefined ? {} : { port }),
       ...(str("host") === undefined ? {} : { host: str("host")! }),
       ...(str("client-id") === undefined ? {} : { clientId: str("client-id")! }),
@@ -138,8 +197,11 @@ const command: CommandGroup = {
         `pending tasks:     ${seeded.taskIds.join(" ")}`,
         `past-due campaign: ${seeded.pastDueCampaignId}`,
         `active campaign:   ${seeded.activeCampaignId}`,
-        `rate limit:        ${rateLimit === 0 ? "off" : `${rateLimit ?? 100} requests per 10 s per client id`}`,
-        `faults:            ${faults === undefined ? "off" : `rate ${faults.rate}${faults.kinds ? ` (${Object.keys(faults.kinds).join(",")})` : ""}`}`,
+        `rate limit:        ${rateLimit === 0 ? "off" : `${rateLimit ?? 100} requests per 10 s per client id per API version`}`,
+        `faults:            ${faults === undefined ? "off" : `rate ${faults.rate}${faults.kinds ? ` (${Object.keys(faults.kinds).join(",")})` : ""}${target === "all" ? "" : ` on ${str("fault-target")}`}`}`,
+        `directory:         ${describeDirectory(directory)}`,
+        `context reads:     GET ${sandbox.baseUrl}/v2025/identities?filters=id in ("...") and the other reads in docs/sandbox.md${contextLatency ? ` (${contextLatency} ms each)` : ""}`,
+        ...(deniedScopes.length === 0 ? [] : [`denied scopes:     ${deniedScopes.join(" ")}`]),
         "",
         "Press Ctrl+C to stop.",
       ].join("\n"),
