@@ -63,19 +63,27 @@ function lazyContextReader(secretId: string): ContextReader {
       { iscRateLimits },
       { IscClient },
       { rotatingIscClient },
+      { countThrottles },
     ] = await Promise.all([
       import("../lib/adapters/cached-secrets.ts"),
       import("../lib/context/for-client.ts"),
       import("../lib/context/settings.ts"),
       import("../lib/isc/client.ts"),
       import("../lib/isc/credentials.ts"),
+      import("../lib/responder/observability.ts"),
     ]);
     const secrets = new CachedSecretsStore({ getSecretString: readSecret }, { ttlMs: 300_000 });
     const limits = iscRateLimits(config.context);
     const client = rotatingIscClient(
       secrets,
       secretId,
-      (iscCredentials) => new IscClient({ baseUrl: config.tenantBaseUrl, ...iscCredentials, ...limits }),
+      (iscCredentials) =>
+        new IscClient({
+          baseUrl: config.tenantBaseUrl,
+          ...iscCredentials,
+          ...limits,
+          onRetry: countThrottles(metrics),
+        }),
     );
     return contextReaderForClient(client, config.context);
   };

@@ -17,7 +17,7 @@ import { contextReaderForClient } from "../lib/context/for-client.ts";
 import { iscRateLimits } from "../lib/context/settings.ts";
 import { IscClient } from "../lib/isc/client.ts";
 import { createLogger } from "../lib/observability/logger.ts";
-import type { PipelineLogger } from "../lib/responder/observability.ts";
+import { countThrottles, type PipelineLogger } from "../lib/responder/observability.ts";
 import { compileRules } from "../lib/rules/compile.ts";
 import { parseRulesDocument } from "../lib/rules/parse.ts";
 import { emfMetrics, rotatingIscClient, workerConfigFromEnv } from "../lib/worker/from-env.ts";
@@ -44,7 +44,12 @@ async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
   // container's share of the tenant's budget per API version (CONTEXT_SETTINGS, docs/pipeline.md).
   const limits = iscRateLimits(config.context);
   const client = rotatingIscClient(secrets, config.iscCredentialsSecretId, (credentials) => {
-    return new IscClient({ baseUrl: config.tenantBaseUrl, ...credentials, ...limits });
+    return new IscClient({
+      baseUrl: config.tenantBaseUrl,
+      ...credentials,
+      ...limits,
+      onRetry: countThrottles(metrics),
+    });
   });
   logger.info("worker ready", { rulesVersion: rules.version });
   return createWorkerHandler({

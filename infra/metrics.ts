@@ -21,6 +21,16 @@ export const METRIC = {
   deadlineMargin: "DeadlineMargin",
   /** Milliseconds, dimensions {service, trigger}: receivedAt → completion acknowledged. */
   completionLatency: "CompletionLatency",
+  /** Count, dimensions {service, kind}: requests to ISC's read APIs for rule context. */
+  contextReads: "ContextReads",
+  /** Count, dimensions {service}: context objects served from a container's cache. */
+  contextCacheHits: "ContextCacheHits",
+  /** Milliseconds, dimensions {service, trigger}: a decision's wait for context. */
+  contextLatency: "ContextLatency",
+  /** Count, dimensions {service, trigger, reason}: decisions whose context could not be read. */
+  contextFailures: "ContextFailures",
+  /** Count, dimensions {service, api}: ISC answered 429. */
+  throttled: "IscThrottled",
 } as const;
 
 export const DIMENSION = {
@@ -28,4 +38,6 @@ export const DIMENSION = {
   trigger: "trigger",
   kind: "kind",
   outcome: "outcome",
+  reason: "reason",
+  api: "api",
 } as const;

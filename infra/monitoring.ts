@@ -24,6 +24,19 @@ export interface MonitoringProps {
   triggerIds: string[];
 }
 
+/** The kinds of ContextReads (lib/context/types.ts ContextKind) and the reasons of ContextFailures. */
+const CONTEXT_KINDS = [
+  "identities",
+  "entitlements",
+  "accessProfiles",
+  "roles",
+  "sources",
+  "sodPrediction",
+  "sodPolicy",
+  "accessRequestStatus",
+];
+const CONTEXT_FAILURE_REASONS = ["timeout", "forbidden", "not-found", "rate-limited", "unavailable"];
+
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -105,6 +118,16 @@ export class Monitoring extends Construct {
         period,
       });
 
+    /** A metric with the service dimension only (plus `extra`): not per trigger. */
+    const serviceMetric = (metricName: string, statistic: string, extra: Record<string, string> = {}) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName,
+        dimensionsMap: { [DIMENSION.service]: service, ...extra },
+        statistic,
+        period,
+      });
+
     props.triggerIds.forEach((triggerId) => {
       const key = triggerId
         .replace(/^idn:access-request-/, "")
@@ -176,6 +199,41 @@ export class Monitoring extends Construct {
         width: 12,
         left: ["p50", "p99", "Maximum"].map((statistic) =>
           props.httpFunction.metricDuration({ statistic, period }).with({ label: statistic }),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Context reads (ISC requests by kind) and cache hits",
+        width: 12,
+        left: [
+          ...CONTEXT_KINDS.map((kind) =>
+            serviceMetric(METRIC.contextReads, "Sum", { [DIMENSION.kind]: kind }).with({ label: kind }),
+          ),
+          serviceMetric(METRIC.contextCacheHits, "Sum").with({ label: "cache hits" }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Context failures (the decision fell back) and 429s",
+        width: 12,
+        left: [
+          ...props.triggerIds.flatMap((triggerId) =>
+            CONTEXT_FAILURE_REASONS.map((reason) =>
+              custom(METRIC.contextFailures, triggerId, "Sum", { [DIMENSION.reason]: reason }).with({
+                label: `${triggerId} ${reason}`,
+              }),
+            ),
+          ),
+          ...["beta", "v3", "v2025"].map((api) =>
+            serviceMetric(METRIC.throttled, "Sum", { [DIMENSION.api]: api }).with({ label: `429 ${api}` }),
+          ),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Context wait per decision (ms)",
+        width: 12,
+        left: props.triggerIds.flatMap((triggerId) =>
+          ["p50", "p99", "Maximum"].map((statistic) =>
+            custom(METRIC.contextLatency, triggerId, statistic).with({ label: `${triggerId} ${statistic}` }),
+          ),
         ),
       }),
       new cloudwatch.GraphWidget({

@@ -5,6 +5,7 @@
  * checked against the sandbox's state.
  */
 import { randomBytes } from "node:crypto";
+import { contextReaderForClient } from "../context/for-client.ts";
 import { IscClient } from "../isc/client.ts";
 import type { SubscriptionPutRequest } from "../isc/schemas.ts";
 import { loadRulesFile } from "../rules/load-file.ts";
@@ -96,6 +97,8 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       tenantBaseUrl: sandbox.baseUrl,
       credentials: { type: "bearer", current: bearerToken },
       client,
+      // Context read live from the sandbox's directory, as a deployment reads it from the tenant.
+      context: contextReaderForClient(client),
       logger,
       ...(options.createWorker === undefined ? {} : { createWorker: options.createWorker }),
       ...(options.port === undefined ? {} : { port: options.port }),
@@ -166,7 +169,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     },
     async fire(sample, mode) {
       await session.setMode(sample.triggerId, mode);
-      const expected = expectedDecision(rules, sample, sandbox.baseUrl);
+      const expected = await expectedDecision(rules, sample, sandbox.baseUrl, sandbox.directory);
       const [created] = await client.testInvocation({
         triggerId: sample.triggerId,
         input: sample.input,

@@ -3,7 +3,10 @@
  * against the sandbox's state: completed once, with the output the rules give for its input.
  */
 import { isDeepStrictEqual } from "node:util";
-import { decide } from "../responder/decide.ts";
+import { type Directory, defaultDirectory } from "../context/directory.ts";
+import { DirectoryFetcher } from "../context/directory-fetcher.ts";
+import { CachedContextReader } from "../context/reader.ts";
+import { decideFromPayload, decideWithReadContext } from "../responder/context-decide.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import type { SandboxInvocation } from "../sandbox/index.ts";
 import { exampleAccessRequestInput } from "../triggers/examples.ts";
@@ -76,14 +79,29 @@ export interface Expected {
   fallback: boolean;
 }
 
-/** What the rules answer for this input (as a sync invocation: the decision does not depend on the mode). */
-export function expectedDecision(rules: CompiledRules, sample: Sample, tenantBaseUrl: string): Expected {
+/**
+ * What the rules answer for this input (as a sync invocation: the decision does not depend on the
+ * mode), with context read straight from the directory the sandbox serves, not over HTTP.
+ */
+export async function expectedDecision(
+  rules: CompiledRules,
+  sample: Sample,
+  tenantBaseUrl: string,
+  directory: Directory = defaultDirectory(),
+): Promise<Expected> {
   const invocation = invocationFromAnyPayload(
     sample.input,
     { tenantBaseUrl, responseDeadlineMs: () => 3_600_000 },
     sample.triggerId,
   );
-  const result = decide(invocation, rules);
+  const first = decideFromPayload(invocation, rules);
+  const result =
+    "contextRequired" in first
+      ? await decideWithReadContext(invocation, rules, first.contextRequired, {
+          reader: new CachedContextReader(new DirectoryFetcher(directory)),
+          deadline: Date.now() + 10_000,
+        })
+      : first;
   return {
     output: result.decision.output as Record<string, unknown>,
     ruleId: result.decision.explanation.ruleId,

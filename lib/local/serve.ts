@@ -3,6 +3,7 @@
  * tenant (SAIL_BASE_URL), completing invocations with SAIL_CLIENT_ID/SECRET, and taking ISC's
  * inbound credentials from RESPONDER_BEARER_TOKEN or RESPONDER_BASIC_USER + RESPONDER_BASIC_PASSWORD.
  */
+import { contextReaderForClient } from "../context/for-client.ts";
 import type { WebhookCredentials } from "../http/auth.ts";
 import { IscClient } from "../isc/client.ts";
 import type { PipelineLogger } from "../responder/observability.ts";
@@ -73,6 +74,8 @@ export async function startServe(options: ServeOptions): Promise<LocalResponder 
     tenantBaseUrl,
     credentials,
     client,
+    // One container's reader (the whole tenant budget): rules read people, items and SoD live.
+    context: contextReaderForClient(client),
     logger: options.logger,
     port: options.port,
     host: options.host ?? "127.0.0.1",

@@ -3,6 +3,9 @@
  * logger and metrics (lib/observability), Powertools, or a test recorder all fit.
  */
 
+import type { RetryEvent } from "../isc/http.ts";
+import { apiVersionOf } from "../isc/rate-limiter.ts";
+
 export type LogFields = Record<string, unknown>;
 
 export interface PipelineLogger {
@@ -65,3 +68,12 @@ export const PipelineMetric = {
   /** ISC answered 429 to a request (context or completion), by `api` version. */
   throttled: "IscThrottled",
 } as const;
+
+/** An ISC client's onRetry that counts the 429s it met, by API version (`IscThrottled`). */
+export function countThrottles(metrics: PipelineMetrics): (event: RetryEvent) => void {
+  return (event) => {
+    if (event.status !== 429) return;
+    const path = event.operation.split(" ")[1] ?? "";
+    metrics.record(PipelineMetric.throttled, "Count", 1, { api: apiVersionOf(path) });
+  };
+}

@@ -11,7 +11,6 @@ import type { ContextReader } from "../context/types.ts";
 import type { CompletionTarget, IscActionsApi, IscCompletionApi } from "../isc/types.ts";
 import type { ActionSpec, CompiledRules } from "../rules/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
-import { isRequestResponseTrigger } from "../triggers/trigger-ids.ts";
 import { type ActionOutcome, DEFAULT_ACTION_TIMEOUT_MS, runActions } from "./actions.ts";
 import { classifyCompletionError } from "./completion-errors.ts";
 import {

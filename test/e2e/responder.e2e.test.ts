@@ -172,7 +172,13 @@ describe("sandbox → local responder → queue → worker → completion", () =
     const ended = await session.sandbox.waitForInvocation(invocation.id, 10_000);
     await session.responder.waitForDrain(10_000);
     expect(ended.status).toBe("COMPLETED");
-    expect(ended.output).toEqual(expectedDecision(session.rules, sample, session.sandbox.baseUrl).output);
+    const expected = await expectedDecision(
+      session.rules,
+      sample,
+      session.sandbox.baseUrl,
+      session.sandbox.directory,
+    );
+    expect(ended.output).toEqual(expected.output);
     expect(acceptedCompletions(ended)).toBe(1);
   });
 
