@@ -3,7 +3,7 @@
  * against the sandbox's state: completed once, with the output the rules give for its input.
  */
 import { isDeepStrictEqual } from "node:util";
-import { type Directory, defaultDirectory } from "../context/directory.ts";
+import { DEFAULT_DIRECTORY_IDS, type Directory, defaultDirectory } from "../context/directory.ts";
 import { DirectoryFetcher } from "../context/directory-fetcher.ts";
 import { CachedContextReader } from "../context/reader.ts";
 import { decideFromPayload, decideWithReadContext } from "../responder/context-decide.ts";
@@ -22,15 +22,19 @@ export interface Sample {
   input: Record<string, unknown>;
 }
 
-const CARLA = { type: "IDENTITY", id: "2c9180857a0f1e2d017a0f1e2d3c0101", name: "Carla Contractor" };
-const PROD_DB_ADMIN = {
-  id: "2c9180887a1b2c3d017a1b2c3d4e0002",
-  name: "Production Database Admin",
-  type: "ROLE",
-  operation: "Add",
-};
+const ID = DEFAULT_DIRECTORY_IDS;
+const person = (id: string, name: string) => ({ type: "IDENTITY", id, name });
+const ROB = person(ID.rob, "Rob Robertson");
+const ADAM = person(ID.adam, "Adam Admin");
 
-/** Inputs that take different paths through rules/example.yaml (any rules file works: outputs are computed). */
+function item(id: string, name: string, type: "ROLE" | "ACCESS_PROFILE" | "ENTITLEMENT", comment?: string) {
+  return { id, name, type, operation: "Add", ...(comment === undefined ? {} : { comment }) };
+}
+
+/**
+ * Inputs over the sandbox's default directory that take different paths through rules/example.yaml,
+ * most of them decided by live context (any rules file works: expected outputs are computed).
+ */
 export function defaultSamples(): Record<RequestResponseTriggerId, Sample[]> {
   return {
     [PRE_APPROVAL]: [
@@ -40,33 +44,86 @@ export function defaultSamples(): Record<RequestResponseTriggerId, Sample[]> {
         input: exampleAccessRequestInput({ itemDetails: true }),
       },
       {
-        name: "contractor asks for a privileged role without a comment",
+        name: "a terminated person",
         triggerId: PRE_APPROVAL,
         input: {
           accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9001",
-          requestedFor: CARLA,
-          requestedItems: [PROD_DB_ADMIN],
-          requestedBy: CARLA,
+          requestedFor: person(ID.terry, "Terry Terminated"),
+          requestedItems: [item(ID.softwareEngineer, "Software Engineer", "ROLE", "Back from leave")],
+          requestedBy: ROB,
+        },
+      },
+      {
+        name: "an SoD conflict",
+        triggerId: PRE_APPROVAL,
+        input: {
+          accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9003",
+          requestedFor: person(ID.paula, "Paula Payables"),
+          requestedItems: [
+            item(ID.paymentApproval, "AP Payment Approval", "ACCESS_PROFILE", "Covering for Fiona in May"),
+          ],
+          requestedBy: person(ID.paula, "Paula Payables"),
+        },
+      },
+      {
+        name: "a privileged role with a short justification",
+        triggerId: PRE_APPROVAL,
+        input: {
+          accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9004",
+          requestedFor: person(ID.ed, "Ed Engineer"),
+          requestedItems: [item(ID.productionDatabaseAdmin, "Production Database Admin", "ROLE", "need it")],
+          requestedBy: ADAM,
         },
       },
     ],
     [DYNAMIC_APPROVER]: [
       {
-        name: "item with an owner",
+        name: "the manager approves",
         triggerId: DYNAMIC_APPROVER,
         input: {
-          ...exampleAccessRequestInput({ itemDetails: true }),
-          accessRequestId: "4b4d982dddff4267ab12f0f1e72b5a6d",
+          accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9011",
+          requestedFor: person(ID.ed, "Ed Engineer"),
+          requestedItems: [item(ID.engineeringAccess, "Engineering Access", "ACCESS_PROFILE")],
+          requestedBy: ADAM,
         },
       },
       {
-        name: "privileged role",
+        name: "the requester is the manager: the source's owner approves",
         triggerId: DYNAMIC_APPROVER,
         input: {
-          accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9002",
-          requestedFor: CARLA,
-          requestedItems: [{ ...PROD_DB_ADMIN, comment: "on call (CHG-1234)" }],
-          requestedBy: CARLA,
+          accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9012",
+          requestedFor: person(ID.william, "William Wilson"),
+          requestedItems: [item(ID.wikiReader, "Wiki Reader", "ENTITLEMENT")],
+          requestedBy: ROB,
+        },
+      },
+      {
+        name: "a privileged item: its owner approves",
+        triggerId: DYNAMIC_APPROVER,
+        input: {
+          accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9013",
+          requestedFor: person(ID.ed, "Ed Engineer"),
+          requestedItems: [
+            item(
+              ID.productionDbSuperuser,
+              "Production DB Superuser",
+              "ACCESS_PROFILE",
+              "Incident INC-2231 on call",
+            ),
+          ],
+          requestedBy: ADAM,
+        },
+      },
+      {
+        name: "a removal: no extra approver",
+        triggerId: DYNAMIC_APPROVER,
+        input: {
+          accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9014",
+          requestedFor: person(ID.william, "William Wilson"),
+          requestedItems: [
+            { ...item(ID.ledgerAccess, "Ledger Access", "ACCESS_PROFILE"), operation: "Remove" },
+          ],
+          requestedBy: ROB,
         },
       },
     ],
@@ -118,6 +175,8 @@ export interface SampleResult {
   decision: string;
   ruleId: string;
   completed: boolean;
+  /** The rules could not decide: the trigger's fallback answered. */
+  fallback: boolean;
   /** created → completed at the sandbox, ms. */
   latencyMs: number | undefined;
   /** Why it does not count as completed correctly. */
@@ -127,8 +186,13 @@ export interface SampleResult {
 export function describeOutput(triggerId: string, output: unknown): string {
   if (output === null || output === undefined) return "-";
   const o = output as Record<string, unknown>;
-  if (triggerId === PRE_APPROVAL)
-    return o.approved === true ? "approve" : o.approved === false ? "deny" : "?";
+  if (triggerId === PRE_APPROVAL) {
+    if (o.approved === true) return "approve";
+    if (o.approved !== false) return "?";
+    // The reason a person reads first (a policy name, "terminated"), kept to a table's width.
+    const comment = typeof o.comment === "string" ? o.comment.replace(/\s+/g, " ").trim() : "";
+    return comment === "" ? "deny" : `deny: ${comment.length > 60 ? `${comment.slice(0, 57)}...` : comment}`;
+  }
   if (typeof o.id === "string" && o.id === "") return "no extra approver";
   if (Object.keys(o).length === 0) return "no extra approver";
   return `${String(o.name ?? o.id)} (${String(o.type ?? "?")})`;
@@ -161,6 +225,7 @@ export function checkInvocation(
     decision: describeOutput(sample.triggerId, invocation.output ?? expected.output),
     ruleId: expected.fallback ? `${expected.ruleId} (fallback)` : expected.ruleId,
     completed: problem === undefined,
+    fallback: expected.fallback,
     latencyMs: invocation.completed === undefined ? undefined : invocation.completed - invocation.created,
     ...(problem === undefined ? {} : { problem }),
   };

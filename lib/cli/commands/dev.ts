@@ -102,12 +102,17 @@ const command: CommandGroup = {
       io.stdout(formatTable(results));
       io.stdout("");
       const failed = results.filter((r) => !r.completed);
+      // Completed with the fallback everywhere means the rules never decided: not "correct".
+      const fallbacks = results.filter((r) => r.fallback).length;
+      const allFallbacks = results.length > 0 && fallbacks === results.length;
       io.stdout(
-        failed.length === 0
-          ? `all ${results.length} invocations completed correctly`
-          : `${failed.length} of ${results.length} invocations were NOT completed correctly`,
+        failed.length > 0
+          ? `${failed.length} of ${results.length} invocations were NOT completed correctly`
+          : allFallbacks
+            ? `all ${results.length} invocations were answered by the fallback: the rules decided none of them (see the log: --log-level info)`
+            : `all ${results.length} invocations completed correctly${fallbacks > 0 ? ` (${fallbacks} by the fallback)` : ""}`,
       );
-      if (values.once) return failed.length === 0 ? 0 : 1;
+      if (values.once) return failed.length === 0 && !allFallbacks ? 0 : 1;
 
       io.stdout("");
       io.stdout(
