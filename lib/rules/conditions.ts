@@ -1,16 +1,18 @@
 /**
- * Conditions compiled into closures `(subject) => boolean`, once, at load. The subject is the trigger
- * input (or one requested item inside anyItem / everyItem / countItems). Evaluation parses nothing,
- * builds no regex and allocates nothing (ignoreCase `in` lowers the tested text: the one exception).
+ * Conditions compiled into closures `(subject) => boolean`, once, at load. The subject is the request
+ * view (payload and context), or one requested item inside anyItem / everyItem / countItems, or one
+ * element inside `count`. Evaluation parses nothing and builds no regex; it allocates nothing but
+ * for ignoreCase `in` (lowers the tested text) and field-to-field comparisons (the values compared).
  *
  * Semantics: a path crossing a list (requestedFor as a list, an item's list field) holds if it holds
  * for any element. Negative operators (notEquals, notIn, missing) are the negation of the positive
- * one: `requestedFor.id notIn X` means none of the identities is in X.
+ * one: `requestedFor.id notIn X` means none of the identities is in X. Field operators are in
+ * field-conditions.ts.
  */
 import { RulesEvaluationError } from "./errors.ts";
-import { compilePathTest, isPresent, type PathKey, parsePath } from "./paths.ts";
-import { MAX_TESTED_LENGTH } from "./regex-guard.ts";
-import type { Condition, RulesDocument, Scalar, TableValue } from "./schema.ts";
+import { compileField } from "./field-conditions.ts";
+import { compilePathVisitor, type FieldPath, parseFieldPath } from "./paths.ts";
+import type { Condition, Count, RulesDocument, Scalar, TableValue } from "./schema.ts";
 
 export type Test = (subject: unknown) => boolean;
 // biome-ignore lint/suspicious/noExplicitAny: custom predicates are typed at the TypeScript API.
@@ -24,7 +26,19 @@ export interface CompiledCondition {
   partDescriptions?: readonly string[];
 }
 
+/**
+ * What `$.` paths and `within` read, set by evaluate() before it walks the rules (evaluation is
+ * synchronous): one cell per compiled rule set, so closures over the payload keep their one argument.
+ */
+export interface EvalScope {
+  /** The request view of the evaluation in progress. */
+  root: unknown;
+  /** The decision's clock (the invocation's receivedAt), epoch ms. */
+  now: number;
+}
+
 export interface ConditionContext {
+  scope: EvalScope;
   lists: ReadonlyMap<string, ReadonlySet<Scalar>>;
   tables: ReadonlyMap<string, ReadonlyMap<string, TableValue>>;
   predicates: Readonly<Record<string, CustomPredicate>>;
@@ -42,7 +56,7 @@ export function conditionContext(
   for (const [name, entries] of Object.entries(document.tables ?? {})) {
     tables.set(name, new Map(Object.entries(entries)));
   }
-  return { lists, tables, predicates };
+  return { scope: { root: undefined, now: 0 }, lists, tables, predicates };
 }
 
 /** The requested items of an input: `requestedItems`, or `requestedItemsStatus` (post-approval). */
@@ -121,9 +135,41 @@ function compileInner(c: Condition, ctx: ConditionContext): CompiledCondition {
       description: `count of requested items where ${inner.description} ${symbol}`,
     };
   }
+  if (c.count !== undefined) return compileCount(c.count, ctx);
   if (c.custom !== undefined) return compileCustom(c.custom, ctx);
   if (c.field !== undefined) return compileField(c, c.field, ctx);
   throw new Error("condition was not validated");
+}
+
+/** How many elements at `of` (each element of a list; a single value counts once) match `where`. */
+function compileCount(spec: Count, ctx: ConditionContext): CompiledCondition {
+  const of = parseFieldPath(spec.of) as FieldPath;
+  const visit = compilePathVisitor(of.keys);
+  const where = spec.where === undefined ? undefined : compileCondition(spec.where, ctx);
+  const scope = ctx.scope;
+  const [symbol, compare] = numericComparison(spec);
+  let count = 0;
+  const test = where?.test;
+  const tally =
+    test === undefined
+      ? () => {
+          count++;
+        }
+      : (element: unknown) => {
+          if (test(element)) count++;
+        };
+  return {
+    test: (s) => {
+      // Saved and restored: a custom predicate under `where` may evaluate these rules again.
+      const outer = count;
+      count = 0;
+      visit(of.rooted ? scope.root : s, tally);
+      const n = count;
+      count = outer;
+      return compare(n);
+    },
+    description: `count of ${spec.of}${where === undefined ? "" : ` where ${where.description}`} ${symbol}`,
+  };
 }
 
 function joinDescriptions(parts: CompiledCondition[], joiner: string): string {
@@ -214,153 +260,4 @@ function numericComparison(c: NumericKeys): [string, (n: number) => boolean] {
   }
   const x = c.equals as number;
   return [`== ${x}`, (n) => n === x];
-}
-
-/** gt/gte/lt/lte on a number or numeric text, written out so the comparison is inlined. */
-function numericTest(c: NumericKeys): [string, Test] {
-  if (c.gt !== undefined) {
-    const x = c.gt;
-    return [`> ${x}`, (v) => (typeof v === "number" ? v > x : toNumber(v) > x)];
-  }
-  if (c.gte !== undefined) {
-    const x = c.gte;
-    return [`>= ${x}`, (v) => (typeof v === "number" ? v >= x : toNumber(v) >= x)];
-  }
-  if (c.lt !== undefined) {
-    const x = c.lt;
-    return [`< ${x}`, (v) => (typeof v === "number" ? v < x : toNumber(v) < x)];
-  }
-  const x = c.lte as number;
-  return [`<= ${x}`, (v) => (typeof v === "number" ? v <= x : toNumber(v) <= x)];
-}
-
-/** A number from a number or numeric text; NaN otherwise (every comparison with NaN is false). */
-function toNumber(value: unknown): number {
-  if (typeof value === "number") return value;
-  if (typeof value === "string" && value.trim() !== "") return Number(value);
-  return Number.NaN;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-function show(value: Scalar): string {
-  return JSON.stringify(value);
-}
-
-function compileField(c: Condition, field: string, ctx: ConditionContext): CompiledCondition {
-  const keys = parsePath(field) as PathKey[];
-  const ignoreCase = c.ignoreCase === true;
-  const caseNote = ignoreCase ? " (ignoring case)" : "";
-  let subjectText = field;
-  let lookup: ((v: unknown) => unknown) | undefined;
-  if (c.lookup !== undefined) {
-    const table = ctx.tables.get(c.lookup) as ReadonlyMap<string, TableValue>;
-    subjectText = `${field} → ${c.lookup}`;
-    lookup = (v) =>
-      typeof v === "string" ? table.get(v) : typeof v === "number" ? table.get(String(v)) : undefined;
-  }
-
-  // exists / missing look at the value itself (a list is present), the rest at each element of a list.
-  if (c.exists !== undefined || c.missing !== undefined) {
-    const wantPresent = c.exists !== undefined ? c.exists : !c.missing;
-    const get = lookup;
-    const present = compilePathTest(keys, get === undefined ? isPresent : (v) => isPresent(get(v)));
-    return wantPresent
-      ? { test: present, description: `${subjectText} exists` }
-      : { test: (s) => !present(s), description: `${subjectText} is missing` };
-  }
-
-  let negate = false;
-  let valueTest: Test;
-  /** Set for plain equality: tested inline, the hottest operator. */
-  let exact: Scalar | undefined;
-  let text: string;
-  if (c.equals !== undefined || c.notEquals !== undefined) {
-    negate = c.equals === undefined;
-    const expected = (negate ? c.notEquals : c.equals) as Scalar;
-    if (ignoreCase && typeof expected === "string") {
-      const re = new RegExp(`^${escapeRegex(expected)}$`, "i");
-      valueTest = (v) => typeof v === "string" && re.test(v);
-    } else {
-      valueTest = (v) => v === expected;
-      if (lookup === undefined) exact = expected;
-    }
-    text = `${negate ? "does not equal" : "equals"} ${show(expected)}`;
-  } else if (c.in !== undefined || c.notIn !== undefined) {
-    negate = c.in === undefined;
-    const spec = (negate ? c.notIn : c.in) as NonNullable<Condition["in"]>;
-    let values: ReadonlySet<unknown>;
-    let where: string;
-    if (Array.isArray(spec)) {
-      values = new Set(spec);
-      where = `[${spec.slice(0, 5).map(show).join(", ")}${spec.length > 5 ? ", ..." : ""}]`;
-    } else if ("list" in spec) {
-      values = ctx.lists.get(spec.list) as ReadonlySet<Scalar>;
-      where = `list ${spec.list}`;
-    } else {
-      values = new Set((ctx.tables.get(spec.table) as ReadonlyMap<string, TableValue>).keys());
-      where = `table ${spec.table}`;
-    }
-    if (ignoreCase) {
-      const lowered = new Set([...values].map((v) => (typeof v === "string" ? v.toLowerCase() : v)));
-      valueTest = (v) => (typeof v === "string" ? lowered.has(v.toLowerCase()) : lowered.has(v));
-    } else {
-      valueTest = (v) => values.has(v);
-    }
-    text = `${negate ? "not in" : "in"} ${where}`;
-  } else if (c.startsWith !== undefined || c.endsWith !== undefined || c.contains !== undefined) {
-    const [verb, needle] =
-      c.startsWith !== undefined
-        ? (["starts with", c.startsWith] as const)
-        : c.endsWith !== undefined
-          ? (["ends with", c.endsWith] as const)
-          : (["contains", c.contains as string] as const);
-    if (ignoreCase) {
-      const escaped = escapeRegex(needle);
-      const source = verb === "starts with" ? `^${escaped}` : verb === "ends with" ? `${escaped}$` : escaped;
-      const re = new RegExp(source, "i");
-      valueTest = (v) => typeof v === "string" && re.test(v);
-    } else if (verb === "starts with") {
-      valueTest = (v) => typeof v === "string" && v.startsWith(needle);
-    } else if (verb === "ends with") {
-      valueTest = (v) => typeof v === "string" && v.endsWith(needle);
-    } else {
-      valueTest = (v) => typeof v === "string" && v.includes(needle);
-    }
-    text = `${verb} ${show(needle)}`;
-  } else if (c.matches !== undefined) {
-    const re = new RegExp(c.matches, ignoreCase ? "i" : "");
-    valueTest = (v) =>
-      typeof v === "string" && re.test(v.length > MAX_TESTED_LENGTH ? v.slice(0, MAX_TESTED_LENGTH) : v);
-    text = `matches /${c.matches}/${ignoreCase ? "i" : ""}`;
-  } else {
-    [text, valueTest] = numericTest({ gt: c.gt, gte: c.gte, lt: c.lt, lte: c.lte });
-  }
-
-  const onValue = lookup === undefined ? valueTest : composeLookup(lookup, valueTest);
-  const positive = compilePathTest(keys, exact !== undefined ? equalsOrContains(exact) : anyElement(onValue));
-  const description = `${subjectText} ${text}${caseNote}`;
-  return negate ? { test: (s) => !positive(s), description } : { test: positive, description };
-}
-
-function composeLookup(lookup: (v: unknown) => unknown, test: Test): Test {
-  return (v) => {
-    const entry = lookup(v);
-    return entry !== undefined && test(entry);
-  };
-}
-
-function equalsOrContains(expected: Scalar): Test {
-  return (v) => v === expected || (Array.isArray(v) && v.includes(expected));
-}
-
-/** A list at the end of a path holds if any element does. */
-function anyElement(test: Test): Test {
-  return (v) => {
-    if (!Array.isArray(v)) return test(v);
-    for (let i = 0; i < v.length; i++) if (test(v[i])) return true;
-    return false;
-  };
 }

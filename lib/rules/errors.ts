@@ -1,3 +1,4 @@
+import type { ContextNeeds } from "../context/types.ts";
 import { ResponderError, ValidationError, type ValidationIssue } from "../errors.ts";
 
 /** A rules document (JSON, or the object a TypeScript rule set describes) breaks the format. */
@@ -28,5 +29,23 @@ export class RulesEvaluationError extends ResponderError {
   constructor(ruleId: string, message: string, cause?: unknown) {
     super("RULES_EVALUATION_FAILED", `rule ${ruleId}: ${message}`, { cause });
     this.ruleId = ruleId;
+  }
+}
+
+/**
+ * decide() reached a rule that reads context it was not given (evaluate() returns ContextRequired
+ * instead). Callers that know nothing of context fall back on it, never decide without it.
+ */
+export class ContextRequiredError extends ResponderError {
+  readonly triggerId: string;
+  /** The sources of that rule and of every rule and default after it. */
+  readonly needs: ContextNeeds;
+  constructor(triggerId: string, needs: ContextNeeds) {
+    super(
+      "CONTEXT_REQUIRED",
+      `the ${triggerId} rules need context that was not read: ${[...needs].join(", ")}`,
+    );
+    this.triggerId = triggerId;
+    this.needs = needs;
   }
 }

@@ -10,7 +10,12 @@ export {
   rulesVersion,
 } from "./compile.ts";
 export type { CustomPredicate } from "./conditions.ts";
-export { RulesDocumentError, RulesEvaluationError, RulesFileError } from "./errors.ts";
+export {
+  ContextRequiredError,
+  RulesDocumentError,
+  RulesEvaluationError,
+  RulesFileError,
+} from "./errors.ts";
 export {
   compileRulesText,
   findTestsFileBeside,
@@ -33,3 +38,4 @@ export * from "./schema.ts";
 export * from "./types.ts";
 export * from "./typescript-api.ts";
 export { TRIGGER_ALIASES, validateRulesDocument } from "./validate.ts";
+export { MAX_CONTEXT_FIELDS } from "./view.ts";

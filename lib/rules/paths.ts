@@ -28,6 +28,21 @@ export function parsePath(path: string): PathKey[] | undefined {
 
 export const PATH_SYNTAX_HELP = "a field path like requestedFor.name or requestedItems[0].id";
 
+/** A path as written in a rule: `$.`-rooted ones are read from the request even inside an item. */
+export interface FieldPath {
+  rooted: boolean;
+  keys: PathKey[];
+}
+
+/** `$.requestedBy.id` → rooted; `details.owner.id` → relative to the scope; undefined when the syntax is wrong. */
+export function parseFieldPath(path: string): FieldPath | undefined {
+  const rooted = path.startsWith("$.");
+  const keys = parsePath(rooted ? path.slice(2) : path);
+  // A leading `$` that is not `$.` would silently read a key named "$": refused.
+  if (keys === undefined || keys[0] === "$") return undefined;
+  return { rooted, keys };
+}
+
 type Test = (value: unknown) => boolean;
 
 /**
@@ -166,6 +181,56 @@ function stepGet(key: PathKey, next: Getter): Getter {
   };
 }
 
+/**
+ * Calls `visit` with every value at `keys`, lists crossed without an index (and a list at the end)
+ * standing for each of their elements: field-to-field comparisons and `count` read all of them.
+ */
+export function compilePathVisitor(
+  keys: readonly PathKey[],
+): (root: unknown, visit: (value: unknown) => void) => void {
+  return (root, visit) => visitPath(keys, root, 0, visit);
+}
+
+/** Every value at `keys` (as compilePathVisitor visits them), in a new list. */
+export function compileValuesGetter(keys: readonly PathKey[]): (root: unknown) => unknown[] {
+  return (root) => {
+    const out: unknown[] = [];
+    visitPath(keys, root, 0, (value) => {
+      out.push(value);
+    });
+    return out;
+  };
+}
+
+function visitPath(
+  keys: readonly PathKey[],
+  value: unknown,
+  depth: number,
+  visit: (value: unknown) => void,
+): void {
+  if (depth === keys.length) {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) if (isPresent(value[i])) visit(value[i]);
+    } else if (isPresent(value)) visit(value);
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  const key = keys[depth] as PathKey;
+  if (typeof key === "number") {
+    if (Array.isArray(value) && key < value.length) visitPath(keys, value[key], depth + 1, visit);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const element: unknown = value[i];
+      if (element !== null && typeof element === "object" && !Array.isArray(element))
+        visitPath(keys, (element as Record<string, unknown>)[key], depth + 1, visit);
+    }
+    return;
+  }
+  visitPath(keys, (value as Record<string, unknown>)[key], depth + 1, visit);
+}
+
 export function isPresent(value: unknown): boolean {
   return value !== undefined && value !== null;
 }
@@ -185,9 +250,10 @@ const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 export function templatePaths(template: string): { paths: PathKey[][] } | TemplateProblem {
   const paths: PathKey[][] = [];
   for (const match of template.matchAll(PLACEHOLDER)) {
-    const keys = parsePath(match[1] ?? "");
-    if (keys === undefined) return { message: `{{${match[1]}}} is not ${PATH_SYNTAX_HELP}` };
-    paths.push(keys);
+    // Templates read the request: `$.` is allowed and changes nothing.
+    const parsed = parseFieldPath(match[1] ?? "");
+    if (parsed === undefined) return { message: `{{${match[1]}}} is not ${PATH_SYNTAX_HELP}` };
+    paths.push(parsed.keys);
   }
   const rest = template.replace(PLACEHOLDER, "");
   if (rest.includes("{{") || rest.includes("}}")) return { message: "has an unbalanced {{ or }}" };
@@ -204,9 +270,9 @@ export function compileTemplate(template: string): Template {
   let last = 0;
   for (const match of template.matchAll(PLACEHOLDER)) {
     literals.push(template.slice(last, match.index));
-    const keys = parsePath(match[1] ?? "");
-    if (keys === undefined) throw new Error("template path was not validated");
-    getters.push(compilePathGetter(keys, isScalar));
+    const parsed = parseFieldPath(match[1] ?? "");
+    if (parsed === undefined) throw new Error("template path was not validated");
+    getters.push(compilePathGetter(parsed.keys, isScalar));
     last = (match.index ?? 0) + match[0].length;
   }
   const tail = template.slice(last);

@@ -7,6 +7,7 @@
  * safety, unique rule ids) are checked in validate.ts, with the same path-based messages.
  */
 import * as z from "zod/mini";
+import { CONTEXT_SOURCE_NAMES } from "./sources.ts";
 
 function described<T extends z.ZodMiniType>(schema: T, description: string): T {
   z.globalRegistry.add(schema, { description });
@@ -25,6 +26,8 @@ const name = (what: string) =>
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 export type Scalar = z.infer<typeof Scalar>;
 
+export { CONTEXT_SOURCE_NAMES } from "./sources.ts";
+
 /** A dynamic approver: an identity or a governance group, as ISC expects it. */
 export const ApproverRefSchema = described(
   z.strictObject({
@@ -36,11 +39,30 @@ export const ApproverRefSchema = described(
 );
 export type ApproverRef = z.infer<typeof ApproverRefSchema>;
 
+/** `{field: PATH}`: the value(s) at another path, compared with the condition's field. */
+const FieldRefSchema = described(
+  z.strictObject({
+    field: described(
+      z.string(),
+      "path of the other field, relative to the condition's scope ($. = from the request)",
+    ),
+  }),
+  "another field's value(s): holds when any value on the left equals any value at this path",
+);
+export type FieldRef = z.infer<typeof FieldRefSchema>;
+
 const InListSchema = z.union([
   described(z.array(Scalar), "inline list of values"),
   described(z.strictObject({ list: name("list name") }), "a named list from `lists`"),
   described(z.strictObject({ table: name("table name") }), "the keys of a table from `tables`"),
+  FieldRefSchema,
 ]);
+
+/** The sources a rule reads beyond its paths (a custom predicate or decision reading context). */
+const NeedsSchema = described(
+  z.array(z.enum(CONTEXT_SOURCE_NAMES)),
+  "context sources a custom predicate or decision reads (paths declare their own)",
+);
 
 export interface Condition {
   description?: string | undefined;
@@ -50,12 +72,13 @@ export interface Condition {
   anyItem?: Condition | undefined;
   everyItem?: Condition | undefined;
   countItems?: CountItems | undefined;
+  count?: Count | undefined;
   custom?: string | undefined;
   field?: string | undefined;
   lookup?: string | undefined;
   ignoreCase?: boolean | undefined;
-  equals?: Scalar | undefined;
-  notEquals?: Scalar | undefined;
+  equals?: Scalar | FieldRef | undefined;
+  notEquals?: Scalar | FieldRef | undefined;
   in?: z.infer<typeof InListSchema> | undefined;
   notIn?: z.infer<typeof InListSchema> | undefined;
   startsWith?: string | undefined;
@@ -68,10 +91,22 @@ export interface Condition {
   gte?: number | undefined;
   lt?: number | undefined;
   lte?: number | undefined;
+  within?: string | undefined;
 }
 
 export interface CountItems {
   where: Condition;
+  equals?: number | undefined;
+  gt?: number | undefined;
+  gte?: number | undefined;
+  lt?: number | undefined;
+  lte?: number | undefined;
+}
+
+/** `count: {of, where?, equals|gt|gte|lt|lte}`: how many elements of any list match `where`. */
+export interface Count {
+  of: string;
+  where?: Condition | undefined;
   equals?: number | undefined;
   gt?: number | undefined;
   gte?: number | undefined;
@@ -87,6 +122,7 @@ export const COMBINATOR_KEYS = [
   "anyItem",
   "everyItem",
   "countItems",
+  "count",
   "custom",
   "field",
 ] as const;
@@ -105,6 +141,7 @@ export const FIELD_OPERATOR_KEYS = [
   "gte",
   "lt",
   "lte",
+  "within",
 ] as const;
 export type FieldOperator = (typeof FIELD_OPERATOR_KEYS)[number];
 
@@ -135,14 +172,20 @@ export const ConditionSchema: z.ZodMiniType<Condition> = z
     get countItems() {
       return z.optional(CountItemsSchema);
     },
+    get count() {
+      return z.optional(CountSchema);
+    },
     custom: z.optional(name("name of a predicate registered in TypeScript")),
     field: z.optional(
-      described(z.string(), "path of an input field: requestedFor.name, requestedItems[0].type, ..."),
+      described(
+        z.string(),
+        "path of an input or context field: requestedFor.name, identity.identityStatus, details.privileged, $.requestedBy.id, ...",
+      ),
     ),
     lookup: z.optional(name("table whose entry for the field's value is tested instead of the value")),
     ignoreCase: z.optional(described(z.boolean(), "compare text without regard to case")),
-    equals: z.optional(Scalar),
-    notEquals: z.optional(Scalar),
+    equals: z.optional(z.union([Scalar, FieldRefSchema])),
+    notEquals: z.optional(z.union([Scalar, FieldRefSchema])),
     in: z.optional(InListSchema),
     notIn: z.optional(InListSchema),
     startsWith: z.optional(z.string()),
@@ -157,10 +200,17 @@ export const ConditionSchema: z.ZodMiniType<Condition> = z
     gte: z.optional(z.number()),
     lt: z.optional(z.number()),
     lte: z.optional(z.number()),
+    within: z.optional(
+      described(
+        z.string(),
+        "ISO-8601 duration (PT24H, P7D): the field is a date-time no older than that before the decision",
+      ),
+    ),
   })
   .register(z.globalRegistry, {
     id: "Condition",
-    description: "one of: all, any, not, anyItem, everyItem, countItems, custom, or field + one operator",
+    description:
+      "one of: all, any, not, anyItem, everyItem, countItems, count, custom, or field + one operator",
   });
 
 const CountItemsSchema: z.ZodMiniType<CountItems> = described(
@@ -175,6 +225,23 @@ const CountItemsSchema: z.ZodMiniType<CountItems> = described(
     lte: z.optional(z.number()),
   }),
   "how many requested items match `where`, compared with equals/gt/gte/lt/lte",
+);
+
+const CountSchema: z.ZodMiniType<Count> = described(
+  z.strictObject({
+    of: described(z.string(), "path of a list (accessRequests, identity, requestedItems.entitlements, ...)"),
+    get where() {
+      return z.optional(
+        described(ConditionSchema, "the elements counted (fields relative to each element); default: all"),
+      );
+    },
+    equals: z.optional(z.number()),
+    gt: z.optional(z.number()),
+    gte: z.optional(z.number()),
+    lt: z.optional(z.number()),
+    lte: z.optional(z.number()),
+  }),
+  "how many elements of `of` match `where`, compared with equals/gt/gte/lt/lte",
 );
 
 const IdTemplate = described(z.string().check(z.minLength(1)), "an id; may interpolate {{input.paths}}");
@@ -211,24 +278,79 @@ export const PreApprovalDecisionSchema = z.strictObject({
     described(z.string(), "username recorded as approver; default: the file's `approver`"),
   ),
   custom: z.optional(name("name of a decision registered in TypeScript (replaces decision/comment)")),
+  needs: z.optional(NeedsSchema),
   actions: Actions,
 });
 export type PreApprovalDecisionConfig = z.infer<typeof PreApprovalDecisionSchema>;
 
 export const NoApproverSchema = described(z.literal("none"), "no additional approver");
 
-export const ApproverLookupSchema = z.strictObject({
+/** Where `from` takes an approver in the context. */
+export const APPROVER_FROM = [
+  "manager",
+  "itemOwner",
+  "sourceOwner",
+  "sodPolicyOwner",
+  "sodViolationOwner",
+] as const;
+export type ApproverFromKind = (typeof APPROVER_FROM)[number];
+
+/** An approver: none, a fixed one, one from the context, or one from a table; `otherwise` chains them. */
+export type ApproverSpec = "none" | ApproverRef | ApproverFrom | ApproverLookup;
+export interface ApproverFrom {
+  from: ApproverFromKind;
+  where?: Condition | undefined;
+  otherwise: ApproverSpec;
+}
+export interface ApproverLookup {
+  lookup: string;
+  by: string;
+  otherwise: ApproverSpec;
+}
+
+export const ApproverFromSchema: z.ZodMiniType<ApproverFrom> = described(
+  z.strictObject({
+    from: described(
+      z.enum(APPROVER_FROM),
+      "manager: of the first person the access is for; itemOwner / sourceOwner: of the first requested item matching `where` (default: the first added); sodPolicyOwner / sodViolationOwner: of the first predicted SoD violation",
+    ),
+    get where() {
+      return z.optional(
+        described(
+          ConditionSchema,
+          "itemOwner / sourceOwner: which requested item (fields relative to the item)",
+        ),
+      );
+    },
+    get otherwise() {
+      return ApproverSchema;
+    },
+  }),
+  "an approver from the context; `otherwise` when there is none, or it is the requester or a person the access is for",
+);
+
+export const ApproverLookupSchema: z.ZodMiniType<ApproverLookup> = z.strictObject({
   lookup: name("table of approvers ({id, name, type} entries)"),
   by: described(
     z.string(),
     "field whose value is the table key; requestedItems.id = the first item that has an entry",
   ),
-  otherwise: z.union([ApproverRefSchema, NoApproverSchema]),
+  get otherwise() {
+    return ApproverSchema;
+  },
 });
 
+export const ApproverSchema: z.ZodMiniType<ApproverSpec> = z
+  .union([NoApproverSchema, ApproverRefSchema, ApproverFromSchema, ApproverLookupSchema])
+  .register(z.globalRegistry, {
+    id: "Approver",
+    description: "none, {id, name, type}, {from, where?, otherwise} or {lookup, by, otherwise}",
+  });
+
 export const DynamicApproverDecisionSchema = z.strictObject({
-  approver: z.optional(z.union([NoApproverSchema, ApproverRefSchema, ApproverLookupSchema])),
+  approver: z.optional(ApproverSchema),
   custom: z.optional(name("name of a decision registered in TypeScript (replaces approver)")),
+  needs: z.optional(NeedsSchema),
   actions: Actions,
 });
 export type DynamicApproverDecisionConfig = z.infer<typeof DynamicApproverDecisionSchema>;
@@ -243,6 +365,7 @@ function ruleSchema<T extends z.ZodMiniType>(then: T) {
       described(z.number().check(z.int()), "higher first; equal priorities in file order (default 0)"),
     ),
     enabled: z.optional(z.boolean()),
+    needs: z.optional(NeedsSchema),
     when: ConditionSchema,
     then,
   });

@@ -13,38 +13,48 @@
  * Functions become named `custom:` entries of an ordinary document, validated and compiled like a
  * file, so explanations, priorities, fallbacks and output checks behave the same. A custom decision's
  * output is checked on every call (a bad one throws, and the pipeline answers with the fallback).
+ *
+ * Predicates and custom decisions receive the request view: the input and, once read, its context
+ * (`view.identity`, `item.details`, ...). A rule whose code reads context says which with `needs`
+ * (paths in the rule's other parts declare their own).
  */
+import type { ContextSource } from "../context/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
-import type {
-  AccessRequestInput,
-  DynamicApproverOutput,
-  PreApprovalOutput,
-  RequestedItem,
-} from "../triggers/schemas.ts";
+import type { DynamicApproverOutput, PreApprovalOutput } from "../triggers/schemas.ts";
 import { type CompileOptions, type CustomDecision, compileRules } from "./compile.ts";
 import type { CustomPredicate } from "./conditions.ts";
 import { parseRulesDocument } from "./parse.ts";
 import type {
+  ApproverFromKind,
+  ApproverRef,
   Condition,
+  Count,
   CountItems,
   DynamicApproverDecisionConfig,
   PreApprovalDecisionConfig,
   RulesDocument,
 } from "./schema.ts";
 import type { CompiledRules } from "./types.ts";
+import type { ItemView, RequestView } from "./view.ts";
 
-export type InputPredicate = (input: AccessRequestInput) => boolean;
-export type ItemPredicate = (item: RequestedItem) => boolean;
+export type { ItemView, RequestView } from "./view.ts";
+
+export type InputPredicate = (input: RequestView) => boolean;
+export type ItemPredicate = (item: ItemView) => boolean;
+/** Inside `count`: one element of the counted list (an access request, an identity, an entitlement, ...). */
+// biome-ignore lint/suspicious/noExplicitAny: the element's type depends on the counted path.
+export type ElementPredicate = (element: any) => boolean;
 
 /** A condition of the file format whose parts may also be predicates (`P` at this level, items below). */
 export interface TsCondition<P = InputPredicate>
-  extends Omit<Condition, "all" | "any" | "not" | "anyItem" | "everyItem" | "countItems"> {
+  extends Omit<Condition, "all" | "any" | "not" | "anyItem" | "everyItem" | "countItems" | "count"> {
   all?: Array<TsCondition<P> | P>;
   any?: Array<TsCondition<P> | P>;
   not?: TsCondition<P> | P;
   anyItem?: TsCondition<ItemPredicate> | ItemPredicate;
   everyItem?: TsCondition<ItemPredicate> | ItemPredicate;
   countItems?: Omit<CountItems, "where"> & { where: TsCondition<ItemPredicate> | ItemPredicate };
+  count?: Omit<Count, "where"> & { where?: TsCondition<ElementPredicate> | ElementPredicate };
 }
 
 export interface TsRule<Then> {
@@ -52,19 +62,32 @@ export interface TsRule<Then> {
   description?: string;
   priority?: number;
   enabled?: boolean;
+  /** Context sources the rule's predicates or custom decision read. */
+  needs?: ContextSource[];
   when: TsCondition | InputPredicate;
   then: Then;
 }
 
 /**
- * A decision of the file format, whose `custom` may be the function itself: `(input, invocation) => output`.
+ * A decision of the file format, whose `custom` may be the function itself: `(view, invocation) => output`.
  * (Not `then: fn`: an object with a callable `then` would be taken for a promise.)
  */
 export type TsDecision<Config, Output> = Omit<Config, "custom"> & {
-  custom?: string | ((input: AccessRequestInput, invocation: Invocation) => Output);
+  custom?: string | ((input: RequestView, invocation: Invocation) => Output);
 };
+
+/** An approver of the file format whose `where` may be an item predicate. */
+export type TsApprover =
+  | "none"
+  | ApproverRef
+  | { from: ApproverFromKind; where?: TsCondition<ItemPredicate> | ItemPredicate; otherwise: TsApprover }
+  | { lookup: string; by: string; otherwise: TsApprover };
+
 export type PreApprovalThen = TsDecision<PreApprovalDecisionConfig, PreApprovalOutput>;
-export type DynamicApproverThen = TsDecision<DynamicApproverDecisionConfig, DynamicApproverOutput>;
+export type DynamicApproverThen = Omit<
+  TsDecision<DynamicApproverDecisionConfig, DynamicApproverOutput>,
+  "approver"
+> & { approver?: TsApprover };
 
 export interface RulesDefinition
   extends Omit<RulesDocument, "preApproval" | "dynamicApprover" | "postApproval"> {
@@ -114,18 +137,28 @@ export function defineRules(
       if (Array.isArray(out[key])) out[key] = (out[key] as unknown[]).map(condition);
     for (const key of ["not", "anyItem", "everyItem"] as const)
       if (out[key] !== undefined) out[key] = condition(out[key]);
-    if (out.countItems !== undefined && typeof out.countItems === "object") {
-      const count = out.countItems as Record<string, unknown>;
-      out.countItems = { ...count, where: condition(count.where) };
+    for (const key of ["countItems", "count"] as const) {
+      if (out[key] !== null && typeof out[key] === "object") {
+        const count = out[key] as Record<string, unknown>;
+        out[key] = count.where === undefined ? count : { ...count, where: condition(count.where) };
+      }
     }
+    return out;
+  };
+  const approver = (spec: unknown): unknown => {
+    if (spec === null || typeof spec !== "object") return spec;
+    const out: Record<string, unknown> = { ...(spec as Record<string, unknown>) };
+    if (out.where !== undefined) out.where = condition(out.where);
+    if (out.otherwise !== undefined) out.otherwise = approver(out.otherwise);
     return out;
   };
   const decision = (config: unknown): unknown => {
     if (config === null || typeof config !== "object") return config;
-    const custom = (config as { custom?: unknown }).custom;
-    return typeof custom === "function"
-      ? { ...config, custom: register(decisions, custom as CustomDecision, "decision") }
-      : config;
+    const out: Record<string, unknown> = { ...(config as Record<string, unknown>) };
+    if (typeof out.custom === "function")
+      out.custom = register(decisions, out.custom as CustomDecision, "decision");
+    if (out.approver !== undefined) out.approver = approver(out.approver);
+    return out;
   };
   const section = (s: Record<string, unknown> | undefined): unknown => {
     if (s === undefined) return undefined;

@@ -7,17 +7,23 @@
  */
 import * as z from "zod/mini";
 import { formatPath } from "../errors.ts";
-import { PATH_SYNTAX_HELP, parsePath, templatePaths } from "./paths.ts";
+import { parseIsoDuration } from "../triggers/duration.ts";
+import { PATH_SYNTAX_HELP, parseFieldPath, templatePaths } from "./paths.ts";
 import { regexProblem } from "./regex-guard.ts";
 import {
   ApproverRefSchema,
+  type ApproverSpec,
   COMBINATOR_KEYS,
   type Condition,
+  type Count,
   type CountItems,
   FIELD_OPERATOR_KEYS,
   type RulesDocument,
   RulesDocumentSchema,
 } from "./schema.ts";
+
+/** Most `from` / `lookup` steps an approver chain takes before its fixed approver or none. */
+export const MAX_APPROVER_CHAIN = 5;
 
 export type IssuePath = PropertyKey[];
 export interface RawIssue {
@@ -70,8 +76,16 @@ function zodIssues(issues: readonly ZodIssueLike[], base: IssuePath, root: unkno
     if (issue.code === "unrecognized_keys" && issue.keys !== undefined) {
       // Point at each unknown key, so a file loader finds its line.
       for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key "${key}"` });
+    } else if (issue.code === "invalid_union" && valueAt(root, path) === undefined) {
+      out.push({ path, message: "is required" });
     } else if (issue.code === "invalid_union" && issue.errors !== undefined && issue.errors.length > 0) {
       out.push(...zodIssues(bestUnionBranch(issue.errors), path, root));
+    } else if (isContextApproverInPreApproval(path, valueAt(root, path))) {
+      out.push({
+        path,
+        message:
+          "`from` chooses a dynamic approver (dynamicApprover section); a pre-approval approver is a username",
+      });
     } else {
       out.push({ path, message: zodMessage(issue, valueAt(root, path) === undefined) });
     }
@@ -79,12 +93,25 @@ function zodIssues(issues: readonly ZodIssueLike[], base: IssuePath, root: unkno
   return out;
 }
 
-/** Of a union's failed branches, the one that got furthest: fewest issues not about the value's type. */
+function isContextApproverInPreApproval(path: IssuePath, value: unknown): boolean {
+  return (
+    path[0] === "preApproval" &&
+    path[path.length - 1] === "approver" &&
+    value !== null &&
+    typeof value === "object" &&
+    "from" in value
+  );
+}
+
+/** Of a union's failed branches, the one that got furthest: fewest issues, not refusing the value's type or value. */
 function bestUnionBranch(branches: ZodIssueLike[][]): ZodIssueLike[] {
   let best = branches[0] as ZodIssueLike[];
   let bestScore = Number.POSITIVE_INFINITY;
   for (const branch of branches) {
-    const wrongTypeAtRoot = branch.some((i) => i.code === "invalid_type" && i.path.length === 0);
+    // A branch refusing the value outright (a literal "none" for an object) got nowhere.
+    const wrongTypeAtRoot = branch.some(
+      (i) => (i.code === "invalid_type" || i.code === "invalid_value") && i.path.length === 0,
+    );
     const score = (wrongTypeAtRoot ? 1000 : 0) + branch.length;
     if (score < bestScore) {
       best = branch;
@@ -255,14 +282,15 @@ function checkCondition(ctx: Ctx, condition: Condition, path: IssuePath): void {
       return;
     case "countItems": {
       const count = condition.countItems as CountItems;
-      const comparisons = COUNT_OPERATORS.filter((key) => count[key] !== undefined);
-      if (comparisons.length !== 1) {
-        ctx.issues.push({
-          path: [...path, "countItems"],
-          message: `needs exactly one comparison of the count: ${COUNT_OPERATORS.join(", ")}`,
-        });
-      }
+      checkCountComparison(ctx, count, [...path, "countItems"]);
       checkCondition(ctx, count.where, [...path, "countItems", "where"]);
+      return;
+    }
+    case "count": {
+      const count = condition.count as Count;
+      checkCountComparison(ctx, count, [...path, "count"]);
+      checkPath(ctx, count.of, [...path, "count", "of"]);
+      if (count.where !== undefined) checkCondition(ctx, count.where, [...path, "count", "where"]);
       return;
     }
     case "custom":
@@ -273,10 +301,29 @@ function checkCondition(ctx: Ctx, condition: Condition, path: IssuePath): void {
   }
 }
 
-function checkFieldCondition(ctx: Ctx, condition: Condition, operators: string[], path: IssuePath): void {
-  if (parsePath(condition.field as string) === undefined) {
-    ctx.issues.push({ path: [...path, "field"], message: `expected ${PATH_SYNTAX_HELP}` });
+function checkCountComparison(
+  ctx: Ctx,
+  count: Pick<Count, (typeof COUNT_OPERATORS)[number]>,
+  path: IssuePath,
+): void {
+  const comparisons = COUNT_OPERATORS.filter((key) => count[key] !== undefined);
+  if (comparisons.length !== 1) {
+    ctx.issues.push({
+      path,
+      message: `needs exactly one comparison of the count: ${COUNT_OPERATORS.join(", ")}`,
+    });
   }
+}
+
+/** A field path, `$.`-rooted or relative to the condition's scope. */
+function checkPath(ctx: Ctx, path: string, at: IssuePath): boolean {
+  if (parseFieldPath(path) !== undefined) return true;
+  ctx.issues.push({ path: at, message: `expected ${PATH_SYNTAX_HELP}` });
+  return false;
+}
+
+function checkFieldCondition(ctx: Ctx, condition: Condition, operators: string[], path: IssuePath): void {
+  checkPath(ctx, condition.field as string, [...path, "field"]);
   if (operators.length !== 1) {
     ctx.issues.push({
       path,
@@ -291,6 +338,20 @@ function checkFieldCondition(ctx: Ctx, condition: Condition, operators: string[]
   if (condition.lookup !== undefined) checkTableRef(ctx, condition.lookup, [...path, "lookup"]);
   if (condition.ignoreCase === true && !TEXT_OPERATORS.has(operator)) {
     ctx.issues.push({ path: [...path, "ignoreCase"], message: `does not apply to "${operator}"` });
+  }
+  const operand = condition[operator as "equals"];
+  if (operand !== null && typeof operand === "object" && "field" in operand) {
+    checkPath(ctx, operand.field, [...path, operator, "field"]);
+  }
+  if (operator === "within") {
+    try {
+      parseIsoDuration(condition.within as string);
+    } catch {
+      ctx.issues.push({
+        path: [...path, "within"],
+        message: "expected an ISO-8601 duration like PT24H, PT30M or P7D (no years or months)",
+      });
+    }
   }
   if (operator === "in" || operator === "notIn") {
     const list = condition[operator];
@@ -345,32 +406,58 @@ function checkDynamicDecision(
   decision: { approver?: unknown; custom?: string; actions?: unknown[] },
   path: IssuePath,
 ): void {
-  const approver = decision.approver;
+  const approver = decision.approver as ApproverSpec | undefined;
   if (approver === undefined) {
     if (decision.custom === undefined) {
       ctx.issues.push({
         path: [...path, "approver"],
-        message: 'is required: "none", {id, name, type}, or {lookup, by, otherwise}',
+        message: 'is required: "none", {id, name, type}, {from, otherwise} or {lookup, by, otherwise}',
       });
     }
-  } else if (typeof approver === "object" && approver !== null && "lookup" in approver) {
-    const lookup = approver as { lookup: string; by: string };
-    if (parsePath(lookup.by) === undefined) {
-      ctx.issues.push({ path: [...path, "approver", "by"], message: `expected ${PATH_SYNTAX_HELP}` });
+  } else {
+    checkApprover(ctx, approver, [...path, "approver"], 0);
+  }
+  checkActions(ctx, decision.actions as never, [...path, "actions"]);
+}
+
+/** An approver and its `otherwise` chain, which ends in a fixed approver or none by construction. */
+function checkApprover(ctx: Ctx, approver: ApproverSpec, path: IssuePath, steps: number): void {
+  if (approver === "none" || typeof approver !== "object") return;
+  const chained = "from" in approver || "lookup" in approver;
+  if (!chained) return;
+  if (steps === MAX_APPROVER_CHAIN) {
+    ctx.issues.push({
+      path,
+      message: `an approver chain takes at most ${MAX_APPROVER_CHAIN} from/lookup steps before a fixed approver or none`,
+    });
+    return;
+  }
+  if ("from" in approver) {
+    if (approver.where !== undefined) {
+      if (approver.from === "itemOwner" || approver.from === "sourceOwner") {
+        checkCondition(ctx, approver.where, [...path, "where"]);
+      } else {
+        ctx.issues.push({
+          path: [...path, "where"],
+          message: `chooses a requested item: only with from itemOwner or sourceOwner, not ${approver.from}`,
+        });
+      }
     }
-    if (checkTableRef(ctx, lookup.lookup, [...path, "approver", "lookup"])) {
+  } else {
+    checkPath(ctx, approver.by, [...path, "by"]);
+    if (checkTableRef(ctx, approver.lookup, [...path, "lookup"])) {
       // Looked-up outputs are valid by construction: every entry of the table is checked here.
-      for (const [key, value] of Object.entries(ctx.doc.tables?.[lookup.lookup] ?? {})) {
+      for (const [key, value] of Object.entries(ctx.doc.tables?.[approver.lookup] ?? {})) {
         if (!z.safeParse(ApproverRefSchema, value).success) {
           ctx.issues.push({
-            path: ["tables", lookup.lookup, key],
-            message: `table "${lookup.lookup}" gives approvers (used at ${formatPath([...path, "approver"])}): each entry must be {id, name, type: IDENTITY|GOVERNANCE_GROUP}`,
+            path: ["tables", approver.lookup, key],
+            message: `table "${approver.lookup}" gives approvers (used at ${formatPath(path)}): each entry must be {id, name, type: IDENTITY|GOVERNANCE_GROUP}`,
           });
         }
       }
     }
   }
-  checkActions(ctx, decision.actions as never, [...path, "actions"]);
+  checkApprover(ctx, approver.otherwise, [...path, "otherwise"], steps + 1);
 }
 
 function checkActions(

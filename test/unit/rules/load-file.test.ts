@@ -77,7 +77,7 @@ ${DEFAULT}`;
       then: { decision: deny, comment: x }
 ${DEFAULT}`;
     expect(problems(text)).toEqual([
-      'policy.yaml:5: preApproval.rules[0].when: "field" needs one operator: equals, notEquals, in, notIn, startsWith, endsWith, contains, matches, exists, missing, gt, gte, lt, lte',
+      'policy.yaml:5: preApproval.rules[0].when: "field" needs one operator: equals, notEquals, in, notIn, startsWith, endsWith, contains, matches, exists, missing, gt, gte, lt, lte, within',
       'policy.yaml:8: preApproval.rules[1].when: "field" takes one operator, found equals, exists (combine conditions with all/any)',
       "policy.yaml:11: preApproval.rules[2].when: a condition has exactly one of all, field (nest them under all/any)",
       'policy.yaml:14: preApproval.rules[3].when.equals: "equals" belongs with "field", not with "anyItem"',
