@@ -24,19 +24,6 @@ export interface MonitoringProps {
   triggerIds: string[];
 }
 
-/** The kinds of ContextReads (lib/context/types.ts ContextKind) and the reasons of ContextFailures. */
-const CONTEXT_KINDS = [
-  "identities",
-  "entitlements",
-  "accessProfiles",
-  "roles",
-  "sources",
-  "sodPrediction",
-  "sodPolicy",
-  "accessRequestStatus",
-];
-const CONTEXT_FAILURE_REASONS = ["timeout", "forbidden", "not-found", "rate-limited", "unavailable"];
-
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -128,6 +115,15 @@ export class Monitoring extends Construct {
         period,
       });
 
+    /** Every series of a metric over `dimensions` (plus service), whatever their values: a SEARCH expression. */
+    const search = (metricName: string, dimensions: string[], id: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${namespace},${[DIMENSION.service, ...dimensions].join(",")}} MetricName="${metricName}" ${DIMENSION.service}="${service}"', 'Sum', ${period.toSeconds()})`,
+        label: id,
+        usingMetrics: {},
+        period,
+      });
+
     props.triggerIds.forEach((triggerId) => {
       const key = triggerId
         .replace(/^idn:access-request-/, "")
@@ -205,26 +201,17 @@ export class Monitoring extends Construct {
         title: "Context reads (ISC requests by kind) and cache hits",
         width: 12,
         left: [
-          ...CONTEXT_KINDS.map((kind) =>
-            serviceMetric(METRIC.contextReads, "Sum", { [DIMENSION.kind]: kind }).with({ label: kind }),
-          ),
+          // One line per kind that occurs (SEARCH): the kinds depend on what the rules read.
+          search(METRIC.contextReads, [DIMENSION.kind], "reads"),
           serviceMetric(METRIC.contextCacheHits, "Sum").with({ label: "cache hits" }),
         ],
       }),
       new cloudwatch.GraphWidget({
-        title: "Context failures (the decision fell back) and 429s",
+        title: "Context failures (the decision fell back) and ISC 429s",
         width: 12,
         left: [
-          ...props.triggerIds.flatMap((triggerId) =>
-            CONTEXT_FAILURE_REASONS.map((reason) =>
-              custom(METRIC.contextFailures, triggerId, "Sum", { [DIMENSION.reason]: reason }).with({
-                label: `${triggerId} ${reason}`,
-              }),
-            ),
-          ),
-          ...["beta", "v3", "v2025"].map((api) =>
-            serviceMetric(METRIC.throttled, "Sum", { [DIMENSION.api]: api }).with({ label: `429 ${api}` }),
-          ),
+          search(METRIC.contextFailures, [DIMENSION.trigger, DIMENSION.reason], "failures"),
+          search(METRIC.throttled, [DIMENSION.api], "throttled"),
         ],
       }),
       new cloudwatch.GraphWidget({

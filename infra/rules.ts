@@ -42,7 +42,9 @@ export async function validateRulesFile(file: string): Promise<ValidatedRules> {
     ]);
   }
   const { document, compiled } = await loadRulesFile(file);
-  const json = JSON.stringify(document);
+  // Tests and their context stay out of the bundle: the version excludes them, the functions never read them.
+  const { tests: _tests, testContext: _testContext, ...deployed } = document;
+  const json = JSON.stringify(deployed);
   return {
     json,
     sha256: `sha256:${createHash("sha256").update(json).digest("hex")}`,

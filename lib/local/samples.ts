@@ -191,7 +191,7 @@ export function describeOutput(triggerId: string, output: unknown): string {
     if (o.approved !== false) return "?";
     // The reason a person reads first (a policy name, "terminated"), kept to a table's width.
     const comment = typeof o.comment === "string" ? o.comment.replace(/\s+/g, " ").trim() : "";
-    return comment === "" ? "deny" : `deny: ${comment.length > 60 ? `${comment.slice(0, 57)}...` : comment}`;
+    return comment === "" ? "deny" : `deny: ${comment.length > 76 ? `${comment.slice(0, 73)}...` : comment}`;
   }
   if (typeof o.id === "string" && o.id === "") return "no extra approver";
   if (Object.keys(o).length === 0) return "no extra approver";

@@ -78,7 +78,7 @@ export async function decideWithReadContext(
   const started = clock();
   const report: ContextReport = { needs: [...needs], reads: [], cacheHits: 0, ms: 0 };
   if (options.reader === undefined) {
-    report.failure = { kind: "unknown", reason: "no context reader is configured", transient: false };
+    report.failure = { kind: "unknown", reason: "not-configured", transient: false };
     return contextFallback(invocation, rules, report);
   }
   let result: Awaited<ReturnType<ContextReader["read"]>>;
@@ -150,7 +150,9 @@ export function describeContextFailure(failure: ContextFailure): string {
   const scope =
     failure.missingScope === undefined ? "" : `the API client lacks scope ${failure.missingScope}`;
   const detail = [status, scope].filter((part) => part !== "").join("; ");
-  return `context ${failure.kind} ${failure.reason}${detail === "" ? "" : ` (${detail})`}`;
+  if (failure.reason === "not-configured") return "context not read: no context reader is configured";
+  const what = failure.kind === "unknown" ? "context" : `context ${failure.kind}`;
+  return `${what} ${failure.reason}${detail === "" ? "" : ` (${detail})`}`;
 }
 
 function contextFallback(

@@ -64,9 +64,9 @@ export interface CompileOptions {
 
 const MAX_FALLBACK_REASON = 300;
 
-/** `sha256:<hex>` of the canonical document (sorted keys), without its tests and `$schema`. */
+/** `sha256:<hex>` of the canonical document (sorted keys), without its tests, their context and `$schema`. */
 export function rulesVersion(document: RulesDocument): string {
-  const { tests: _tests, $schema: _schema, ...rules } = document;
+  const { tests: _tests, testContext: _testContext, $schema: _schema, ...rules } = document;
   // getBuiltinModule, not an ESM import: the import builds node:crypto's ESM facade (~5 ms of cold start).
   const { createHash } = process.getBuiltinModule("node:crypto");
   return `sha256:${createHash("sha256").update(canonicalJson(rules)).digest("hex")}`;

@@ -1,10 +1,18 @@
 /**
  * Runs the test cases of a rules file (its `tests:` section, or a `<name>.tests.yaml` beside it):
- * each input (bare, HTTP body with _metadata, or EventBridge event) through decide(), compared with
- * the expected output (objects match partially), rule id and actions.
+ * each input (bare, HTTP body with _metadata, or EventBridge event) decided as the pipeline decides
+ * it (payload first, then the context a test declares, read offline from a directory by the same
+ * reader a deployment uses), compared with the expected output (objects match partially), rule id
+ * and actions. No network: a test's context is the directory it declares.
  */
 import * as z from "zod/mini";
+import { type Directory, directoryFrom } from "../context/directory.ts";
+import { DirectoryFetcher } from "../context/directory-fetcher.ts";
+import { CachedContextReader } from "../context/reader.ts";
+import type { ContextKind } from "../context/types.ts";
 import { ResponderError } from "../errors.ts";
+import { IscApiError } from "../isc/errors.ts";
+import { decideFromPayload, decideWithReadContext } from "../responder/context-decide.ts";
 import { type Invocation, invocationFromAnyPayload } from "../triggers/invocation.ts";
 import { DynamicApproverOutputSchema, PreApprovalOutputSchema } from "../triggers/schemas.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../triggers/trigger-ids.ts";
@@ -58,21 +66,61 @@ export interface RulesTestReport {
   results: RulesTestResult[];
 }
 
-export function runRulesTests(compiled: CompiledRules, tests: readonly RulesTestCase[]): RulesTestReport {
-  const results = tests.map((test) => runOne(compiled, test));
+export interface RulesTestOptions {
+  /** The document's `testContext`: the directory every test's `context` is merged over. */
+  testContext?: Record<string, unknown> | undefined;
+}
+
+export async function runRulesTests(
+  compiled: CompiledRules,
+  tests: readonly RulesTestCase[],
+  options: RulesTestOptions = {},
+): Promise<RulesTestReport> {
+  const results: RulesTestResult[] = [];
+  for (const test of tests) results.push(await runOne(compiled, test, options));
   const passed = results.filter((r) => r.passed).length;
   return { passed, failed: results.length - passed, results };
 }
 
-function runOne(compiled: CompiledRules, test: RulesTestCase): RulesTestResult {
+async function runOne(
+  compiled: CompiledRules,
+  test: RulesTestCase,
+  options: RulesTestOptions,
+): Promise<RulesTestResult> {
   let decision: Decision;
+  const failures: string[] = [];
   try {
-    decision = compiled.decide(invocationForTools(test.input, test.trigger));
+    const invocation = invocationForTools(test.input, test.trigger);
+    const first = decideFromPayload(invocation, compiled);
+    if ("contextRequired" in first) {
+      if (options.testContext === undefined && test.context === undefined) {
+        const needs = [...first.contextRequired].join(", ");
+        return {
+          name: test.name,
+          passed: false,
+          failures: [
+            `the rules read context (${needs}) but this test declares none: add context or testContext`,
+          ],
+        };
+      }
+      const directory = testDirectory(options.testContext, test.context, test.name);
+      const result = await decideWithReadContext(invocation, compiled, first.contextRequired, {
+        reader: new CachedContextReader(
+          new DirectoryFetcher(directory, { failWith: failureOf(test.contextFailure) }),
+        ),
+        deadline: Date.now() + 5_000,
+      });
+      decision = result.decision;
+      if (result.context?.failure !== undefined && test.contextFailure === undefined) {
+        failures.push(`context could not be read: ${result.fallbackReason ?? result.context.failure.reason}`);
+      }
+    } else {
+      decision = first.decision;
+    }
   } catch (error) {
     const why = error instanceof ResponderError ? `${error.code}: ${error.message}` : String(error);
     return { name: test.name, passed: false, failures: [`evaluation failed: ${why}`] };
   }
-  const failures: string[] = [];
   const schema =
     decision.triggerId === PRE_APPROVAL
       ? PreApprovalOutputSchema
@@ -89,6 +137,45 @@ function runOne(compiled: CompiledRules, test: RulesTestCase): RulesTestResult {
   if (expect.output !== undefined) partialMatch(expect.output, decision.output, "output", failures);
   if (expect.actions !== undefined) partialMatch(expect.actions, decision.actions, "actions", failures);
   return { name: test.name, passed: failures.length === 0, failures, decision };
+}
+
+/** The file's testContext with the test's own context merged over it, entry by entry (by id). */
+function testDirectory(
+  shared: Record<string, unknown> | undefined,
+  own: Record<string, unknown> | undefined,
+  testName: string,
+): Directory {
+  const merged: Record<string, unknown> = { ...(shared ?? {}) };
+  for (const [kind, entries] of Object.entries(own ?? {})) {
+    const base = merged[kind];
+    if (!Array.isArray(entries) || !Array.isArray(base)) {
+      merged[kind] = entries;
+      continue;
+    }
+    const idOf = (entry: unknown) =>
+      typeof entry === "object" && entry !== null
+        ? ((entry as { id?: unknown; accessRequestId?: unknown }).id ??
+          (entry as { accessRequestId?: unknown }).accessRequestId)
+        : undefined;
+    const replaced = new Set<unknown>(entries.map(idOf).filter((id) => id !== undefined));
+    merged[kind] = [...base.filter((entry) => !replaced.has(idOf(entry))), ...entries];
+  }
+  return directoryFrom(merged, { source: `context of test "${testName}"` });
+}
+
+/** A contextFailure as the directory fetcher's failWith: an ISC error of that status on every matching read. */
+function failureOf(
+  failure: RulesTestCase["contextFailure"],
+): ((kind: ContextKind) => Error | undefined) | undefined {
+  if (failure === undefined) return undefined;
+  return (kind) =>
+    failure.kind === undefined || failure.kind === kind
+      ? new IscApiError({
+          status: failure.status,
+          operation: `GET ${kind} (test contextFailure)`,
+          ...(failure.status === 403 ? { detailCode: "403 Forbidden" } : {}),
+        })
+      : undefined;
 }
 
 /** Objects match if every expected key matches; arrays need the same length; the rest strict equality. */

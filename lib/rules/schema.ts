@@ -415,6 +415,32 @@ export const RulesTestCaseSchema = z.strictObject({
     z.record(z.string(), z.unknown()),
     "a bare trigger input, an HTTP body with _metadata, or an EventBridge event",
   ),
+  context: z.optional(
+    described(
+      z.record(z.string(), z.unknown()),
+      "the ISC context this test assumes, as a directory (identities, entitlements, accessProfiles, roles, sources, governanceGroups, sodPolicies, accessRequests: docs/sandbox.md), merged over the file's testContext by id",
+    ),
+  ),
+  contextFailure: z.optional(
+    described(
+      z.strictObject({
+        kind: z.optional(
+          z.enum([
+            "identities",
+            "entitlements",
+            "accessProfiles",
+            "roles",
+            "sources",
+            "sodPrediction",
+            "sodPolicy",
+            "accessRequestStatus",
+          ]),
+        ),
+        status: z.union([z.literal(403), z.literal(404), z.literal(429), z.literal(500), z.literal(503)]),
+      }),
+      "make reading context fail (every kind, or `kind`) with this HTTP status: the decision must be the fallback",
+    ),
+  ),
   expect: z.strictObject({
     output: z.optional(described(z.unknown(), "expected output; objects match partially")),
     rule: z.optional(described(z.string(), "expected rule id, or `default` / `fallback`")),
@@ -449,6 +475,12 @@ export const RulesDocumentSchema = z
     ),
     postApproval: z.optional(
       described(PostApprovalSectionSchema, "idn:access-request-post-approval (Access Request Decision)"),
+    ),
+    testContext: z.optional(
+      described(
+        z.record(z.string(), z.unknown()),
+        "the ISC context the tests share, as a directory (docs/sandbox.md); each test's `context` is merged over it",
+      ),
     ),
     tests: z.optional(z.array(RulesTestCaseSchema)),
   })

@@ -150,3 +150,98 @@ export function httpBody(
 ): Record<string, unknown> {
   return { ...input, _metadata: metadata };
 }
+
+// --- live context of any shape, aligned with an input (for rules that read context) ---------------
+
+const contextText = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom("ACTIVE", "TERMINATED", "DISABLED", "inactive", "Terminated", "", "__proto__"),
+);
+const contextRef = fc.option(
+  fc.record(
+    {
+      type: fc.constantFrom("IDENTITY", "GOVERNANCE_GROUP", "SOURCE", "", "identity"),
+      id: fc.option(fc.string({ maxLength: 34 }), { nil: undefined }),
+      name: fc.option(contextText, { nil: undefined }),
+    },
+    { requiredKeys: ["type"] },
+  ),
+  { nil: null },
+);
+const contextIdentity = fc.record(
+  {
+    id: fc.string({ minLength: 1, maxLength: 34 }),
+    name: contextText,
+    identityStatus: fc.option(contextText, { nil: undefined }),
+    lifecycleState: fc.option(fc.record({ stateName: contextText }), { nil: null }),
+    managerRef: contextRef,
+    isManager: fc.option(fc.boolean(), { nil: undefined }),
+    attributes: fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 })), {
+      nil: undefined,
+    }),
+  },
+  { requiredKeys: ["id", "name"] },
+);
+const contextEntitlement = fc.record(
+  {
+    id: fc.string({ minLength: 1, maxLength: 34 }),
+    name: fc.option(contextText, { nil: undefined }),
+    privileged: fc.option(fc.boolean(), { nil: null }),
+    owner: contextRef,
+    source: contextRef,
+  },
+  { requiredKeys: ["id"] },
+);
+
+/**
+ * ContextData for `input` with every source loaded: a person, a manager (or none) for each entry of
+ * requestedFor, the requester, details/grants/source for each item, an SoD prediction with owners,
+ * access requests. Values of any shape the schemas let through.
+ */
+export function contextArbitrary(input: {
+  requestedFor: unknown;
+  requestedItems: unknown[];
+}): fc.Arbitrary<Record<string, unknown>> {
+  const people = Array.isArray(input.requestedFor) ? input.requestedFor.length : 1;
+  const items = input.requestedItems.length;
+  const item = fc.record({
+    details: fc.record({
+      id: fc.string({ minLength: 1, maxLength: 34 }),
+      owner: contextRef,
+      source: contextRef,
+      privileged: fc.option(fc.boolean(), { nil: undefined }),
+      privilegeLevel: fc.option(contextText, { nil: null }),
+    }),
+    entitlements: fc.array(contextEntitlement, { maxLength: 3 }),
+    privileged: fc.boolean(),
+    source: fc.option(fc.record({ id: fc.string({ minLength: 1, maxLength: 34 }), owner: contextRef }), {
+      nil: null,
+    }),
+  });
+  const violation = fc.record({
+    identityId: fc.string({ minLength: 1, maxLength: 34 }),
+    policy: fc.record({ id: fc.string({ minLength: 1, maxLength: 34 }), name: contextText }),
+    owner: contextRef,
+    violationOwner: contextRef,
+  });
+  return fc.record({
+    identity: fc.array(contextIdentity, { minLength: people, maxLength: people }),
+    requester: contextIdentity,
+    manager: fc.array(fc.option(contextIdentity, { nil: null }), { minLength: people, maxLength: people }),
+    items: fc.array(item, { minLength: items, maxLength: items }),
+    sod: fc
+      .array(violation, { maxLength: 3 })
+      .map((violations) => ({ violations, violated: violations.length > 0 })),
+    accessRequests: fc.array(
+      fc.record({
+        id: fc.string({ maxLength: 34 }),
+        state: contextText,
+        created: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          contextText,
+        ),
+      }),
+      { maxLength: 8 },
+    ),
+  });
+}

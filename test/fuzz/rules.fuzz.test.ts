@@ -7,13 +7,20 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { benchRulesDocument } from "../../bench/support/workload.ts";
+import type { ContextData } from "../../lib/context/types.ts";
 import { decide, isValidOutput } from "../../lib/responder/decide.ts";
 import { compileRules } from "../../lib/rules/compile.ts";
 import { loadRulesFile } from "../../lib/rules/load-file.ts";
 import { parseRulesDocument } from "../../lib/rules/parse.ts";
-import type { CompiledRules } from "../../lib/rules/types.ts";
+import type { CompiledRules, Decision } from "../../lib/rules/types.ts";
 import { invocationFromAnyPayload } from "../../lib/triggers/index.ts";
-import { accessRequestInput, DYNAMIC_APPROVER, PRE_APPROVAL, TENANT } from "./arbitraries.ts";
+import {
+  accessRequestInput,
+  contextArbitrary,
+  DYNAMIC_APPROVER,
+  PRE_APPROVAL,
+  TENANT,
+} from "./arbitraries.ts";
 
 const ctx = { tenantBaseUrl: TENANT, responseDeadlineMs: () => 3_600_000, receivedAt: 1_000 };
 
@@ -74,41 +81,95 @@ describe("rules evaluation (fuzz)", () => {
     rulesSets.push(["bench 100 rules", compileRules(parseRulesDocument(benchRulesDocument()))]);
   });
 
-  it("never throws and always produces a valid output", () => {
+  /** The decision over the payload and `context` (every source loaded): never "context required". */
+  function evaluated(
+    rules: CompiledRules,
+    invocation: ReturnType<typeof invocationFromAnyPayload>,
+    context: ContextData,
+  ): Decision {
+    const result = rules.evaluate(invocation, context);
+    if ("contextRequired" in result)
+      throw new Error(`still requires ${[...result.contextRequired].join(", ")}`);
+    return result;
+  }
+
+  const inputWithContext = oddInput.chain((input) =>
+    contextArbitrary(input as { requestedFor: unknown; requestedItems: unknown[] }).map(
+      (context) => [input, context as ContextData] as const,
+    ),
+  );
+
+  it("never throws and always produces a valid output, whatever the context says", () => {
     let decided = 0;
     fc.assert(
-      fc.property(oddInput, fc.constantFrom(PRE_APPROVAL, DYNAMIC_APPROVER), (input, triggerId) => {
-        const invocation = invocationFromAnyPayload(input, ctx, triggerId);
-        for (const [name, rules] of rulesSets) {
-          const decision = rules.decide(invocation);
-          expect(
-            isValidOutput(triggerId, decision.output),
-            `${name}: ${JSON.stringify(decision.output)}`,
-          ).toBe(true);
-          expect(decision.explanation.kind).not.toBe("fallback");
-          // decide() (the pipeline's wrapper) agrees: no fallback when the rules did not fail.
-          const wrapped = decide(invocation, rules);
-          expect(wrapped.fallback).toBe(false);
-          expect(wrapped.decision.output).toEqual(decision.output);
-          decided++;
-        }
-      }),
+      fc.property(
+        inputWithContext,
+        fc.constantFrom(PRE_APPROVAL, DYNAMIC_APPROVER),
+        ([input, context], triggerId) => {
+          const invocation = invocationFromAnyPayload(input, ctx, triggerId);
+          for (const [name, rules] of rulesSets) {
+            const decision = evaluated(rules, invocation, context);
+            expect(
+              isValidOutput(triggerId, decision.output),
+              `${name}: ${JSON.stringify(decision.output)}`,
+            ).toBe(true);
+            expect(decision.explanation.kind).not.toBe("fallback");
+            // Payload-only rule sets: decide() (the pipeline's wrapper) agrees, with no fallback.
+            if (rules.contextNeeds(triggerId).size === 0) {
+              const wrapped = decide(invocation, rules);
+              expect(wrapped.fallback).toBe(false);
+              expect(wrapped.decision.output).toEqual(decision.output);
+            }
+            decided++;
+          }
+        },
+      ),
       { numRuns: 400 },
     );
     expect(decided).toBe(800);
   });
 
-  it("is deterministic: the same input gets the same output", () => {
+  it("is deterministic: the same input and context get the same output", () => {
     fc.assert(
-      fc.property(oddInput, fc.constantFrom(PRE_APPROVAL, DYNAMIC_APPROVER), (input, triggerId) => {
-        for (const [, rules] of rulesSets) {
-          const a = rules.decide(invocationFromAnyPayload(structuredClone(input), ctx, triggerId));
-          const b = rules.decide(invocationFromAnyPayload(structuredClone(input), ctx, triggerId));
-          expect(a.output).toEqual(b.output);
-          expect(a.explanation.ruleId).toBe(b.explanation.ruleId);
-        }
-      }),
+      fc.property(
+        inputWithContext,
+        fc.constantFrom(PRE_APPROVAL, DYNAMIC_APPROVER),
+        ([input, context], triggerId) => {
+          for (const [, rules] of rulesSets) {
+            const a = evaluated(
+              rules,
+              invocationFromAnyPayload(structuredClone(input), ctx, triggerId),
+              structuredClone(context),
+            );
+            const b = evaluated(
+              rules,
+              invocationFromAnyPayload(structuredClone(input), ctx, triggerId),
+              structuredClone(context),
+            );
+            expect(a.output).toEqual(b.output);
+            expect(a.explanation.ruleId).toBe(b.explanation.ruleId);
+          }
+        },
+      ),
       { numRuns: 150 },
+    );
+  });
+
+  it("the example policy never approves a person whose identity is TERMINATED", () => {
+    const example = rulesSets[0]?.[1] as CompiledRules;
+    fc.assert(
+      fc.property(inputWithContext, ([input, context]) => {
+        const invocation = invocationFromAnyPayload(input, ctx, PRE_APPROVAL);
+        const items = (invocation.input.requestedItems as Array<{ operation: string }>) ?? [];
+        const identities = (context.identity ?? []).map((person, i) =>
+          i === 0 ? { ...person, identityStatus: "TERMINATED" } : person,
+        );
+        const decision = evaluated(example, invocation, { ...context, identity: identities });
+        const approved = (decision.output as { approved?: boolean }).approved;
+        // Only a removal-only request may pass (rule approve-removals, before any context).
+        if (items.some((item) => item.operation !== "Remove")) expect(approved).toBe(false);
+      }),
+      { numRuns: 200 },
     );
   });
 

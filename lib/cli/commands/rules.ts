@@ -4,6 +4,17 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { loadDirectoryFile } from "../../context/directory.ts";
+import { DirectoryFetcher } from "../../context/directory-fetcher.ts";
+import { contextReaderForClient } from "../../context/for-client.ts";
+import { CachedContextReader } from "../../context/reader.ts";
+import { IscClient } from "../../isc/client.ts";
+import {
+  type ContextDecideResult,
+  decideFromPayload,
+  decideWithReadContext,
+  describeContextFailure,
+} from "../../responder/context-decide.ts";
 import { RulesDocumentError } from "../../rules/errors.ts";
 import {
   findTestsFileBeside,
@@ -35,12 +46,16 @@ const HELP = {
     "  --json   print the validated document as JSON (what the Lambda functions load)",
   ].join("\n"),
   eval: [
-    "usage: isc-responder rules eval <file> --input JSON|@payload.json [--trigger ID]",
+    "usage: isc-responder rules eval <file> --input JSON|@payload.json [--trigger ID] [--context FILE | --live]",
     "",
     "Decides one payload: a bare trigger input (then --trigger is required), an HTTP body with",
     "_metadata, or an EventBridge event. Tenant checks are not applied; the deadline is PT1H.",
+    "Prints {output, explanation, actions} and, when the rules read live context, what was read.",
     "  --trigger  preApproval | dynamicApprover | postApproval | a trigger id",
     "  --input    the payload, inline JSON or @file",
+    "  --context  read context offline from a directory file (JSON or YAML; docs/sandbox.md)",
+    "  --live     read context from the tenant in SAIL_BASE_URL, SAIL_CLIENT_ID, SAIL_CLIENT_SECRET",
+    "Without either, rules that need context fall back (the reason says so).",
   ].join("\n"),
   test: [
     "usage: isc-responder rules test <file> [--tests FILE]",
@@ -123,7 +138,7 @@ async function check(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function evaluate(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(argv, ["trigger", "input"]);
+  const parsed = parseArgs(argv, ["trigger", "input", "context"], ["live"]);
   const file = oneFile(parsed, "eval");
   const input = parsed.options.input;
   if (typeof input !== "string") throw new UsageError("rules eval: --input JSON|@file is required");
@@ -131,16 +146,46 @@ async function evaluate(argv: string[], io: CliIo): Promise<number> {
   if (typeof trigger === "string" && TRIGGER_ALIASES[trigger] === undefined) {
     throw new UsageError(`rules eval: --trigger must be one of ${Object.keys(TRIGGER_ALIASES).join(", ")}`);
   }
+  const contextFile = parsed.options.context;
+  if (typeof contextFile === "string" && parsed.options.live === true) {
+    throw new UsageError("rules eval: --context and --live exclude each other");
+  }
   const payload = await readJsonArgument(io, input, "--input");
   const loaded = await load(io, file);
   if (loaded === undefined) return 1;
   const invocation = invocationForTools(payload, typeof trigger === "string" ? trigger : undefined);
-  const decision = loaded.compiled.decide(invocation);
+  const first = decideFromPayload(invocation, loaded.compiled);
+  let result: ContextDecideResult;
+  if (!("contextRequired" in first)) {
+    result = first;
+  } else {
+    const reader =
+      typeof contextFile === "string"
+        ? new CachedContextReader(
+            new DirectoryFetcher(await loadDirectoryFile(resolveFrom(io, contextFile.replace(/^@/, "")))),
+          )
+        : parsed.options.live === true
+          ? contextReaderForClient(IscClient.fromEnv(io.env))
+          : undefined;
+    result = await decideWithReadContext(invocation, loaded.compiled, first.contextRequired, {
+      reader,
+      deadline: Date.now() + 20_000,
+    });
+    const failure = result.context?.failure;
+    if (failure !== undefined) {
+      const hint = reader === undefined ? " (give --context FILE or --live)" : "";
+      io.stderr(
+        `context could not be read: ${describeContextFailure(failure)}; the decision is the fallback${hint}`,
+      );
+    }
+  }
+  const decision = result.decision;
   printJson(io, {
     triggerId: decision.triggerId,
     output: decision.output,
     explanation: decision.explanation,
     actions: decision.actions,
+    ...(result.context === undefined ? {} : { context: result.context }),
   });
   return 0;
 }
@@ -177,7 +222,7 @@ async function test(argv: string[], io: CliIo): Promise<number> {
     );
     return 1;
   }
-  const report = runRulesTests(loaded.compiled, cases);
+  const report = await runRulesTests(loaded.compiled, cases, { testContext: loaded.document.testContext });
   (report.failed > 0 ? io.stderr : io.stdout)(formatRulesTestReport(report));
   return report.failed > 0 ? 1 : 0;
 }

@@ -19,6 +19,7 @@ import { toQueuedInvocation } from "../../../lib/triggers/queued-invocation.ts";
 import type { KnownTriggerId } from "../../../lib/triggers/trigger-ids.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
 import { createWorkerHandler } from "../../../lib/worker/handler.ts";
+import { identityRules } from "../../helpers/context-doubles.ts";
 import { payloadOnly } from "../../helpers/payload-rules.ts";
 import { body, event, example, FakeQueue, TENANT, TOKEN } from "../http/fixtures.ts";
 
@@ -185,6 +186,37 @@ export async function emittedMetricLines(namespace: string, service: string): Pr
       );
       if (reply.statusCode !== 200) throw new Error(`the http handler answered ${reply.statusCode}`);
     }
+  }
+  // Sync decisions that read live context (one from a read with cache hits), as the dashboard's context widgets expect.
+  const contextual = createHttpHandler({
+    rules: identityRules(),
+    credentials: { get: async () => ({ type: "bearer", current: TOKEN }) },
+    queue: new FakeQueue(),
+    logger: silentLogger,
+    metrics,
+    context: {
+      async read(subject) {
+        return {
+          data: {
+            identity: subject.requestedFor.map((ref) => ({
+              id: ref.id,
+              name: ref.id,
+              identityStatus: "ACTIVE",
+            })),
+          },
+          reads: [{ kind: "identities", ids: 1, from: "api", ms: 2 }],
+          cacheHits: 2,
+        };
+      },
+    },
+    tenantBaseUrl: TENANT,
+    responseDeadlineMs: () => HOUR,
+  });
+  for (const triggerId of [PRE_APPROVAL, DYNAMIC_APPROVER]) {
+    const reply = await contextual(
+      event(httpBody(triggerId, "dddddddd-0000-4000-8000-000000000001", "sync")),
+    );
+    if (reply.statusCode !== 200) throw new Error(`the http handler answered ${reply.statusCode}`);
   }
   return lines;
 }

@@ -3,9 +3,10 @@
  * the template, the IAM statements, the alarms, the bundles and cfn-lint.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Validations } from "aws-cdk-lib";
+import { type CfnElement, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -97,7 +98,14 @@ describe("responder stack: functions", () => {
         "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
       ]),
     );
-    expect(env).not.toHaveProperty("ISC_CREDENTIALS_SECRET_ID");
+    // The example policy reads live context: http reads it too, with the ISC credentials and its share of the budget.
+    expect(env.ISC_CREDENTIALS_SECRET_ID).toBe("isc-trigger-responder/isc-api-client");
+    expect(JSON.parse(env.CONTEXT_SETTINGS as string)).toMatchObject({
+      // 100 per version shared by 20 http + 5 worker containers; beta by the 5 workers only.
+      requestsPer10s: 4,
+      betaRequestsPer10s: 20,
+      ttlSeconds: { identities: 60, items: 600, sod: 30 },
+    });
     // The worker writes the ledger; the http function hands over through the queue (lib/http/handler.ts).
     expect(env).not.toHaveProperty("LEDGER_TABLE_NAME");
     expect(env.SAIL_BASE_URL).toBe("https://acme.api.identitynow.com");
@@ -133,7 +141,13 @@ describe("responder stack: functions", () => {
   });
 
   it("puts the validated rules document beside index.mjs in the http and worker bundles only", async () => {
-    const expected = JSON.stringify((await loadRulesFile(EXAMPLE_RULES)).document);
+    // The validated document without its tests and their context (the functions never read them).
+    const {
+      tests: _tests,
+      testContext: _testContext,
+      ...deployed
+    } = (await loadRulesFile(EXAMPLE_RULES)).document;
+    const expected = JSON.stringify(deployed);
     // Code.S3Key is "<asset hash>.zip"; the bundle is in <outdir>/asset.<asset hash>.
     const assetDir = (fn: IConstruct) => {
       const code = resources[logicalIdOf(fn)]!.Properties!.Code as { S3Key: string };
@@ -338,7 +352,7 @@ describe("responder stack: queue, ledger, events", () => {
 });
 
 describe("responder stack: least privilege", () => {
-  it("lets the http function only read its webhook secret and send to its queue (no ledger access)", () => {
+  it("lets the http function only read its secrets and send to its queue (no ledger access)", () => {
     const statements = statementsOf(stack.httpFunction);
     const actions = actionsOf(statements);
     expect(actions).toEqual(expect.arrayContaining(["sqs:SendMessage", "secretsmanager:GetSecretValue"]));
@@ -349,7 +363,8 @@ describe("responder stack: least privilege", () => {
     expect(resourcesFor(statements, "secretsmanager:GetSecretValue")).toContain(
       logicalIdOf(stack.webhookSecret),
     );
-    expect(resourcesFor(statements, "secretsmanager:GetSecretValue")).not.toContain("isc-api-client");
+    // The ISC credentials only because the example policy reads live context (see the payload-only stack below).
+    expect(resourcesFor(statements, "secretsmanager:GetSecretValue")).toContain("isc-api-client");
     for (const s of statements) expect(s.Resource).not.toBe("*");
   });
 
@@ -406,13 +421,40 @@ describe("responder stack: exact grants per function", () => {
       .sort();
   const READ_SECRET = "secretsmanager:DescribeSecret,secretsmanager:GetSecretValue";
 
-  it("http: reads its webhook secret (also for the extension layer), sends to the queue; nothing else", () => {
+  it("http: reads its webhook secret and, for rules with context, the ISC credentials; sends to the queue; nothing else", () => {
     expect(grants(stack.httpFunction)).toEqual(
       [
+        `${READ_SECRET} -> IscCredentials`,
         `${READ_SECRET} -> ${logicalIdOf(stack.webhookSecret)}`,
         `sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage -> ${logicalIdOf(stack.queue)}`,
       ].sort(),
     );
+  });
+
+  it("http: with payload-only rules, no ISC credentials and no CONTEXT reads", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "payload-rules-"));
+    const rulesFile = join(dir, "rules.yaml");
+    writeFileSync(
+      rulesFile,
+      "approver: svc\npreApproval:\n  default: { decision: approve, comment: ok }\ndynamicApprover:\n  default: { approver: none }\n",
+    );
+    const built = await buildApp(baseConfig({ rulesFile }), { bundle: false });
+    const json = Template.fromStack(built.stack).toJSON() as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const httpId = built.stack.getLogicalId(built.stack.httpFunction.node.defaultChild as CfnElement);
+    const env = (json.Resources[httpId]!.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(env).not.toHaveProperty("ISC_CREDENTIALS_SECRET_ID");
+    expect(env).toHaveProperty("CONTEXT_SETTINGS");
+    const roleId = built.stack.getLogicalId(built.stack.httpFunction.role!.node.defaultChild as CfnElement);
+    const policies = JSON.stringify(
+      Object.values(json.Resources).filter(
+        (r) => r.Type === "AWS::IAM::Policy" && JSON.stringify(r.Properties.Roles).includes(roleId),
+      ),
+    );
+    expect(policies).toContain("secretsmanager:GetSecretValue");
+    expect(policies).not.toContain("isc-api-client");
   });
 
   it("worker: reads the ISC credentials, reads and writes the ledger, consumes the queue and sends to it; nothing else", () => {

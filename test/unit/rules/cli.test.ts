@@ -6,13 +6,26 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import rulesCommand from "../../../lib/cli/commands/rules.ts";
 import type { CliIo } from "../../../lib/cli/io.ts";
+import { defaultDirectoryFile } from "../../../lib/context/default-directory.ts";
 import { rulesJsonSchema } from "../../../lib/rules/schema.ts";
+import { startSandbox } from "../../../lib/sandbox/index.ts";
 import { EXAMPLES_DIR } from "../../helpers/reference.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
+
+/** The sandbox's default directory as a file, for `rules eval --context`. */
+function defaultDirectoryPath(): string {
+  const path = join(mkdtempSync(join(tmpdir(), "rules-dir-")), "directory.json");
+  writeFileSync(path, JSON.stringify(defaultDirectoryFile()));
+  return path;
+}
 const EXAMPLES = EXAMPLES_DIR.replace(/\/$/, "");
 
-async function run(argv: string[], cwd = ROOT): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  argv: string[],
+  cwd = ROOT,
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
   const io: CliIo = {
@@ -22,7 +35,7 @@ async function run(argv: string[], cwd = ROOT): Promise<{ code: number; out: str
     stderr: (t) => {
       err += `${t}\n`;
     },
-    env: {},
+    env,
     cwd,
   };
   const code = await rulesCommand.run(argv, io);
@@ -33,7 +46,7 @@ describe("isc-responder rules", () => {
   it("check accepts the example and prints its version", async () => {
     const result = await run(["check", "rules/example.yaml"]);
     expect(result.code).toBe(0);
-    expect(result.out).toMatch(/^rules\/example\.yaml: OK \(preApproval: 3 rules, dynamicApprover: 3 rules/);
+    expect(result.out).toMatch(/^rules\/example\.yaml: OK \(preApproval: 4 rules, dynamicApprover: 2 rules/);
   });
 
   it("check --json prints the validated document", async () => {
@@ -76,7 +89,49 @@ describe("isc-responder rules", () => {
     expect(result.err).toContain("output.approved: expected false, got true");
   });
 
-  it("eval decides the shared HTTP pre-approval example: approved by default", async () => {
+  it("eval decides the shared HTTP pre-approval example over a directory: approved by default", async () => {
+    const result = await run([
+      "eval",
+      "rules/example.yaml",
+      "--input",
+      `@${EXAMPLES}/http-async-pre-approval.request.json`,
+      "--context",
+      defaultDirectoryPath(),
+    ]);
+    expect(result.code).toBe(0);
+    const printed = JSON.parse(result.out);
+    expect(printed).toMatchObject({
+      triggerId: "idn:access-request-pre-approval",
+      output: { approved: true, approver: "svc-isc-responder" },
+      explanation: { ruleId: "default", kind: "default", rulesEvaluated: 4 },
+      actions: [],
+      context: { needs: expect.arrayContaining(["identity", "sod"]), cacheHits: 0 },
+    });
+    expect(printed.context.reads.map((read: { kind: string }) => read.kind)).toContain("sodPrediction");
+    expect(printed.explanation.context).toContainEqual(
+      expect.objectContaining({ source: "identity", id: "2c91808568c529c60168cca6f90c1313" }),
+    );
+    expect(result.out).not.toContain("c1c60493"); // the invocation secret is never printed
+  });
+
+  it("eval decides the shared EventBridge dynamic-approver example: Ed's manager", async () => {
+    const result = await run([
+      "eval",
+      "rules/example.yaml",
+      "--input",
+      `@${EXAMPLES}/eventbridge-dynamic-approver.event.json`,
+      "--context",
+      defaultDirectoryPath(),
+    ]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toMatchObject({
+      triggerId: "idn:access-request-dynamic-approver",
+      output: { id: "2c91808568c529c60168cca6f90c1314", name: "Rob Robertson", type: "IDENTITY" },
+      explanation: { ruleId: "default", kind: "default" },
+    });
+  });
+
+  it("eval without context falls back (never approves) and says why", async () => {
     const result = await run([
       "eval",
       "rules/example.yaml",
@@ -84,33 +139,39 @@ describe("isc-responder rules", () => {
       `@${EXAMPLES}/http-async-pre-approval.request.json`,
     ]);
     expect(result.code).toBe(0);
-    const printed = JSON.parse(result.out);
-    expect(printed).toMatchObject({
-      triggerId: "idn:access-request-pre-approval",
-      output: { approved: true, approver: "svc-isc-responder" },
-      explanation: { ruleId: "default", kind: "default", rulesEvaluated: 3 },
-      actions: [],
+    expect(JSON.parse(result.out)).toMatchObject({
+      output: { approved: false },
+      explanation: { kind: "fallback", fallbackReason: expect.stringContaining("no context reader") },
     });
-    expect(result.out).not.toContain("c1c60493"); // the invocation secret is never printed
+    expect(result.err).toContain("--context");
   });
 
-  it("eval decides the shared EventBridge dynamic-approver example: the item's owners", async () => {
-    const result = await run([
-      "eval",
-      "rules/example.yaml",
-      "--input",
-      `@${EXAMPLES}/eventbridge-dynamic-approver.event.json`,
-    ]);
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.out)).toMatchObject({
-      triggerId: "idn:access-request-dynamic-approver",
-      output: {
-        id: "2c9180867a0f1e2d017a0f1e2d3c0201",
-        name: "Engineering Access Owners",
-        type: "GOVERNANCE_GROUP",
-      },
-      explanation: { ruleId: "item-owner-approves", kind: "rule" },
-    });
+  it("eval --live reads the tenant in SAIL_*; a missing scope names it and falls back", async () => {
+    const sandbox = await startSandbox({ deniedScopes: ["idn:sod-violation:read"] });
+    try {
+      const env = {
+        SAIL_BASE_URL: sandbox.baseUrl,
+        SAIL_CLIENT_ID: sandbox.clientId,
+        SAIL_CLIENT_SECRET: sandbox.clientSecret,
+      };
+      const args = ["eval", "rules/example.yaml", "--live", "--input"];
+      const denied = await run([...args, `@${EXAMPLES}/http-async-pre-approval.request.json`], ROOT, env);
+      const printed = JSON.parse(denied.out);
+      expect(printed.output).toMatchObject({ approved: false });
+      expect(printed.explanation.fallbackReason).toContain("idn:sod-violation:read");
+      expect(printed.context.failure).toMatchObject({ kind: "sodPrediction", status: 403 });
+      expect(denied.err).toContain("lacks scope idn:sod-violation:read");
+      expect(denied.out).not.toContain(sandbox.clientSecret);
+
+      sandbox.setDeniedScopes([]);
+      const allowed = await run([...args, `@${EXAMPLES}/http-async-pre-approval.request.json`], ROOT, env);
+      expect(JSON.parse(allowed.out)).toMatchObject({
+        output: { approved: true },
+        explanation: { ruleId: "default" },
+      });
+    } finally {
+      await sandbox.close();
+    }
   });
 
   it("eval takes a bare input with --trigger", async () => {

@@ -3,10 +3,12 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
+import type { ContextData } from "../../../lib/context/types.ts";
 import { compileRulesText } from "../../../lib/rules/load-file.ts";
 import { invocationForTools } from "../../../lib/rules/run-tests.ts";
-import type { CompiledRules } from "../../../lib/rules/types.ts";
+import type { CompiledRules, Decision } from "../../../lib/rules/types.ts";
 import { DynamicApproverOutputSchema, PreApprovalOutputSchema } from "../../../lib/triggers/schemas.ts";
+import { contextArbitrary } from "../../fuzz/arbitraries.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const example = compileRulesText(
@@ -88,8 +90,22 @@ const accessRequestInput = fc.record(
   { requiredKeys: ["accessRequestId", "requestedFor", "requestedItems", "requestedBy"] },
 );
 
-function check(rules: CompiledRules, trigger: "preApproval" | "dynamicApprover", payload: unknown): void {
-  const decision = rules.decide(invocationForTools(payload, trigger));
+/** An input and live context of any shape for it (every source loaded). */
+const withContext = accessRequestInput.chain((payload) =>
+  contextArbitrary(payload as { requestedFor: unknown; requestedItems: unknown[] }).map(
+    (context) => [payload, context] as const,
+  ),
+);
+
+function check(
+  rules: CompiledRules,
+  trigger: "preApproval" | "dynamicApprover",
+  payload: unknown,
+  context: Record<string, unknown>,
+): void {
+  const result = rules.evaluate(invocationForTools(payload, trigger), context as ContextData);
+  expect("contextRequired" in result).toBe(false);
+  const decision = result as Decision;
   const schema = trigger === "preApproval" ? PreApprovalOutputSchema : DynamicApproverOutputSchema;
   expect(z.safeParse(schema, decision.output).success).toBe(true);
   expect(decision.explanation.rulesVersion).toBe(rules.version);
@@ -103,13 +119,13 @@ describe("property: any valid input gets a valid output, without throwing", () =
   ] as const) {
     it(`${name}: pre-approval`, () => {
       fc.assert(
-        fc.property(accessRequestInput, (payload) => check(rules, "preApproval", payload)),
+        fc.property(withContext, ([payload, context]) => check(rules, "preApproval", payload, context)),
         { numRuns: 400 },
       );
     });
     it(`${name}: dynamic approver`, () => {
       fc.assert(
-        fc.property(accessRequestInput, (payload) => check(rules, "dynamicApprover", payload)),
+        fc.property(withContext, ([payload, context]) => check(rules, "dynamicApprover", payload, context)),
         { numRuns: 400 },
       );
     });
