@@ -39,7 +39,7 @@ export function defaultSamples(): Record<RequestResponseTriggerId, Sample[]> {
   return {
     [PRE_APPROVAL]: [
       {
-        name: "employee asks for Engineering Access",
+        name: "an employee, ordinary access",
         triggerId: PRE_APPROVAL,
         input: exampleAccessRequestInput({ itemDetails: true }),
       },
@@ -78,7 +78,7 @@ export function defaultSamples(): Record<RequestResponseTriggerId, Sample[]> {
     ],
     [DYNAMIC_APPROVER]: [
       {
-        name: "the manager approves",
+        name: "ordinary access",
         triggerId: DYNAMIC_APPROVER,
         input: {
           accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9011",
@@ -88,7 +88,7 @@ export function defaultSamples(): Record<RequestResponseTriggerId, Sample[]> {
         },
       },
       {
-        name: "the requester is the manager: the source's owner approves",
+        name: "the requester is the manager",
         triggerId: DYNAMIC_APPROVER,
         input: {
           accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9012",
@@ -98,7 +98,7 @@ export function defaultSamples(): Record<RequestResponseTriggerId, Sample[]> {
         },
       },
       {
-        name: "a privileged item: its owner approves",
+        name: "a privileged item",
         triggerId: DYNAMIC_APPROVER,
         input: {
           accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9013",
@@ -115,7 +115,7 @@ export function defaultSamples(): Record<RequestResponseTriggerId, Sample[]> {
         },
       },
       {
-        name: "a removal: no extra approver",
+        name: "a removal",
         triggerId: DYNAMIC_APPROVER,
         input: {
           accessRequestId: "2c91808b7a0f1e2d017a0f1e2d3c9014",
@@ -191,7 +191,7 @@ export function describeOutput(triggerId: string, output: unknown): string {
     if (o.approved !== false) return "?";
     // The reason a person reads first (a policy name, "terminated"), kept to a table's width.
     const comment = typeof o.comment === "string" ? o.comment.replace(/\s+/g, " ").trim() : "";
-    return comment === "" ? "deny" : `deny: ${comment.length > 76 ? `${comment.slice(0, 73)}...` : comment}`;
+    return comment === "" ? "deny" : `deny: ${comment.length > 66 ? `${comment.slice(0, 63)}...` : comment}`;
   }
   if (typeof o.id === "string" && o.id === "") return "no extra approver";
   if (Object.keys(o).length === 0) return "no extra approver";
@@ -233,10 +233,11 @@ export function checkInvocation(
 
 /** A plain-text table with aligned columns. */
 export function formatTable(results: readonly SampleResult[]): string {
-  const header = ["trigger", "mode", "decision", "rule", "completed", "latency"];
+  const header = ["trigger", "mode", "case", "decision", "rule", "completed", "latency"];
   const rows = results.map((r) => [
     r.trigger,
     r.mode,
+    r.sample,
     r.decision,
     r.ruleId,
     r.completed ? "yes" : `NO: ${r.problem ?? "?"}`,
