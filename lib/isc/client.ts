@@ -84,6 +84,9 @@ export const ENV_BASE_URL = "SAIL_BASE_URL";
 export const ENV_CLIENT_ID = "SAIL_CLIENT_ID";
 export const ENV_CLIENT_SECRET = "SAIL_CLIENT_SECRET";
 
+/** Each client-side window is this much longer than the tenant's, so late sends stay under its limit. */
+export const RATE_LIMIT_GUARD = 1.05;
+
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export class IscClient implements IscCompletionApi, IscActionsApi {
@@ -128,10 +131,26 @@ export class IscClient implements IscCompletionApi, IscActionsApi {
     const sleep = options.sleep ?? realSleep;
     const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     const rateLimit = options.rateLimit === undefined ? ISC_RATE_LIMIT : options.rateLimit;
+    // Slots count from their reserved start; a request sent a little late (timer lateness, the event
+    // loop, the network) would let a window at the tenant hold more than the limit: each window is
+    // kept 5 % longer than the tenant's (measured: 101-104 sends per window without it).
+    const guarded = (limit: RateLimitOptions): RateLimitOptions => ({
+      requests: limit.requests,
+      windowMs: Math.round(limit.windowMs * RATE_LIMIT_GUARD),
+    });
     const limiter =
       rateLimit === false
         ? undefined
-        : new PerVersionLimiter(rateLimit, this.#now, options.rateLimitByVersion ?? {});
+        : new PerVersionLimiter(
+            guarded(rateLimit),
+            this.#now,
+            Object.fromEntries(
+              Object.entries(options.rateLimitByVersion ?? {}).map(([version, limit]) => [
+                version,
+                guarded(limit),
+              ]),
+            ),
+          );
     this.#tokens = new TokenProvider({
       origin: this.baseUrl,
       clientId: options.clientId,

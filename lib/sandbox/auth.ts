@@ -122,7 +122,8 @@ export function apiVersionOf(path: string): string {
 
 /**
  * Sliding-window limit: at most `requests` per `windowMs` per key. A key may also count the hits of
- * a shared key (a client's token requests count in each of its version windows).
+ * a shared key. A client's token requests have a window of their own (the OAuth endpoint belongs to
+ * no API version), as the ISC client counts them.
  */
 export class RateLimiter {
   readonly #requests: number;

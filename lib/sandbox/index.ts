@@ -291,7 +291,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const version = apiVersionOf(path);
         const retryAfter =
           client !== undefined
-            ? limiter.hit(`client:${client}:${version}`, `client:${client}:oauth`)
+            ? limiter.hit(`client:${client}:${version}`)
             : limiter.hit(`anonymous:${req.socket.remoteAddress}:${version}`);
         if (retryAfter !== undefined) {
           state.rateLimited++;
