@@ -3,7 +3,11 @@
  * run and reported as a ratio; writes .bench-out/bench.json and prints a markdown table.
  *
  *   npm run bench -- [--cold-runs 15] [--warm-iterations 20000] [--throughput-n 300]
- *                    [--limit 100/10000] [--skip cold,warm,rules,throughput]
+ *                    [--limit 100/10000] [--skip cold,warm,rules,throughput,context]
+ *                    [--only context] [--context-args="--requests 2000 --limit 100/1000"]
+ *
+ * `--only` runs just the sections named (bundles are built only when cold or warm runs);
+ * `npm run bench:context` is `--only context`. `--context-args` go to bench/context.bench.ts.
  *
  * Sections that need a piece not built yet (a function entry, the rules bench) are reported as
  * skipped with the reason, so the bench runs at every stage of the project.
@@ -15,6 +19,8 @@ import { parseArgs } from "node:util";
 import { rulesVersion } from "../lib/rules/compile.ts";
 import { BENCH_OUT, type BuiltBundle, buildBundle } from "./support/bundle.ts";
 import { type ColdStartFigures, measureColdStart } from "./support/cold-start.ts";
+import { type ContextSection, runContextBench } from "./support/context-figures.ts";
+import type { ContextFigures } from "./support/context-report.ts";
 import { startFakeExtension } from "./support/fake-extension.ts";
 import { startFakeTenant } from "./support/fake-tenant.ts";
 import { runRulesBench } from "./support/rules-figures.ts";
@@ -29,13 +35,23 @@ const { values: args } = parseArgs({
     "throughput-n": { type: "string", default: "300" },
     limit: { type: "string", default: "100/10000" },
     skip: { type: "string", default: "" },
+    only: { type: "string", default: "" },
+    "context-args": { type: "string", default: "" },
   },
 });
-const skip = new Set((args.skip ?? "").split(",").filter(Boolean));
+const SECTIONS = ["cold", "warm", "rules", "throughput", "context"] as const;
+const only = new Set((args.only ?? "").split(",").filter(Boolean));
+const skip = new Set([
+  ...(args.skip ?? "").split(",").filter(Boolean),
+  ...(only.size === 0 ? [] : SECTIONS.filter((section) => !only.has(section))),
+]);
+const CONTEXT_ARGS = (args["context-args"] ?? "").split(" ").filter(Boolean);
 const COLD_RUNS = Number(args["cold-runs"]);
 const WARM_ITERATIONS = Number(args["warm-iterations"]);
 const THROUGHPUT_N = Number(args["throughput-n"]);
 const [limitRequests, limitWindowMs] = (args.limit ?? "100/10000").split("/").map(Number) as [number, number];
+
+const BUNDLES = ["http", "worker", "subscriptions", "bare-handler", "client-handler", "sdk-handler"] as const;
 
 const BEARER = "benchWebhookToken0123456789abcdefghijklmnopqrstu";
 const WEBHOOK_SECRET_ID = "bench/webhook";
@@ -51,6 +67,7 @@ interface Report {
   warmSync: Record<string, Summary | { skipped: string }>;
   rules: unknown;
   throughput: ThroughputFigures | { skipped: string };
+  context: ContextSection;
   ratios: Record<string, number | undefined>;
   goals: Record<string, { goal: string; value: number | undefined; met: boolean | undefined }>;
 }
@@ -126,22 +143,19 @@ async function main(): Promise<void> {
     warmSync: {},
     rules: { skipped: "not run" },
     throughput: { skipped: "not run" },
+    context: { skipped: "not run" },
     ratios: {},
     goals: {},
   };
 
   // 1. Bundles, as CDK builds them; rules.json beside the functions that load it.
-  log("building bundles ...");
   const built: Record<string, BuiltBundle | undefined> = {};
   const rulesJson = JSON.stringify(benchRulesDocument());
-  for (const name of [
-    "http",
-    "worker",
-    "subscriptions",
-    "bare-handler",
-    "client-handler",
-    "sdk-handler",
-  ] as const) {
+  // With --only and neither cold nor warm to run, nothing needs a bundle.
+  const buildBundles = !(only.size > 0 && skip.has("cold") && skip.has("warm"));
+  if (buildBundles) log("building bundles ...");
+  else report.bundles.all = { skipped: `not built (--only ${[...only].join(",")})` };
+  for (const name of buildBundles ? BUNDLES : []) {
     try {
       built[name] = await buildBundle(name);
       const b = built[name];
@@ -273,6 +287,12 @@ async function main(): Promise<void> {
         rulesDocument: benchRulesDocument(),
       });
     }
+
+    // 6. Live context: ISC reads per decision (ours vs naive), decisions/s under the limit, sync latency.
+    if (!skip.has("context")) {
+      log("live context bench (bench/context.bench.ts) ...");
+      report.context = await runContextBench(CONTEXT_ARGS);
+    }
   } finally {
     await extension.close();
     await tenant.close();
@@ -366,6 +386,8 @@ function computeRatios(report: Report): void {
     value,
     met: value === undefined ? undefined : value <= max,
   });
+  const context = figure<ContextFigures>(report.context);
+  if (context !== undefined) Object.assign(report.ratios, context.ratios);
   report.goals = {
     coldStart: goal(
       "http cold start <= 1.3x bare (wall, median)",
@@ -374,6 +396,8 @@ function computeRatios(report: Report): void {
     ),
     bundle: goal("http bundle <= 150 KB", kb("http"), 150),
     warmP99: goal("warm sync p99 <= 3x bare", report.ratios["warm sync p99, http / bare"], 3),
+    // Live context: the context bench judges its own goals (some are "at least").
+    ...Object.fromEntries(Object.entries(context?.goals ?? {}).map(([name, g]) => [`context.${name}`, g])),
   };
 }
 
@@ -414,6 +438,9 @@ function markdown(report: Report): string {
       `| ${t.n} | ${t.completed} | ${t.completionsPerSecond} | ${t.ceilingPerSecond} | ${t.ratioToCeiling} | ${t.status429} | ${t.elapsedSeconds} s |`,
     );
   }
+  const c = report.context;
+  lines.push("", "#### Live context (ISC reads for the rules; bench/context.bench.ts)", "");
+  lines.push("skipped" in c ? `skipped: ${c.skipped}` : c.section);
   lines.push("", "| ratio (same run) | value |", "|---|---|");
   for (const [name, value] of Object.entries(report.ratios)) lines.push(`| ${name} | ${fmt(value, "x")} |`);
   lines.push("", "| goal | value | met |", "|---|---|---|");
