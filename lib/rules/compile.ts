@@ -22,7 +22,7 @@ import {
   PRE_APPROVAL,
 } from "../triggers/trigger-ids.ts";
 import { type CustomPredicate, conditionContext } from "./conditions.ts";
-import { type NeedsMask, needsOf } from "./context-needs.ts";
+import { bitOf, type NeedsMask, needsOf } from "./context-needs.ts";
 import type { CompiledDecision, CustomDecision, Output } from "./decisions.ts";
 import { ContextRequiredError, RulesDocumentError } from "./errors.ts";
 import { SEVERAL_VALUES } from "./paths.ts";
@@ -43,7 +43,7 @@ import type {
   DecisionKind,
   Explanation,
 } from "./types.ts";
-import { loadedMask, requestView } from "./view.ts";
+import { ContextNotReadSignal, loadedMask, requestView } from "./view.ts";
 
 export type { CustomDecision } from "./decisions.ts";
 export { DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT } from "./sections.ts";
@@ -144,7 +144,9 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     const missing = context === undefined ? EVERY_SOURCE : EVERY_SOURCE & ~loadedMask(input, context);
     // Rules over the payload alone read the payload itself: no view to build on the hot path.
     const root =
-      section.custom || (context !== undefined && section.needs !== 0) ? requestView(input, context) : input;
+      section.custom || (context !== undefined && section.needs !== 0)
+        ? requestView(input, context, section.custom)
+        : input;
     scope.root = root;
     scope.now = invocation.receivedAt;
     const rules = section.rules;
@@ -155,10 +157,18 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
       stop = section.firstNeedy;
       while (stop < rules.length && ((rules[stop] as CompiledRule).needs & missing) === 0) stop++;
     }
-    const hit = firstMatch(rules, stop, root, ++decisions);
+    let hit: number;
+    try {
+      hit = firstMatch(rules, stop, root, ++decisions);
+    } catch (error) {
+      const signal = notReadSignal(error);
+      // Custom code read context nobody declared: read it (and what the rules need), then decide again.
+      if (signal !== undefined) return { contextRequired: needsOf(section.needs | bitOf(signal.source)) };
+      throw error;
+    }
     if (hit >= 0) {
       const rule = rules[hit] as CompiledRule;
-      return conclude(
+      return concludeOrRequire(
         section,
         rule.decision,
         invocation,
@@ -173,7 +183,7 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     }
     if (stop < rules.length) return { contextRequired: needsOf((rules[stop] as CompiledRule).required) };
     if ((section.defaultNeeds & missing) !== 0) return { contextRequired: needsOf(section.defaultNeeds) };
-    return conclude(
+    return concludeOrRequire(
       section,
       section.defaultDecision,
       invocation,
@@ -185,6 +195,20 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
       rules.length,
       start,
     );
+  };
+
+  /** conclude(), but a custom decision reading context that was not read asks for it instead. */
+  const concludeOrRequire = (
+    section: CompiledSection,
+    ...rest: Parameters<typeof conclude> extends [CompiledSection, ...infer R] ? R : never
+  ): Decision | ContextRequired => {
+    try {
+      return conclude(section, ...rest);
+    } catch (error) {
+      const signal = notReadSignal(error);
+      if (signal !== undefined) return { contextRequired: needsOf(section.needs | bitOf(signal.source)) };
+      throw error;
+    }
   };
 
   const decide = (invocation: Invocation): Decision => {
@@ -334,4 +358,14 @@ function fallbackDecision(
 
 function copyOutput(output: Output): Output {
   return output === null ? null : { ...output };
+}
+
+/** The ContextNotReadSignal behind `error` (custom code wraps what it throws in RulesEvaluationError). */
+function notReadSignal(error: unknown): ContextNotReadSignal | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof ContextNotReadSignal) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

@@ -275,7 +275,14 @@ function checkCondition(ctx: Ctx, condition: Condition, path: IssuePath): void {
         checkCondition(ctx, child, [...path, kind, i]);
       });
       return;
-    case "not":
+    case "not": {
+      const inner = condition.not as Condition;
+      if (inner.field !== undefined && isPeopleList(inner.field)) {
+        ctx.issues.push({ path: [...path, "not"], message: peopleListNegation(inner.field, "not") });
+      }
+      checkCondition(ctx, inner, [...path, kind]);
+      return;
+    }
     case "anyItem":
     case "everyItem":
       checkCondition(ctx, condition[kind] as Condition, [...path, kind]);
@@ -335,6 +342,17 @@ function checkFieldCondition(ctx: Ctx, condition: Condition, operators: string[]
     return;
   }
   const operator = operators[0] as string;
+  const negative =
+    operator === "notEquals" ||
+    operator === "notIn" ||
+    (operator === "missing" && condition.missing === true) ||
+    (operator === "exists" && condition.exists === false);
+  if (negative && isPeopleList(condition.field as string)) {
+    ctx.issues.push({
+      path: [...path, operator],
+      message: peopleListNegation(condition.field as string, operator),
+    });
+  }
   if (condition.lookup !== undefined) checkTableRef(ctx, condition.lookup, [...path, "lookup"]);
   if (condition.ignoreCase === true && !TEXT_OPERATORS.has(operator)) {
     ctx.issues.push({ path: [...path, "ignoreCase"], message: `does not apply to "${operator}"` });
@@ -370,6 +388,22 @@ function checkFieldCondition(ctx: Ctx, condition: Condition, operators: string[]
     if (problem !== undefined)
       ctx.issues.push({ path: [...path, "matches"], message: `regex refused: ${problem}` });
   }
+}
+
+/** `identity.x` / `manager.x` (or `$.`-rooted): one value per person in requestedFor. */
+function isPeopleList(field: string): boolean {
+  return (
+    /^(\$\.)?(identity|manager)(\.|\[|$)/.test(field) && !/^(\$\.)?(identity|manager)\[\d+\]/.test(field)
+  );
+}
+
+/**
+ * A negation over a list of people means "no person has it": a request for an active and a
+ * terminated person would not match `identity.identityStatus notEquals ACTIVE`, and pass.
+ */
+function peopleListNegation(field: string, operator: string): string {
+  const list = field.replace(/^\$\./, "").split(/[.[]/)[0];
+  return `${field} is a list (one entry per person in requestedFor), so "${operator}" holds only when NO person matches, and a request for several people passes if one of them does: count the people instead, e.g. count: {of: ${list}, where: {field: ${field.replace(/^(\$\.)?(identity|manager)\./, "")}, notEquals: ...}, gt: 0}`;
 }
 
 function checkTemplate(ctx: Ctx, template: string | undefined, path: IssuePath): void {

@@ -4,7 +4,7 @@
  * `identity`, or `privileged: false` on an item, is therefore never taken for context. Built once per
  * evaluation, only for rule sets that read context (or run custom code, which might).
  */
-import type { ContextData, ItemContext, SodViolation } from "../context/types.ts";
+import type { ContextData, ContextSource, ItemContext, SodViolation } from "../context/types.ts";
 import type { AccessRequestStatus, Identity } from "../isc/context-schemas.ts";
 import type { AccessRequestInput, RequestedItem } from "../triggers/schemas.ts";
 import { bitOf, type ContextFieldRef, type NeedsMask } from "./context-needs.ts";
@@ -40,40 +40,87 @@ function itemListKey(input: Record<string, unknown>): "requestedItems" | "reques
   return undefined;
 }
 
-export function requestView(input: unknown, data: ContextData | undefined): unknown {
+/**
+ * Thrown when code the engine cannot analyse (a custom predicate or decision) reads a context key
+ * that was not read: evaluate() turns it into ContextRequired (never a value of `undefined` that
+ * a predicate could take for "no violation" or "not terminated").
+ */
+export class ContextNotReadSignal extends Error {
+  readonly source: ContextSource;
+  constructor(source: ContextSource) {
+    super(`custom code read ${source} context, which was not read`);
+    this.name = "ContextNotReadSignal";
+    this.source = source;
+  }
+}
+
+/** Sets `key` on `target`: the value, or (when guarded and not read) a getter that throws ContextNotReadSignal. */
+function put(
+  target: Record<string, unknown>,
+  key: string,
+  value: unknown,
+  source: ContextSource,
+  guarded: boolean,
+): void {
+  if (value !== undefined || !guarded) {
+    target[key] = value;
+    return;
+  }
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      throw new ContextNotReadSignal(source);
+    },
+  });
+}
+
+/**
+ * The view of `input` with `data`. `guarded` (for sections with custom code): a context key that was
+ * not read throws ContextNotReadSignal when read, instead of reading as undefined.
+ */
+export function requestView(input: unknown, data: ContextData | undefined, guarded = false): unknown {
   if (input === null || typeof input !== "object") return input;
   const record = input as Record<string, unknown>;
-  const view: Record<string, unknown> = {
-    ...record,
-    identity: data?.identity,
-    requester: data?.requester,
-    manager: data?.manager,
-    sod: data?.sod,
-    accessRequests: data?.accessRequests,
-  };
+  const view: Record<string, unknown> = { ...record };
+  put(view, "identity", data?.identity, "identity", guarded);
+  put(view, "requester", data?.requester, "requester", guarded);
+  put(view, "manager", data?.manager, "manager", guarded);
+  put(view, "sod", data?.sod, "sod", guarded);
+  put(view, "accessRequests", data?.accessRequests, "accessRequests", guarded);
   const key = itemListKey(record);
   if (key !== undefined) {
     const contexts = data?.items;
     view[key] = (record[key] as unknown[]).map((item, i) => {
       const context = contexts?.[i];
-      return {
+      const itemView: Record<string, unknown> = {
         ...(item !== null && typeof item === "object" ? item : {}),
-        details: context?.details,
-        entitlements: context?.entitlements,
-        privileged: context?.privileged,
-        source: context?.source,
       };
+      put(itemView, "details", context?.details, "items", guarded);
+      put(itemView, "entitlements", context?.entitlements, "grants", guarded);
+      put(itemView, "privileged", context?.privileged, "grants", guarded);
+      put(itemView, "source", context?.source, "sources", guarded);
+      return itemView;
     });
   }
   return view;
 }
 
+/** How many people the input's requestedFor names (one object or a list). */
+function peopleCount(record: Record<string, unknown>): number {
+  const people = record.requestedFor;
+  return Array.isArray(people) ? people.length : people === undefined ? 0 : 1;
+}
+
 /** The sources `data` holds: a key present, and for item sources every item's part of it. */
 export function loadedMask(input: unknown, data: ContextData): NeedsMask {
   let mask = 0;
-  if (data.identity !== undefined) mask |= bitOf("identity");
+  const record = input !== null && typeof input === "object" ? (input as Record<string, unknown>) : {};
+  // One identity (and one manager entry) per person: a shorter list would hide someone from "any person".
+  const people = peopleCount(record);
+  if (data.identity !== undefined && data.identity.length === people) mask |= bitOf("identity");
   if (data.requester !== undefined) mask |= bitOf("requester");
-  if (data.manager !== undefined) mask |= bitOf("manager");
+  if (data.manager !== undefined && data.manager.length === people) mask |= bitOf("manager");
   if (data.accessRequests !== undefined) mask |= bitOf("accessRequests");
   if (data.sod !== undefined) {
     mask |= bitOf("sod");
@@ -81,7 +128,6 @@ export function loadedMask(input: unknown, data: ContextData): NeedsMask {
     if (data.sod.violations.every((v) => v.owner !== undefined)) mask |= bitOf("sodPolicies");
   }
   const items = data.items;
-  const record = input !== null && typeof input === "object" ? (input as Record<string, unknown>) : {};
   const key = itemListKey(record);
   const count = key === undefined ? 0 : (record[key] as unknown[]).length;
   // Context for other items than the request's is none at all (aligned by index).

@@ -222,8 +222,9 @@ preApproval:
       },
     });
     const hostile = input({ identity: ["from the payload"], requestedItems: [item({ privileged: true })] });
+    // Reading context that was not read yet asks for it (it never reads as undefined, nor as the payload's).
     expect(required(ts, hostile)).toEqual(["grants", "identity"]);
-    expect(seen).toEqual([undefined, undefined]);
+    expect(seen).toEqual([]);
     const ctx: ContextData = {
       identity: [identity("id-william", { identityStatus: "TERMINATED" })],
       items: [{ entitlements: [], privileged: false }],
@@ -233,6 +234,7 @@ preApproval:
       comment: "Person id-william privileged=false",
       approver: "ts",
     });
+    expect(seen).toEqual([ctx.identity, false]);
   });
 });
 
