@@ -4,22 +4,17 @@
  * lib/subscriptions; this file wires the ISC client and Secrets Manager from the environment
  * (docs/runtime-contract.md).
  */
-import * as z from "zod/mini";
 import { SecretsManagerSecretsStore } from "../lib/adapters/aws/secrets-manager.ts";
 import { parseWebhookCredentials } from "../lib/http/auth.ts";
 import { createJsonLineLogger } from "../lib/http/logger.ts";
 import { IscClient } from "../lib/isc/client.ts";
+import { parseIscCredentials } from "../lib/isc/credentials.ts";
 import { ConfigError } from "../lib/isc/errors.ts";
 import { writeStdoutLine } from "../lib/observability/emf.ts";
 import { awsRotationSecrets } from "../lib/subscriptions/aws-rotation-secrets.ts";
 import { failureReason } from "../lib/subscriptions/errors.ts";
 import { type CustomResourceEvent, handleSubscriptionEvent } from "../lib/subscriptions/reconcile.ts";
 import { handleRotationEvent, type RotationEvent, webhookAuthOf } from "../lib/subscriptions/rotation.ts";
-
-const IscCredentialsSchema = z.looseObject({
-  clientId: z.string().check(z.minLength(1)),
-  clientSecret: z.string().check(z.minLength(1)),
-});
 
 /** Leaves this much of the Lambda's time for reporting a failure instead of timing out. */
 const SAFETY_MARGIN_MS = 5_000;
@@ -52,21 +47,15 @@ export const handler = async (
   const seen: string[] = [];
 
   const iscClient = async (): Promise<IscClient> => {
-    const parsed = z.safeParse(
-      IscCredentialsSchema,
-      JSON.parse(await secrets.getSecretString(requireEnv("ISC_CREDENTIALS_SECRET_ID"))),
-    );
-    if (!parsed.success) {
-      throw new ConfigError(
-        'the ISC credentials secret is not JSON {"clientId": "...", "clientSecret": "..."}',
-        ["ISC_CREDENTIALS_SECRET_ID"],
-      );
-    }
-    seen.push(parsed.data.clientSecret);
+    const secretId = requireEnv("ISC_CREDENTIALS_SECRET_ID");
+    // Not a bare JSON.parse: V8's SyntaxError quotes the text, which would put a plaintext secret
+    // into the CloudFormation failure reason and the log.
+    const credentials = parseIscCredentials(await secrets.getSecretString(secretId), secretId);
+    seen.push(credentials.clientSecret);
     return new IscClient({
       baseUrl: requireEnv("SAIL_BASE_URL"),
-      clientId: parsed.data.clientId,
-      clientSecret: parsed.data.clientSecret,
+      clientId: credentials.clientId,
+      clientSecret: credentials.clientSecret,
     });
   };
 

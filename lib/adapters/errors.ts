@@ -43,6 +43,22 @@ export class LedgerRecordNotFoundError extends ResponderError {
   }
 }
 
+/**
+ * A ledger call was abandoned because its signal aborted: its time ran out (the caller's bound) or
+ * the caller gave up. A write may or may not have been applied; the transitions are conditional, so
+ * a later call sees whichever it was.
+ */
+export class LedgerCallAbortedError extends ResponderError {
+  readonly operation: string;
+  constructor(operation: string, options: { cause?: unknown } = {}) {
+    super("LEDGER_CALL_ABORTED", `ledger ${operation} was abandoned: its time ran out or it was aborted`, {
+      httpStatus: 503,
+      cause: options.cause,
+    });
+    this.operation = operation;
+  }
+}
+
 /** An AWS call failed for a reason the adapter does not turn into an outcome (throttling, network, permissions). */
 export class AwsServiceError extends ResponderError {
   readonly service: string;

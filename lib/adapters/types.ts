@@ -75,27 +75,56 @@ export interface ReceivedInvocation {
   deadline: number;
 }
 
+/** Bounds of one ledger call. */
+export interface LedgerCallOptions {
+  /**
+   * Abandons the call when it aborts: it rejects with LedgerCallAbortedError (a call whose signal has
+   * already aborted sends nothing). A write under way may or may not have been applied.
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * The invocation ledger keyed by invocation id. Every transition is a conditional write, so
  * duplicate deliveries never decide twice or complete twice, and a crash between steps resumes.
+ * Every call takes `options.signal` so that a ledger that does not answer cannot hold its caller
+ * past the invocation's deadline.
  */
 export interface InvocationLedger {
   /** Creates the record in state "received" unless one exists; either way returns the stored record. */
-  recordReceived(invocation: ReceivedInvocation): Promise<{ created: boolean; record: LedgerRecord }>;
-  get(invocationId: string): Promise<LedgerRecord | undefined>;
+  recordReceived(
+    invocation: ReceivedInvocation,
+    options?: LedgerCallOptions,
+  ): Promise<{ created: boolean; record: LedgerRecord }>;
+  get(invocationId: string, options?: LedgerCallOptions): Promise<LedgerRecord | undefined>;
   /**
    * Stores the decision only if none is stored yet (state "received"); returns the record as stored,
    * which holds the earlier decision if another delivery decided first.
    */
-  recordDecision(invocationId: string, decision: LedgerDecision): Promise<LedgerRecord>;
+  recordDecision(
+    invocationId: string,
+    decision: LedgerDecision,
+    options?: LedgerCallOptions,
+  ): Promise<LedgerRecord>;
   /**
    * Takes the completion lease if the record is "decided" and nobody holds an unexpired lease.
    * Returns false if it is completed, failed, or leased to someone else.
    */
-  claimCompletion(invocationId: string, owner: string, leaseMs: number, now?: number): Promise<boolean>;
+  claimCompletion(
+    invocationId: string,
+    owner: string,
+    leaseMs: number,
+    now?: number,
+    options?: LedgerCallOptions,
+  ): Promise<boolean>;
   /** Final state; only from "received" or "decided". Returns false if it was already final. */
-  markCompleted(invocationId: string, completedAt: number, outcome?: string): Promise<boolean>;
-  markFailed(invocationId: string, outcome: string): Promise<boolean>;
+  markCompleted(
+    invocationId: string,
+    completedAt: number,
+    outcome?: string,
+    options?: LedgerCallOptions,
+  ): Promise<boolean>;
+  markFailed(invocationId: string, outcome: string, options?: LedgerCallOptions): Promise<boolean>;
   /** Drops the lease (after a failed attempt) so a retry need not wait for it to expire. */
-  releaseCompletion(invocationId: string, owner: string): Promise<void>;
+  releaseCompletion(invocationId: string, owner: string, options?: LedgerCallOptions): Promise<void>;
 }

@@ -12,7 +12,8 @@ import type { CompletionTarget, IscActionsApi, IscCompletionApi } from "../isc/t
 import type { ActionSpec, CompiledRules } from "../rules/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import { type ActionOutcome, DEFAULT_ACTION_TIMEOUT_MS, runActions } from "./actions.ts";
-import { classifyCompletionError } from "./completion-errors.ts";
+import { boundedLedger } from "./bounded-ledger.ts";
+import { type CompletionFailure, classifyCompletionError } from "./completion-errors.ts";
 import {
   type ContextDecideResult,
   decideFromPayload,
@@ -63,6 +64,11 @@ export interface RespondOptions {
   contextTimeoutMs: number;
   /** Context reads end this long before the completion deadline or the call's end: room to complete. */
   contextReserveMs: number;
+  /**
+   * The longest one ledger call may take; it is also bounded by the call's end, and before the
+   * completion by half the time left (lib/responder/bounded-ledger.ts), so the bypass can still complete.
+   */
+  ledgerTimeoutMs: number;
 }
 
 export const DEFAULT_RESPOND_OPTIONS: RespondOptions = {
@@ -75,6 +81,7 @@ export const DEFAULT_RESPOND_OPTIONS: RespondOptions = {
   retryDelayMs: 1_000,
   contextTimeoutMs: 20_000,
   contextReserveMs: 3_000,
+  ledgerTimeoutMs: 5_000,
 };
 
 const MAX_RETRY_DELAY_MS = 8_000;
@@ -123,7 +130,13 @@ export type RespondOutcome =
       /** "bypassed": completed without the ledger (it failed near the deadline); "none": nothing to ledger. */
       ledger: "recorded" | "bypassed" | "none";
     }
-  | { status: "already-completed"; retryable: false; reason: string }
+  | {
+      status: "already-completed";
+      retryable: false;
+      reason: string;
+      /** Run when ISC's 400.1.404 answered a retry of our own completion (its 204 was lost). */
+      actions?: ActionOutcome[];
+    }
   | { status: "duplicate-skipped"; retryable: false; state: LedgerState }
   | { status: "in-progress"; retryable: true; reason: string }
   | { status: "retry"; retryable: true; reason: string }
@@ -151,11 +164,11 @@ export async function respond(
   return outcome;
 }
 
-type Attempt =
-  | { kind: "ok"; at: number }
-  | { kind: "gone"; reason: string }
-  | { kind: "final"; reason: string }
-  | { kind: "transient"; reason: string };
+type Attempt = { kind: "ok"; at: number } | CompletionFailure;
+
+/** The ledger outcome of a 400.1.404 taken for our own completion whose 204 was lost. */
+export const COMPLETION_REPLY_LOST =
+  "completed by an earlier attempt of this delivery whose reply was lost (ISC then answered 400.1.404)";
 
 class Run {
   readonly invocation: Invocation;
@@ -166,6 +179,10 @@ class Run {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly fields: LogFields;
   readonly startedAt: number;
+  /** deps.ledger with every call bounded by this call's time. */
+  readonly ledger: InvocationLedger;
+  /** An earlier completion attempt of this run failed in a way ISC may have applied all the same. */
+  completionMayHaveLanded = false;
 
   constructor(invocation: Invocation, deps: RespondDeps, call: RespondCall) {
     this.invocation = invocation;
@@ -175,6 +192,13 @@ class Run {
     this.now = deps.clock ?? Date.now;
     this.sleep = deps.sleep ?? defaultSleep;
     this.startedAt = this.now();
+    this.ledger = boundedLedger(deps.ledger, {
+      now: this.now,
+      timeoutMs: this.options.ledgerTimeoutMs,
+      completionDeadline: this.effectiveDeadline,
+      ...(call.signal === undefined ? {} : { signal: call.signal }),
+      ...(call.endsAt === undefined ? {} : { endsAt: call.endsAt }),
+    });
     this.fields = {
       invocationId: invocation.invocationId,
       triggerId: invocation.triggerId,
@@ -228,7 +252,7 @@ class Run {
   ): Promise<{ record: LedgerRecord } | RespondOutcome> {
     let record: LedgerRecord;
     try {
-      ({ record } = await this.deps.ledger.recordReceived({
+      ({ record } = await this.ledger.recordReceived({
         invocationId,
         triggerId: this.invocation.triggerId,
         accessRequestId: accessRequestIdOf(this.invocation) ?? "",
@@ -256,7 +280,7 @@ class Run {
     if ("retry" in fresh) return this.retry(fresh.retry);
     let stored: LedgerRecord;
     try {
-      stored = await this.deps.ledger.recordDecision(invocationId, fresh);
+      stored = await this.ledger.recordDecision(invocationId, fresh);
     } catch (error) {
       return this.ledgerFailed("recordDecision", error, fresh);
     }
@@ -273,7 +297,7 @@ class Run {
     decision: LedgerDecision,
     useLedger: boolean,
   ): Promise<RespondOutcome> {
-    const { ledger } = this.deps;
+    const ledger = this.ledger;
     let delay = this.options.retryDelayMs;
     for (;;) {
       const leaseStart = this.now();
@@ -314,11 +338,12 @@ class Run {
         case "ok":
           return this.completed(invocationId, decision, attempt.at, useLedger);
         case "gone":
-          return this.gone(invocationId, attempt.reason, useLedger);
+          return this.gone(invocationId, decision, attempt, useLedger);
         case "final":
           return this.failFinal(attempt.reason, useLedger);
         case "transient": {
           this.deps.metrics.record(PipelineMetric.completionRetries, "Count", 1, this.dims());
+          this.completionMayHaveLanded ||= attempt.mayHaveBeenApplied;
           if (useLedger)
             await this.safely("releaseCompletion", () =>
               ledger.releaseCompletion(invocationId, this.deps.workerId),
@@ -379,7 +404,7 @@ class Run {
   ): Promise<RespondOutcome> {
     const { metrics } = this.deps;
     // The ledger may be back even if it failed before; if not, a later duplicate gets 400.1.404.
-    await this.safely("markCompleted", () => this.deps.ledger.markCompleted(invocationId, at));
+    await this.safely("markCompleted", () => this.ledger.markCompleted(invocationId, at));
     metrics.record(PipelineMetric.completions, "Count", 1, this.dims());
     metrics.record(PipelineMetric.latency, "Milliseconds", at - this.invocation.receivedAt, this.dims());
     metrics.record(PipelineMetric.deadlineMargin, "Milliseconds", this.invocation.deadline - at, this.dims());
@@ -396,21 +421,36 @@ class Run {
     };
   }
 
-  async gone(invocationId: string, reason: string, useLedger: boolean): Promise<RespondOutcome> {
+  /**
+   * ISC answered 400.1.404: completed or expired. Under our lease, before the deadline, right after
+   * an attempt of ours that ISC may have applied, the completion ISC holds is ours (its 204 was
+   * lost), made of the stored decision: its actions run, as after a 204. Otherwise we cannot tell
+   * whose answer ISC kept (a crashed delivery's, or none), and they do not. Without the ledger there
+   * is no lease: another delivery may have completed and run them, so they do not run either.
+   */
+  async gone(
+    invocationId: string,
+    decision: LedgerDecision,
+    attempt: Extract<Attempt, { kind: "gone" }>,
+    useLedger: boolean,
+  ): Promise<RespondOutcome> {
     this.deps.metrics.record(PipelineMetric.invocationGone, "Count", 1, this.dims());
+    const ours = useLedger && (attempt.uncertainEarlierAttempt || this.completionMayHaveLanded);
+    const reason = ours ? COMPLETION_REPLY_LOST : attempt.reason;
     if (useLedger) {
-      await this.safely("markCompleted", () =>
-        this.deps.ledger.markCompleted(invocationId, this.now(), reason),
-      );
+      await this.safely("markCompleted", () => this.ledger.markCompleted(invocationId, this.now(), reason));
     }
-    return { status: "already-completed", retryable: false, reason };
+    if (!ours) return { status: "already-completed", retryable: false, reason };
+    this.fields.completionReplyLost = true;
+    const actions = await this.runDecisionActions(decision);
+    return { status: "already-completed", retryable: false, reason, actions };
   }
 
   async deadlinePassed(useLedger: boolean): Promise<RespondOutcome> {
     this.deps.metrics.record(PipelineMetric.deadlinePassed, "Count", 1, this.dims());
     const invocationId = this.invocation.invocationId;
     if (useLedger && invocationId !== undefined) {
-      await this.safely("markFailed", () => this.deps.ledger.markFailed(invocationId, DEADLINE_PASSED));
+      await this.safely("markFailed", () => this.ledger.markFailed(invocationId, DEADLINE_PASSED));
     }
     return { status: "deadline-passed", retryable: false, reason: DEADLINE_PASSED };
   }
@@ -418,7 +458,7 @@ class Run {
   async failFinal(reason: string, useLedger: boolean): Promise<RespondOutcome> {
     const invocationId = this.invocation.invocationId;
     if (useLedger && invocationId !== undefined) {
-      await this.safely("markFailed", () => this.deps.ledger.markFailed(invocationId, reason));
+      await this.safely("markFailed", () => this.ledger.markFailed(invocationId, reason));
     }
     return { status: "failed", retryable: false, reason };
   }
@@ -613,7 +653,7 @@ class Run {
   /** FIRE_AND_FORGET: nothing to complete; decide, run the actions once, record. */
   async fireAndForget(): Promise<RespondOutcome> {
     const invocationId = this.invocation.invocationId;
-    const { ledger } = this.deps;
+    const ledger = this.ledger;
     if (invocationId === undefined) return this.actionsOnly();
     try {
       const { record } = await ledger.recordReceived({

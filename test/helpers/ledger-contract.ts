@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { LedgerRecordNotFoundError } from "../../lib/adapters/errors.ts";
+import { LedgerCallAbortedError, LedgerRecordNotFoundError } from "../../lib/adapters/errors.ts";
 import { ledgerExpiresAt } from "../../lib/adapters/ledger-record.ts";
 import type { InvocationLedger, LedgerDecision, ReceivedInvocation } from "../../lib/adapters/types.ts";
 
@@ -271,6 +271,37 @@ export function ledgerContract(
       };
       await ledger.recordDecision(invocation.invocationId, decision);
       expect((await ledger.get(invocation.invocationId))?.decision).toEqual(decision);
+    });
+
+    it("a call whose signal has aborted rejects with LedgerCallAbortedError and changes nothing", async () => {
+      const ledger = await makeLedger();
+      const invocation = receivedInvocation();
+      const id = invocation.invocationId;
+      const aborted = { signal: AbortSignal.abort() };
+      await expect(ledger.recordReceived(invocation, aborted)).rejects.toBeInstanceOf(LedgerCallAbortedError);
+      expect(await ledger.get(id)).toBeUndefined();
+
+      await ledger.recordReceived(invocation);
+      await expect(ledger.get(id, aborted)).rejects.toBeInstanceOf(LedgerCallAbortedError);
+      await expect(ledger.recordDecision(id, approve, aborted)).rejects.toBeInstanceOf(
+        LedgerCallAbortedError,
+      );
+      expect(await ledger.get(id)).toMatchObject({ state: "received" });
+
+      await ledger.recordDecision(id, approve);
+      await expect(ledger.claimCompletion(id, "worker-a", 30_000, T0, aborted)).rejects.toBeInstanceOf(
+        LedgerCallAbortedError,
+      );
+      expect((await ledger.get(id))?.leaseOwner).toBeUndefined();
+      expect(await ledger.claimCompletion(id, "worker-a", 30_000, T0)).toBe(true);
+      await expect(ledger.releaseCompletion(id, "worker-a", aborted)).rejects.toBeInstanceOf(
+        LedgerCallAbortedError,
+      );
+      await expect(ledger.markCompleted(id, T0 + 1, undefined, aborted)).rejects.toBeInstanceOf(
+        LedgerCallAbortedError,
+      );
+      await expect(ledger.markFailed(id, "x", aborted)).rejects.toBeInstanceOf(LedgerCallAbortedError);
+      expect(await ledger.get(id)).toMatchObject({ state: "decided", leaseOwner: "worker-a", attempts: 1 });
     });
 
     it("transitions of an unknown invocation are errors, release is a no-op", async () => {

@@ -4,14 +4,25 @@
  * both decide, both hold the lease or both complete; a ConditionalCheckFailedException is an
  * expected outcome, answered from the item the failed write returns (ALL_OLD).
  *
+ * Every call is bounded by its `signal`: the SDK gets it (and tears the request down), and the call
+ * rejects with LedgerCallAbortedError when it aborts even if the SDK is still waiting (resolving
+ * credentials, between retries).
+ *
  * The decision's output and explanation are stored as JSON strings: a DynamoDB map refuses some
  * values (empty sets, NaN) and its marshalling would pull @aws-sdk/lib-dynamodb into the bundle.
  */
 import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { AwsServiceError, awsErrorName, LedgerRecordNotFoundError } from "../errors.ts";
+import { untilAborted } from "../abortable.ts";
+import {
+  AwsServiceError,
+  awsErrorName,
+  LedgerCallAbortedError,
+  LedgerRecordNotFoundError,
+} from "../errors.ts";
 import { DEADLINE_PASSED, newLedgerRecord } from "../ledger-record.ts";
 import type {
   InvocationLedger,
+  LedgerCallOptions,
   LedgerDecision,
   LedgerRecord,
   LedgerState,
@@ -20,6 +31,8 @@ import type {
 import { dynamoDbClient } from "./clients.ts";
 
 type Item = Record<string, AttributeValue>;
+/** The options of DynamoDBClient.send that carry the signal. */
+type SendOptions = { abortSignal?: AbortSignal };
 
 /**
  * DynamoDB items are limited to 400 KB, counted in UTF-8 bytes; an explanation above this is
@@ -131,12 +144,15 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
     this.#now = options.now ?? Date.now;
   }
 
-  async recordReceived(invocation: ReceivedInvocation): Promise<{ created: boolean; record: LedgerRecord }> {
+  async recordReceived(
+    invocation: ReceivedInvocation,
+    options?: LedgerCallOptions,
+  ): Promise<{ created: boolean; record: LedgerRecord }> {
     const record = newLedgerRecord(invocation, this.#now());
     const { PutItemCommand } = await import("@aws-sdk/client-dynamodb");
     const result = await this.#conditional(
       "PutItem",
-      async (client) => {
+      async (client, sendOptions) => {
         await client.send(
           new PutItemCommand({
             TableName: this.#tableName,
@@ -145,23 +161,29 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
             ExpressionAttributeNames: { "#id": "invocationId" },
             ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           }),
+          sendOptions,
         );
         return toItem(record);
       },
       invocation.invocationId,
+      options?.signal,
     );
     if (result.ok) return { created: true, record };
     return { created: false, record: fromItem(this.#present(result.item, invocation.invocationId)) };
   }
 
-  async get(invocationId: string): Promise<LedgerRecord | undefined> {
-    const item = await this.#getItem(invocationId);
+  async get(invocationId: string, options?: LedgerCallOptions): Promise<LedgerRecord | undefined> {
+    const item = await this.#getItem(invocationId, options?.signal);
     return item === undefined ? undefined : fromItem(item);
   }
 
-  async recordDecision(invocationId: string, decision: LedgerDecision): Promise<LedgerRecord> {
+  async recordDecision(
+    invocationId: string,
+    decision: LedgerDecision,
+    options?: LedgerCallOptions,
+  ): Promise<LedgerRecord> {
     const attributes = decisionAttributes(decision);
-    const result = await this.#update(invocationId, {
+    const result = await this.#update(invocationId, options?.signal, {
       UpdateExpression:
         "SET #output = :output, #explanation = :explanation, #fallback = :fallback, #actions = :actions, #state = :decided, #updatedAt = :now",
       ConditionExpression: "attribute_exists(#id) AND #state = :received AND attribute_not_exists(#output)",
@@ -192,8 +214,9 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
     owner: string,
     leaseMs: number,
     now = Date.now(),
+    options?: LedgerCallOptions,
   ): Promise<boolean> {
-    const result = await this.#update(invocationId, {
+    const result = await this.#update(invocationId, options?.signal, {
       UpdateExpression: "SET #owner = :owner, #until = :until, #updatedAt = :updated ADD #attempts :one",
       ConditionExpression:
         "attribute_exists(#id) AND #state = :decided AND (attribute_not_exists(#until) OR #until <= :now OR #owner = :owner)",
@@ -218,21 +241,27 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
     return result.ok;
   }
 
-  async markCompleted(invocationId: string, completedAt: number, outcome?: string): Promise<boolean> {
+  async markCompleted(
+    invocationId: string,
+    completedAt: number,
+    outcome?: string,
+    options?: LedgerCallOptions,
+  ): Promise<boolean> {
     return this.#finish(
       invocationId,
       "completed",
       { "#completedAt": ["completedAt", N(completedAt)] },
       outcome,
+      options?.signal,
     );
   }
 
-  async markFailed(invocationId: string, outcome: string): Promise<boolean> {
-    return this.#finish(invocationId, "failed", {}, outcome);
+  async markFailed(invocationId: string, outcome: string, options?: LedgerCallOptions): Promise<boolean> {
+    return this.#finish(invocationId, "failed", {}, outcome, options?.signal);
   }
 
-  async releaseCompletion(invocationId: string, owner: string): Promise<void> {
-    await this.#update(invocationId, {
+  async releaseCompletion(invocationId: string, owner: string, options?: LedgerCallOptions): Promise<void> {
+    await this.#update(invocationId, options?.signal, {
       UpdateExpression: "REMOVE #owner, #until SET #updatedAt = :now",
       ConditionExpression: "#owner = :owner",
       ExpressionAttributeNames: { "#owner": "leaseOwner", "#until": "leaseUntil", "#updatedAt": "updatedAt" },
@@ -245,6 +274,7 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
     final: "completed" | "failed",
     extra: Record<string, [string, AttributeValue]>,
     outcome: string | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<boolean> {
     const names: Record<string, string> = {
       "#id": "invocationId",
@@ -281,7 +311,7 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
       condition =
         "attribute_exists(#id) AND (#state = :received OR #state = :decided OR (#state = :failed AND #outcome = :deadlinePassed))";
     }
-    const result = await this.#update(invocationId, {
+    const result = await this.#update(invocationId, signal, {
       UpdateExpression: `SET ${sets.join(", ")} REMOVE ${removes.join(", ")}`,
       ConditionExpression: condition,
       ExpressionAttributeNames: names,
@@ -293,6 +323,7 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
 
   async #update(
     invocationId: string,
+    signal: AbortSignal | undefined,
     input: {
       UpdateExpression: string;
       ConditionExpression: string;
@@ -303,7 +334,7 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
     const { UpdateItemCommand } = await import("@aws-sdk/client-dynamodb");
     return this.#conditional(
       "UpdateItem",
-      async (client) => {
+      async (client, sendOptions) => {
         const reply = await client.send(
           new UpdateItemCommand({
             TableName: this.#tableName,
@@ -312,51 +343,72 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
             ReturnValues: "ALL_NEW",
             ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           }),
+          sendOptions,
         );
         return reply.Attributes;
       },
       invocationId,
+      signal,
     );
   }
 
   /** Runs a conditional write; a failed condition is an outcome carrying the item as it was. */
   async #conditional(
     operation: string,
-    write: (client: DynamoDBClient) => Promise<Item | undefined>,
+    write: (client: DynamoDBClient, sendOptions: SendOptions) => Promise<Item | undefined>,
     invocationId: string,
+    signal: AbortSignal | undefined,
   ): Promise<ConditionalOutcome> {
-    const client = this.#client ?? (await dynamoDbClient());
-    try {
-      return { ok: true, item: await write(client) };
-    } catch (error) {
-      if (awsErrorName(error) !== "ConditionalCheckFailedException") {
-        throw new AwsServiceError("DynamoDB", operation, error);
+    return this.#bounded(operation, signal, async () => {
+      const client = this.#client ?? (await dynamoDbClient());
+      try {
+        return { ok: true, item: await write(client, sendOptions(signal)) };
+      } catch (error) {
+        if (signal?.aborted) throw new LedgerCallAbortedError(`DynamoDB ${operation}`, { cause: error });
+        if (awsErrorName(error) !== "ConditionalCheckFailedException") {
+          throw new AwsServiceError("DynamoDB", operation, error);
+        }
+        const old = (error as { Item?: Item }).Item;
+        // ALL_OLD returns nothing when the item does not exist; read to tell "absent" from "not returned".
+        return { ok: false, item: old !== undefined ? old : await this.#getItem(invocationId, signal) };
       }
-      const old = (error as { Item?: Item }).Item;
-      // ALL_OLD returns nothing when the item does not exist; read to tell "absent" from "not returned".
-      return { ok: false, item: old !== undefined ? old : await this.#getItem(invocationId) };
-    }
+    });
   }
 
-  async #getItem(invocationId: string): Promise<Item | undefined> {
-    const client = this.#client ?? (await dynamoDbClient());
-    const { GetItemCommand } = await import("@aws-sdk/client-dynamodb");
-    try {
-      const reply = await client.send(
-        new GetItemCommand({
-          TableName: this.#tableName,
-          Key: { invocationId: S(invocationId) },
-          ConsistentRead: true,
-        }),
-      );
-      return reply.Item;
-    } catch (error) {
-      throw new AwsServiceError("DynamoDB", "GetItem", error);
-    }
+  async #getItem(invocationId: string, signal: AbortSignal | undefined): Promise<Item | undefined> {
+    return this.#bounded("GetItem", signal, async () => {
+      const client = this.#client ?? (await dynamoDbClient());
+      const { GetItemCommand } = await import("@aws-sdk/client-dynamodb");
+      try {
+        const reply = await client.send(
+          new GetItemCommand({
+            TableName: this.#tableName,
+            Key: { invocationId: S(invocationId) },
+            ConsistentRead: true,
+          }),
+          sendOptions(signal),
+        );
+        return reply.Item;
+      } catch (error) {
+        if (signal?.aborted) throw new LedgerCallAbortedError("DynamoDB GetItem", { cause: error });
+        throw new AwsServiceError("DynamoDB", "GetItem", error);
+      }
+    });
+  }
+
+  /** Runs `work` unless `signal` has aborted, and stops waiting for it when `signal` aborts. */
+  #bounded<T>(operation: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    const abandoned = () => new LedgerCallAbortedError(`DynamoDB ${operation}`, { cause: signal?.reason });
+    if (signal?.aborted) return Promise.reject(abandoned());
+    return untilAborted(work(), signal, abandoned);
   }
 
   #present(item: Item | undefined, invocationId: string): Item {
     if (item === undefined) throw new LedgerRecordNotFoundError(invocationId);
     return item;
   }
+}
+
+function sendOptions(signal: AbortSignal | undefined): SendOptions {
+  return signal === undefined ? {} : { abortSignal: signal };
 }

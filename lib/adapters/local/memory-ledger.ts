@@ -2,14 +2,25 @@
  * InvocationLedger in process memory, with the same transition rules as the DynamoDB ledger.
  * Each method reads and writes synchronously between awaits, so transitions are atomic within
  * one Node.js process. Records are copied in and out (JSON round trip, as DynamoDB would), so a
- * caller mutating a returned record cannot change the stored one.
+ * caller mutating a returned record cannot change the stored one. A call whose signal has aborted
+ * changes nothing and rejects, as the DynamoDB ledger's would.
  */
-import { LedgerRecordNotFoundError } from "../errors.ts";
+import { LedgerCallAbortedError, LedgerRecordNotFoundError } from "../errors.ts";
 import { canClaim, canComplete, canDecide, canFinish, newLedgerRecord } from "../ledger-record.ts";
-import type { InvocationLedger, LedgerDecision, LedgerRecord, ReceivedInvocation } from "../types.ts";
+import type {
+  InvocationLedger,
+  LedgerCallOptions,
+  LedgerDecision,
+  LedgerRecord,
+  ReceivedInvocation,
+} from "../types.ts";
 
 function copy(record: LedgerRecord): LedgerRecord {
   return JSON.parse(JSON.stringify(record)) as LedgerRecord;
+}
+
+function checkSignal(operation: string, options: LedgerCallOptions | undefined): void {
+  if (options?.signal?.aborted) throw new LedgerCallAbortedError(operation, { cause: options.signal.reason });
 }
 
 export interface MemoryInvocationLedgerOptions {
@@ -25,7 +36,11 @@ export class MemoryInvocationLedger implements InvocationLedger {
     this.#now = options.now ?? Date.now;
   }
 
-  async recordReceived(invocation: ReceivedInvocation): Promise<{ created: boolean; record: LedgerRecord }> {
+  async recordReceived(
+    invocation: ReceivedInvocation,
+    options?: LedgerCallOptions,
+  ): Promise<{ created: boolean; record: LedgerRecord }> {
+    checkSignal("recordReceived", options);
     const existing = this.#records.get(invocation.invocationId);
     if (existing !== undefined) return { created: false, record: copy(existing) };
     const record = newLedgerRecord(invocation, this.#now());
@@ -33,12 +48,18 @@ export class MemoryInvocationLedger implements InvocationLedger {
     return { created: true, record: copy(record) };
   }
 
-  async get(invocationId: string): Promise<LedgerRecord | undefined> {
+  async get(invocationId: string, options?: LedgerCallOptions): Promise<LedgerRecord | undefined> {
+    checkSignal("get", options);
     const record = this.#records.get(invocationId);
     return record === undefined ? undefined : copy(record);
   }
 
-  async recordDecision(invocationId: string, decision: LedgerDecision): Promise<LedgerRecord> {
+  async recordDecision(
+    invocationId: string,
+    decision: LedgerDecision,
+    options?: LedgerCallOptions,
+  ): Promise<LedgerRecord> {
+    checkSignal("recordDecision", options);
     const record = this.#require(invocationId);
     if (canDecide(record)) {
       record.decision = JSON.parse(JSON.stringify(decision)) as LedgerDecision;
@@ -53,7 +74,9 @@ export class MemoryInvocationLedger implements InvocationLedger {
     owner: string,
     leaseMs: number,
     now = Date.now(),
+    options?: LedgerCallOptions,
   ): Promise<boolean> {
+    checkSignal("claimCompletion", options);
     const record = this.#require(invocationId);
     if (!canClaim(record, owner, now)) return false;
     record.leaseOwner = owner;
@@ -63,7 +86,13 @@ export class MemoryInvocationLedger implements InvocationLedger {
     return true;
   }
 
-  async markCompleted(invocationId: string, completedAt: number, outcome?: string): Promise<boolean> {
+  async markCompleted(
+    invocationId: string,
+    completedAt: number,
+    outcome?: string,
+    options?: LedgerCallOptions,
+  ): Promise<boolean> {
+    checkSignal("markCompleted", options);
     const record = this.#require(invocationId);
     if (!canComplete(record, outcome)) return false;
     record.state = "completed";
@@ -75,7 +104,8 @@ export class MemoryInvocationLedger implements InvocationLedger {
     return true;
   }
 
-  async markFailed(invocationId: string, outcome: string): Promise<boolean> {
+  async markFailed(invocationId: string, outcome: string, options?: LedgerCallOptions): Promise<boolean> {
+    checkSignal("markFailed", options);
     const record = this.#require(invocationId);
     if (!canFinish(record)) return false;
     record.state = "failed";
@@ -84,7 +114,8 @@ export class MemoryInvocationLedger implements InvocationLedger {
     return true;
   }
 
-  async releaseCompletion(invocationId: string, owner: string): Promise<void> {
+  async releaseCompletion(invocationId: string, owner: string, options?: LedgerCallOptions): Promise<void> {
+    checkSignal("releaseCompletion", options);
     const record = this.#records.get(invocationId);
     if (record === undefined || record.leaseOwner !== owner) return;
     delete record.leaseOwner;

@@ -1,5 +1,5 @@
 /** `isc-responder campaigns`: complete a past-due certification campaign. */
-import { commandGroup, stringOption } from "../../isc/cli-support.ts";
+import { commandGroup, stringOption } from "../command-group.ts";
 import { printJson, UsageError } from "../io.ts";
 
 export default commandGroup("campaigns", "complete a certification campaign", {

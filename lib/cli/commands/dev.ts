@@ -122,7 +122,7 @@ const command: CommandGroup = {
       io.stdout(curlExample(session.responder.url, session.bearerToken));
       io.stdout("");
       io.stdout("Ctrl-C stops.");
-      const { waitForStop } = await import("../../local/stop.ts");
+      const { waitForStop } = await import("../stop.ts");
       await waitForStop(io);
       return failed.length === 0 ? 0 : 1;
     } finally {

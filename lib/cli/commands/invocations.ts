@@ -1,6 +1,7 @@
 /** `isc-responder invocations`: complete, test and list trigger invocations on the tenant. */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import type { CompletionTarget } from "../../isc/types.ts";
 import {
   commandGroup,
   expectObject,
@@ -9,8 +10,7 @@ import {
   listOption,
   requiredOption,
   stringOption,
-} from "../../isc/cli-support.ts";
-import type { CompletionTarget } from "../../isc/types.ts";
+} from "../command-group.ts";
 import { type CliIo, printJson, readJsonArgument, UsageError } from "../io.ts";
 
 /** `--secret S` or `--secret @file` (keeps the secret out of shell history). Never echoed. */

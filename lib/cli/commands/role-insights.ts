@@ -1,7 +1,7 @@
 /** `isc-responder role-insights`: request role insights generation and follow it. */
 import { ResponderError } from "../../errors.ts";
-import { commandGroup, integerOption } from "../../isc/cli-support.ts";
 import { realSleep } from "../../isc/timing.ts";
+import { commandGroup, integerOption } from "../command-group.ts";
 import { printJson } from "../io.ts";
 
 const DONE = new Set(["COMPLETED", "FAILED"]);

@@ -79,7 +79,7 @@ const command: CommandGroup = {
       io.stdout(`responder listening on ${responder.url}`);
       io.stdout(`completing invocations at ${responder.tenantBaseUrl}`);
       io.stdout("Ctrl-C stops.");
-      const { waitForStop } = await import("../../local/stop.ts");
+      const { waitForStop } = await import("../stop.ts");
       await waitForStop(io);
       return 0;
     } finally {

@@ -1,4 +1,7 @@
 /** `isc-responder subscriptions`: trigger subscriptions CRUD and filter validation. */
+
+import type { SubscriptionPostRequest, SubscriptionPutRequest } from "../../isc/schemas.ts";
+import type { JsonPatchOperation } from "../../isc/types.ts";
 import {
   commandGroup,
   expectObject,
@@ -6,9 +9,7 @@ import {
   integerOption,
   requiredOption,
   stringOption,
-} from "../../isc/cli-support.ts";
-import type { SubscriptionPostRequest, SubscriptionPutRequest } from "../../isc/schemas.ts";
-import type { JsonPatchOperation } from "../../isc/types.ts";
+} from "../command-group.ts";
 import { printJson, readJsonArgument, UsageError } from "../io.ts";
 
 export default commandGroup("subscriptions", "manage trigger subscriptions", {

@@ -1,8 +1,8 @@
 /** `isc-responder tasks`: clear a pending task through the task status API. */
 
-import { commandGroup, requiredOption, stringOption } from "../../isc/cli-support.ts";
 import { clearPendingTaskPatch } from "../../isc/client.ts";
 import { type TaskCompletionStatus, TaskCompletionStatusSchema } from "../../isc/schemas.ts";
+import { commandGroup, requiredOption, stringOption } from "../command-group.ts";
 import { printJson, UsageError } from "../io.ts";
 
 const STATUSES = TaskCompletionStatusSchema.options;

@@ -1,5 +1,5 @@
 /** `isc-responder triggers`: the tenant's event triggers. */
-import { commandGroup, integerOption, stringOption } from "../../isc/cli-support.ts";
+import { commandGroup, integerOption, stringOption } from "../command-group.ts";
 import { printJson } from "../io.ts";
 
 export default commandGroup("triggers", "list the tenant's triggers", {

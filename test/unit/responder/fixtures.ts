@@ -155,7 +155,8 @@ export function serverError(
   return new IscApiError({ status, operation, detailCode: "503.0 Service unavailable", trackingId: "trk-1" });
 }
 
-export function goneError(invocationId: string): InvocationGoneError {
+/** ISC's 400.1.404; `uncertainEarlierAttempt`: an earlier attempt of the same call may have been applied. */
+export function goneError(invocationId: string, uncertainEarlierAttempt = false): InvocationGoneError {
   return new InvocationGoneError(
     {
       status: 400,
@@ -163,6 +164,7 @@ export function goneError(invocationId: string): InvocationGoneError {
       detailCode: "400.1.404 Referenced object not found",
     },
     invocationId,
+    uncertainEarlierAttempt,
   );
 }
 

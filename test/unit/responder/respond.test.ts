@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MemoryInvocationLedger } from "../../../lib/adapters/local/memory-ledger.ts";
 import type { InvocationLedger } from "../../../lib/adapters/types.ts";
-import { IscApiError } from "../../../lib/isc/errors.ts";
+import { IscApiError, IscNetworkError } from "../../../lib/isc/errors.ts";
 import { PipelineMetric } from "../../../lib/responder/observability.ts";
 import { type RespondDeps, type RespondOptions, respond } from "../../../lib/responder/respond.ts";
 import type { ActionSpec } from "../../../lib/rules/types.ts";
@@ -319,6 +319,57 @@ describe("respond: ISC answers", () => {
     expect(client.roleInsightsRequests).toBe(0);
     expect((await ledger.get(ID))?.state).toBe("completed");
     expect(metrics.sum(PipelineMetric.invocationGone)).toBe(1);
+  });
+
+  it("a lost 204: 400.1.404 after an attempt of this call that ISC may have applied runs the stored decision's actions", async () => {
+    const actions: ActionSpec[] = [{ type: "request-role-insights" }];
+    const { client, deps, ledger, metrics } = setup({ rules: fakeRules({ actions }) });
+    client.completionBehaviours.push(goneError(ID, true));
+    const outcome = await respond(asyncInvocation(), deps());
+    expect(outcome).toMatchObject({ status: "already-completed", retryable: false });
+    expect(client.events).toEqual(["complete", "role-insights"]);
+    expect(outcome.status === "already-completed" && outcome.actions).toMatchObject([
+      { type: "request-role-insights", ok: true },
+    ]);
+    const record = await ledger.get(ID);
+    expect(record?.state).toBe("completed");
+    expect(record?.outcome).toContain("earlier attempt");
+    expect(metrics.sum(PipelineMetric.invocationGone)).toBe(1);
+  });
+
+  it("a lost 204 across in-process retries: a timed-out attempt, then 400.1.404, runs the actions", async () => {
+    const actions: ActionSpec[] = [
+      { type: "complete-campaign", campaignId: "camp-9", autoCompleteAction: "APPROVE" },
+    ];
+    const { client, deps, time } = setup({ rules: fakeRules({ actions }) });
+    time.now = T0 + HOUR - 40_000; // near the deadline: retried in process under the same lease owner
+    client.completionBehaviours.push(
+      new IscNetworkError("POST /beta/trigger-invocations/x/complete", 1, true, new Error("timeout")),
+      goneError(ID),
+    );
+    const outcome = await respond(asyncInvocation(), deps());
+    expect(outcome.status).toBe("already-completed");
+    expect(client.events).toEqual(["complete", "complete", "campaign:camp-9"]);
+  });
+
+  it("400.1.404 after attempts ISC refused (503) is not taken for a lost 204: no actions", async () => {
+    const actions: ActionSpec[] = [{ type: "request-role-insights" }];
+    const { client, deps, time } = setup({ rules: fakeRules({ actions }) });
+    time.now = T0 + HOUR - 40_000;
+    client.completionBehaviours.push(serverError(503), goneError(ID));
+    expect((await respond(asyncInvocation(), deps())).status).toBe("already-completed");
+    expect(client.roleInsightsRequests).toBe(0);
+  });
+
+  it("a lost 204 without the ledger (no lease: another delivery may have run them) runs no actions", async () => {
+    const time = fakeTime();
+    const { ledger } = breakable(new MemoryInvocationLedger({ now: time.clock }), ["recordReceived"]);
+    const actions: ActionSpec[] = [{ type: "request-role-insights" }];
+    const { client, deps, time: t } = setup({ ledger, rules: fakeRules({ actions }) });
+    t.now = T0 + HOUR - 30_000;
+    client.completionBehaviours.push(goneError(ID, true));
+    expect((await respond(asyncInvocation(), deps())).status).toBe("already-completed");
+    expect(client.roleInsightsRequests).toBe(0);
   });
 
   it("a 5xx releases the lease and asks for redelivery; the redelivery completes with the same output", async () => {

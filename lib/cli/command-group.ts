@@ -1,12 +1,13 @@
 /**
  * What the ISC command groups of the CLI share (invocations, subscriptions, triggers, tasks,
  * campaigns, role-insights): subcommand dispatch, `--help` everywhere, strict option parsing and the
- * client built from the CLI's environment. Imported by the CLI only, never by a Lambda handler.
+ * client built from the CLI's environment. Part of the CLI: lib/isc never imports it (imports point
+ * down, test/unit/import-direction.test.ts).
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { type CliIo, type CommandGroup, UsageError } from "../cli/io.ts";
-import { IscClient } from "./client.ts";
-import type { CallOptions } from "./types.ts";
+import { IscClient } from "../isc/client.ts";
+import type { CallOptions } from "../isc/types.ts";
+import { type CliIo, type CommandGroup, UsageError } from "./io.ts";
 
 type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
 

@@ -1,5 +1,5 @@
 /** Long-running commands (dev, serve) stop on the CLI's abort signal or on Ctrl-C / SIGTERM. */
-import type { CliIo } from "../cli/io.ts";
+import type { CliIo } from "./io.ts";
 
 export function waitForStop(io: CliIo): Promise<string> {
   return new Promise((resolve) => {
