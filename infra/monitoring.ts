@@ -24,6 +24,9 @@ export interface MonitoringProps {
   triggerIds: string[];
 }
 
+/** ContextFailures reasons a delivery retries (lib/responder/context-decide.ts): the ContextUnavailable alarm sums them. */
+const TRANSIENT_CONTEXT_REASONS = ["timeout", "rate-limited", "unavailable"] as const;
+
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -54,7 +57,7 @@ export class Monitoring extends Construct {
 
     const alarm = (
       name: string,
-      metric: cloudwatch.Metric,
+      metric: cloudwatch.Metric | cloudwatch.MathExpression,
       options: Partial<cloudwatch.CreateAlarmOptions>,
     ) => {
       const created = metric.createAlarm(this, name, {
@@ -129,13 +132,33 @@ export class Monitoring extends Construct {
         .replace(/^idn:access-request-/, "")
         .replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
       alarm(`${key}Fallbacks`, custom(METRIC.fallbacks, triggerId, "Sum"), {
-        alarmDescription: `${triggerId}: decisions fell back to the configured fallback (rules error or invalid output).`,
+        alarmDescription: `${triggerId}: decisions fell back to the configured fallback (a rules error, an invalid output, or context that could not be read).`,
       });
       alarm(
         `${key}CompletionsFailed`,
         custom(METRIC.outcomes, triggerId, "Sum", { [DIMENSION.outcome]: "failed" }),
         {
           alarmDescription: `${triggerId}: invocations could not be answered (completion failed for good).`,
+        },
+      );
+      // Transient context failures are redelivered (worker) or deferred (http), not fallen back on, so
+      // Fallbacks does not see an ISC read outage until the deadlines run out: this does, within minutes.
+      alarm(
+        `${key}ContextUnavailable`,
+        new cloudwatch.MathExpression({
+          expression: TRANSIENT_CONTEXT_REASONS.map((_, i) => `r${i}`).join(" + "),
+          usingMetrics: Object.fromEntries(
+            TRANSIENT_CONTEXT_REASONS.map((reason, i) => [
+              `r${i}`,
+              custom(METRIC.contextFailures, triggerId, "Sum", { [DIMENSION.reason]: reason }),
+            ]),
+          ),
+          period,
+          label: `${triggerId} context unavailable`,
+        }),
+        {
+          threshold: 5,
+          alarmDescription: `${triggerId}: ISC's read APIs keep failing (timeouts, 429s, 5xx): decisions that need context are delayed, then fall back.`,
         },
       );
       alarm(`${key}DeadlinePassed`, custom(METRIC.deadlinePassed, triggerId, "Sum"), {

@@ -15,6 +15,7 @@ export const CONTEXT_READ_REASONS = [
   "invalid-response",
   "refused-id",
   "unsupported",
+  "misconfigured",
 ] as const;
 export type ContextReadReason = (typeof CONTEXT_READ_REASONS)[number];
 
@@ -41,6 +42,7 @@ const HTTP_STATUS_OF_REASON: Record<ContextReadReason, number> = {
   "invalid-response": 502,
   "refused-id": 400,
   unsupported: 400,
+  misconfigured: 500,
 };
 
 /** Context a rule needs could not be read: the decision must fall back, never evaluate over a gap. */
@@ -117,6 +119,9 @@ function describe(details: ContextReadErrorDetails, missingScope: string | undef
     case "unsupported":
       text = `${what} is not supported by the context reader`;
       break;
+    case "misconfigured":
+      text = `reading ${what} is not possible: the ISC API credentials or settings are wrong (a retry will not help)`;
+      break;
   }
   const detailCode = details.detailCode === undefined ? "" : `, detailCode ${details.detailCode}`;
   const trackingId = details.trackingId === undefined ? "" : `, trackingId ${details.trackingId}`;
@@ -166,7 +171,11 @@ export function contextReadErrorFrom(
   if (name === "IscResponseError" || name === "ZodError" || name === "ValidationError") {
     return new ContextReadError({ ...common, reason: "invalid-response" });
   }
-  if (name === "IscNetworkError" || name === "ConfigError") {
+  // A malformed credentials secret or client setting: no retry fixes it, and it must not look transient.
+  if (name === "ConfigError" || name === "IscCredentialsError") {
+    return new ContextReadError({ ...common, reason: "misconfigured" });
+  }
+  if (name === "IscNetworkError") {
     return new ContextReadError({ ...common, reason: "unavailable" });
   }
   if (status === 401 || status === 403) return new ContextReadError({ ...common, reason: "forbidden" });

@@ -131,9 +131,13 @@ export const ViolationContextSchema = z.looseObject({
 });
 export type ViolationContext = z.infer<typeof ViolationContextSchema>;
 
-/** `ViolationPrediction`: the official file requires an undefined `requestId`; not required here. */
+/**
+ * `ViolationPrediction`: the official file requires an undefined `requestId`; not required here.
+ * `violationContexts` IS required (empty = no violation): a 200 of another shape (a proxy's page,
+ * an API change) must not read as "no violation" and let a conflicting grant through.
+ */
 export const ViolationPredictionSchema = z.looseObject({
-  violationContexts: z.optional(z.nullable(z.array(ViolationContextSchema))),
+  violationContexts: z.array(ViolationContextSchema),
 });
 export type ViolationPrediction = z.infer<typeof ViolationPredictionSchema>;
 

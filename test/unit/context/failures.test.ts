@@ -4,6 +4,7 @@ import { CachedContextReader } from "../../../lib/context/reader.ts";
 import type { ContextReadOptions, ContextSource, ContextSubject } from "../../../lib/context/types.ts";
 import { ResponderError } from "../../../lib/errors.ts";
 import type { Identity } from "../../../lib/isc/context-schemas.ts";
+import { IscCredentialsError } from "../../../lib/isc/credentials.ts";
 import {
   ConfigError,
   IscApiError,
@@ -82,7 +83,9 @@ describe("ContextReadError", () => {
     ],
     [new IscDeadlineError({ operation: "GET /v2025/identities", reason: "aborted", attempts: 1 }), "timeout"],
     [new DOMException("aborted", "AbortError"), "timeout"],
-    [new ConfigError("no client id", ["SAIL_CLIENT_ID"]), "unavailable"],
+    // Wrong credentials or settings: not transient (a redelivery would only delay the fallback).
+    [new ConfigError("no client id", ["SAIL_CLIENT_ID"]), "misconfigured"],
+    [new IscCredentialsError("isc-creds", "is not JSON"), "misconfigured"],
     [new Error("boom"), "unavailable"],
     ["a string", "unavailable"],
   ])("maps %s to %s", (cause, reason) => {

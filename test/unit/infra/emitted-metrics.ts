@@ -218,6 +218,27 @@ export async function emittedMetricLines(namespace: string, service: string): Pr
     );
     if (reply.statusCode !== 200) throw new Error(`the http handler answered ${reply.statusCode}`);
   }
+  // Context that cannot be read, for each reason the ContextUnavailable alarm sums (sync: the fallback answers).
+  for (const reason of ["timeout", "rate-limited", "unavailable"]) {
+    const failing = createHttpHandler({
+      rules: identityRules(),
+      credentials: { get: async () => ({ type: "bearer", current: TOKEN }) },
+      queue: new FakeQueue(),
+      logger: silentLogger,
+      metrics,
+      context: {
+        async read() {
+          throw Object.assign(new Error("context read failed"), { kind: "identities", reason });
+        },
+      },
+      tenantBaseUrl: TENANT,
+      responseDeadlineMs: () => HOUR,
+    });
+    for (const triggerId of [PRE_APPROVAL, DYNAMIC_APPROVER]) {
+      const reply = await failing(event(httpBody(triggerId, "eeeeeeee-0000-4000-8000-000000000001", "sync")));
+      if (reply.statusCode !== 200) throw new Error(`the http handler answered ${reply.statusCode}`);
+    }
+  }
   return lines;
 }
 

@@ -562,18 +562,25 @@ describe("responder stack: alarms watch metrics the code emits", () => {
   });
 
   it("every custom-metric alarm's namespace, name and exact dimension set is among the emitted EMF lines", () => {
+    type MetricSpec = {
+      Namespace: string;
+      MetricName: string;
+      Dimensions?: Array<{ Name: string; Value: unknown }>;
+    };
+    // A metric-math alarm (ContextUnavailable) watches each of its metrics.
     const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"))
-      .map(
-        (r) =>
-          r.Properties as {
-            Namespace: string;
-            MetricName: string;
-            Dimensions?: Array<{ Name: string; Value: unknown }>;
-          },
-      )
+      .flatMap((r) => {
+        const props = r.Properties as MetricSpec & {
+          Metrics?: Array<{ MetricStat?: { Metric: MetricSpec } }>;
+        };
+        return props.Metrics === undefined
+          ? [props]
+          : props.Metrics.flatMap((m) => (m.MetricStat === undefined ? [] : [m.MetricStat.Metric]));
+      })
       .filter((a) => !a.Namespace.startsWith("AWS/"));
-    // Fallbacks, completions failing, deadline passed and deadline margin, for each of the two triggers.
-    expect(alarms).toHaveLength(8);
+    // Fallbacks, completions failing, deadline passed and deadline margin for each of the two
+    // triggers, and the three transient context failure reasons of each ContextUnavailable alarm.
+    expect(alarms).toHaveLength(8 + 2 * 3);
     const keys = new Set(emitted.map(key));
     for (const alarm of alarms) {
       const wanted: EmittedMetric = {
