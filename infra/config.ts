@@ -158,6 +158,13 @@ export const ResponderConfigSchema = z
          * between every container that may run at once (http reserved concurrency + worker maxConcurrency).
          */
         tenantRequestsPer10s: z.number().int().min(1).max(100).default(100),
+        /**
+         * Containers expected to read context at once; each gets tenantRequestsPer10s / this per API
+         * version. The guarantee holds while no more read at once; set it to the http reserved
+         * concurrency + worker maxConcurrency (25 by default) for a hard bound (4 requests per 10 s per
+         * container: bursts then fall back). Beyond it ISC answers 429, honoured with Retry-After.
+         */
+        concurrentReaders: z.number().int().min(1).max(1000).default(10),
         /** Seconds an object stays cached in a container: short for people and SoD, longer for items. */
         cacheTtlSeconds: z
           .strictObject({
@@ -166,7 +173,8 @@ export const ResponderConfigSchema = z
             sources: z.number().int().min(0).max(86_400).default(600),
             sod: z.number().int().min(0).max(3600).default(30),
             sodPolicies: z.number().int().min(0).max(86_400).default(600),
-            accessRequests: z.number().int().min(0).max(3600).default(30),
+            // 0: a burst of requests for one person each sees the ones before it ("at most 5 in 24 h").
+            accessRequests: z.number().int().min(0).max(3600).default(0),
           })
           .prefault({}),
         /** Objects cached per container at most. */
@@ -401,12 +409,6 @@ export function enabledTriggers(
     .filter((entry) => entry.trigger.enabled);
 }
 
-/**
- * Containers that may read context at once when the http function has no reserved concurrency: the
- * budget split assumes this many (docs/pipeline.md says to reserve concurrency to make it exact).
- */
-export const UNRESERVED_HTTP_CONTAINERS = 20;
-
 /** What the stack passes each function as CONTEXT_SETTINGS: its share of the tenant's read budget. */
 export function contextSettingsFor(config: ResponderConfig): {
   requestsPer10s: number;
@@ -414,13 +416,11 @@ export function contextSettingsFor(config: ResponderConfig): {
   ttlSeconds: ResponderConfig["context"]["cacheTtlSeconds"];
   maxEntries: number;
 } {
-  const containers =
-    (config.http.reservedConcurrency ?? UNRESERVED_HTTP_CONTAINERS) + config.worker.maxConcurrency;
   const share = (containersSharing: number) =>
     Math.max(1, Math.floor(config.context.tenantRequestsPer10s / containersSharing));
   return {
-    // v3 and v2025 (context reads): every http and worker container may read.
-    requestsPer10s: share(containers),
+    // v3 and v2025 (context reads): the containers expected to read at once (docs/pipeline.md).
+    requestsPer10s: share(config.context.concurrentReaders),
     // beta (completions, task status, role insights): only worker containers send those.
     betaRequestsPer10s: share(config.worker.maxConcurrency),
     ttlSeconds: config.context.cacheTtlSeconds,

@@ -34,7 +34,9 @@ export type ContextSettings = z.infer<typeof ContextSettingsSchema>;
 /** Defaults for one container with the tenant's whole budget (local runs, `serve`, tests). */
 export const DEFAULT_CONTEXT_SETTINGS: ContextSettings = {
   requestsPer10s: 100,
-  ttlSeconds: { identities: 60, items: 600, sources: 600, sod: 30, sodPolicies: 600, accessRequests: 30 },
+  // Access requests uncached (0: reads in flight are still shared): a burst of requests for one person
+  // must each see the ones before it, or "at most 5 in 24 hours" would let a burst through.
+  ttlSeconds: { identities: 60, items: 600, sources: 600, sod: 30, sodPolicies: 600, accessRequests: 0 },
   maxEntries: 5_000,
 };
 

@@ -101,10 +101,10 @@ describe("responder stack: functions", () => {
     // The example policy reads live context: http reads it too, with the ISC credentials and its share of the budget.
     expect(env.ISC_CREDENTIALS_SECRET_ID).toBe("isc-trigger-responder/isc-api-client");
     expect(JSON.parse(env.CONTEXT_SETTINGS as string)).toMatchObject({
-      // 100 per version shared by 20 http + 5 worker containers; beta by the 5 workers only.
-      requestsPer10s: 4,
+      // 100 per version shared by the 10 containers expected to read at once; beta by the 5 workers only.
+      requestsPer10s: 10,
       betaRequestsPer10s: 20,
-      ttlSeconds: { identities: 60, items: 600, sod: 30 },
+      ttlSeconds: { identities: 60, items: 600, sod: 30, accessRequests: 0 },
     });
     // The worker writes the ledger; the http function hands over through the queue (lib/http/handler.ts).
     expect(env).not.toHaveProperty("LEDGER_TABLE_NAME");
