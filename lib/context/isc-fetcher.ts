@@ -47,25 +47,48 @@ export class IscContextFetcher implements ContextFetcher {
 
   identities(ids: readonly string[], options: ContextReadOptions): Promise<Identity[]> {
     // NONE: ISC's default filter would hide an uncorrelated identity that the request is about.
-    return this.#byIds(ids, options, (query, call) =>
-      this.#api.listIdentities({ ...query, defaultFilter: "NONE" }, call),
+    return this.#byIds(
+      ids,
+      options,
+      (query, call) => this.#api.listIdentities({ ...query, defaultFilter: "NONE" }, call),
+      (id, call) => this.#api.getIdentity(id, call),
     );
   }
 
   entitlements(ids: readonly string[], options: ContextReadOptions): Promise<Entitlement[]> {
-    return this.#byIds(ids, options, (query, call) => this.#api.listEntitlements(query, call));
+    return this.#byIds(
+      ids,
+      options,
+      (query, call) => this.#api.listEntitlements(query, call),
+      (id, call) => this.#api.getEntitlement(id, call),
+    );
   }
 
   accessProfiles(ids: readonly string[], options: ContextReadOptions): Promise<AccessProfile[]> {
-    return this.#byIds(ids, options, (query, call) => this.#api.listAccessProfiles(query, call));
+    return this.#byIds(
+      ids,
+      options,
+      (query, call) => this.#api.listAccessProfiles(query, call),
+      (id, call) => this.#api.getAccessProfile(id, call),
+    );
   }
 
   roles(ids: readonly string[], options: ContextReadOptions): Promise<Role[]> {
-    return this.#byIds(ids, options, (query, call) => this.#api.listRoles(query, call));
+    return this.#byIds(
+      ids,
+      options,
+      (query, call) => this.#api.listRoles(query, call),
+      (id, call) => this.#api.getRole(id, call),
+    );
   }
 
   sources(ids: readonly string[], options: ContextReadOptions): Promise<Source[]> {
-    return this.#byIds(ids, options, (query, call) => this.#api.listSources(query, call));
+    return this.#byIds(
+      ids,
+      options,
+      (query, call) => this.#api.listSources(query, call),
+      (id, call) => this.#api.getSource(id, call),
+    );
   }
 
   /** No entitlement → no violation, and no request. All refs go in one call: a conflict may be between two of them. */
@@ -102,10 +125,16 @@ export class IscContextFetcher implements ContextFetcher {
     );
   }
 
+  /**
+   * The objects of `ids`: listed in chunks; an id the list left out is asked for by id once (ISC's
+   * `id in (...)` filter misses some objects, e.g. access profiles and entitlements whose name has a
+   * `+`), and is absent only when that answers 404.
+   */
   async #byIds<T extends { id: string }>(
     ids: readonly string[],
     options: ContextReadOptions,
     list: (query: ListQuery, call: CallOptions) => Promise<T[]>,
+    get: (id: string, call: CallOptions) => Promise<T>,
   ): Promise<T[]> {
     const unique = checkedUnique(ids, "id");
     const call = callOptions(options);
@@ -118,10 +147,31 @@ export class IscContextFetcher implements ContextFetcher {
         const found = await list({ filters: idFilter(chunk), limit: chunk.length }, call);
         // Only what was asked for: a filter the server ignored must not pass other objects off as these.
         const wanted = new Set(chunk);
-        return found.filter((object) => wanted.has(object.id));
+        const kept = found.filter((object) => wanted.has(object.id));
+        const seen = new Set(kept.map((object) => object.id));
+        const missing = chunk.filter((id) => !seen.has(id));
+        const fetched = await Promise.all(missing.map((id) => getUnlessNotFound(get, id, call)));
+        for (const object of fetched) if (object !== undefined) kept.push(object);
+        return kept;
       }),
     );
     return pages.flat();
+  }
+}
+
+/** The object, or undefined when ISC answers 404 (any other failure is the read's failure). */
+async function getUnlessNotFound<T extends { id: string }>(
+  get: (id: string, call: CallOptions) => Promise<T>,
+  id: string,
+  call: CallOptions,
+): Promise<T | undefined> {
+  try {
+    const object = await get(id, call);
+    return object.id === id ? object : undefined;
+  } catch (error) {
+    const status = (error as { status?: unknown }).status;
+    if (status === 404 || (error as { name?: unknown }).name === "IscNotFoundError") return undefined;
+    throw error;
   }
 }
 

@@ -249,8 +249,8 @@ describe("client requests conform to the official OpenAPI subset", () => {
       sorters: "-created",
     });
     const fetcher = new IscContextFetcher(client);
-    await fetcher.identities([IDS.identity, IDS.manager], {});
-    await fetcher.entitlements([IDS.entitlement, IDS.entitlement2], {});
+    await fetcher.identities([IDS.identity], {});
+    await fetcher.entitlements([IDS.entitlement], {});
     await fetcher.accessProfiles([IDS.accessProfile], {});
     await fetcher.roles([IDS.role], {});
     await fetcher.sources([IDS.source], {});

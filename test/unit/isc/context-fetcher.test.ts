@@ -235,3 +235,34 @@ describe("access-request status", () => {
     expect(tenant.all).toEqual([]);
   });
 });
+
+describe("IscContextFetcher: ids a list leaves out", () => {
+  it("asks for each by id once: found is kept, 404 is absent, anything else fails the read", async () => {
+    // The list filter misses "hidden" ids (ISC's id filter misses objects whose name has a `+`).
+    tenant.handle((request) => {
+      const filter = request.query.get("filters");
+      if (filter !== null) {
+        const ids = [...filter.matchAll(/"([^"]+)"/g)].map((match) => match[1] as string);
+        const listed = ids.filter((id) => !id.startsWith("hidden") && !id.startsWith("missing"));
+        return {
+          status: 200,
+          body: listed.map((id) => ({ id, name: `object ${id}`, source: { id: "s1" } })),
+        };
+      }
+      const id = request.path.split("/").at(-1) ?? "";
+      if (id.startsWith("hidden-ok")) return { status: 200, body: { id, name: "A+B", source: { id: "s1" } } };
+      if (id.startsWith("hidden-broken")) return { status: 500, body: errorDto("500 Internal", "down") };
+      return { status: 404, body: errorDto("404 Not found", "no such object") };
+    });
+    const found = await fetcher().entitlements(["e1", "hidden-ok-1", "missing-1"], {});
+    expect(found.map((e) => e.id).sort()).toEqual(["e1", "hidden-ok-1"]);
+    const byId = tenant.requests.filter((r) => !r.query.has("filters")).map((r) => r.path);
+    expect(byId).toEqual(["/v2025/entitlements/hidden-ok-1", "/v2025/entitlements/missing-1"]);
+    const failure = await rejection(
+      fetcher({}).entitlements(["e1", "hidden-broken-1"], { deadline: Date.now() + 2_000 }),
+    );
+    expect((failure as { status?: number }).status ?? (failure as { lastStatus?: number }).lastStatus).toBe(
+      500,
+    );
+  });
+});
