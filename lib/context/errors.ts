@@ -178,7 +178,10 @@ export function contextReadErrorFrom(
   if (name === "IscNetworkError") {
     return new ContextReadError({ ...common, reason: "unavailable" });
   }
-  if (status === 401 || status === 403) return new ContextReadError({ ...common, reason: "forbidden" });
+  // 401 after the client's one token refresh: a token revoked or rotated meanwhile (a retry gets a new
+  // one), as for completions; 403 is the missing scope, which no retry fixes.
+  if (status === 401) return new ContextReadError({ ...common, reason: "unavailable" });
+  if (status === 403) return new ContextReadError({ ...common, reason: "forbidden" });
   if (status === 404 || name === "IscNotFoundError")
     return new ContextReadError({ ...common, reason: "not-found" });
   if (status === 429) {

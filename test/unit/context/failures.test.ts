@@ -60,7 +60,8 @@ describe("ContextReadError", () => {
 
   it.each([
     [apiError(403), "forbidden"],
-    [apiError(401), "forbidden"],
+    // A token revoked meanwhile: transient (redelivered or deferred), like a 401 on a completion.
+    [apiError(401), "unavailable"],
     [apiError(404), "not-found"],
     [new IscNotFoundError("identity", "a"), "not-found"],
     [apiError(429, { retryAfterSeconds: 7 }), "rate-limited"],
