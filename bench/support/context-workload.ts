@@ -6,7 +6,9 @@
  */
 import type { Directory, RequestableItem } from "../../lib/context/directory.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../lib/triggers/trigger-ids.ts";
-import { seededRandom } from "./workload.ts";
+import { seededRandom, shuffled, zipfSampler } from "./workload.ts";
+
+export { zipfSampler };
 
 export type ContextTrigger = typeof PRE_APPROVAL | typeof DYNAMIC_APPROVER;
 
@@ -46,37 +48,6 @@ export const GOVERNANCE_GROUP = {
   name: "Access Governance",
   type: "GOVERNANCE_GROUP",
 } as const;
-
-/** Ranks 0..n-1 drawn with P(k) ∝ (k+1)^-s. */
-export function zipfSampler(n: number, s: number, random: () => number): () => number {
-  const cdf: number[] = [];
-  let total = 0;
-  for (let k = 0; k < n; k++) {
-    total += (k + 1) ** -s;
-    cdf.push(total);
-  }
-  return () => {
-    const target = random() * total;
-    let low = 0;
-    let high = n - 1;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((cdf[mid] as number) < target) low = mid + 1;
-      else high = mid;
-    }
-    return low;
-  };
-}
-
-/** A seeded shuffle: which person or item is popular must not follow the directory's own order (managers first). */
-function shuffled<T>(list: readonly T[], random: () => number): T[] {
-  const copy = [...list];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
-  }
-  return copy;
-}
 
 /**
  * `requests` access requests: one person (Zipf), 1–3 distinct items (Zipf), each added (90 %) or

@@ -157,7 +157,7 @@ export interface SoakDraws {
 }
 
 /** Ranks 0..n-1 with P(k) ∝ (k+1)^-s (a few people and items draw most requests, as in a tenant). */
-function zipf(n: number, s: number, random: () => number): () => number {
+export function zipfSampler(n: number, s: number, random: () => number): () => number {
   const cdf: number[] = [];
   let total = 0;
   for (let k = 0; k < n; k++) {
@@ -178,7 +178,7 @@ function zipf(n: number, s: number, random: () => number): () => number {
 }
 
 /** Seeded shuffle: popularity must not follow the directory's order (managers come first). */
-function shuffle<T>(list: readonly T[], random: () => number): T[] {
+export function shuffled<T>(list: readonly T[], random: () => number): T[] {
   const copy = [...list];
   for (let i = copy.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -202,7 +202,7 @@ export function contextSoakInputs(
   random: () => number,
 ): { input(n: number): Record<string, unknown>; draws: SoakDraws } {
   const everyone = directory.identities();
-  const people: SoakPerson[] = shuffle(everyone, random).map((identity) => ({
+  const people: SoakPerson[] = shuffled(everyone, random).map((identity) => ({
     id: identity.id,
     name: identity.name,
     managerId: identity.managerRef?.id ?? undefined,
@@ -215,7 +215,7 @@ export function contextSoakInputs(
         INACTIVE_STATES.has(String(identity.lifecycleState?.stateName ?? "").toLowerCase()),
     )
     .map((identity) => byId.get(identity.id) as SoakPerson);
-  const items = shuffle(directory.requestableItems(), random);
+  const items = shuffled(directory.requestableItems(), random);
   const itemById = new Map(items.map((item) => [item.id, item]));
   // Each enforced policy with the people who hold its left side today.
   const conflicts = (directory.file.sodPolicies ?? [])
@@ -227,8 +227,8 @@ export function contextSoakInputs(
       ),
     }))
     .filter((conflict) => conflict.holders.length > 0 && itemById.has(conflict.add));
-  const person = zipf(people.length, 1, random);
-  const item = zipf(items.length, 1, random);
+  const person = zipfSampler(people.length, 1, random);
+  const item = zipfSampler(items.length, 1, random);
   const draws: SoakDraws = { inactivePeople: 0, sodConflicts: 0 };
   const pickFrom = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const ref = (who: { id: string; name: string }) => ({ type: "IDENTITY", id: who.id, name: who.name });
