@@ -4,114 +4,29 @@
  * A `KindLoader` serves keys of one kind from the cache, from a call already in flight (any caller's),
  * or from a new call. For list kinds, every key asked in the same tick goes into one call (a
  * DataLoader-style window), so one read's round is one call per kind and concurrent reads share it.
- * A `ReadScope` is one read() call: its signal and deadline, the calls made for it, its cache hits.
- * A call is shared by every scope waiting on it; one scope giving up leaves it running for the others,
- * and only when every scope has left is it aborted (and forgotten, so later reads start afresh).
+ * A call is shared by every scope (scope.ts) waiting on it; one scope giving up leaves it running for
+ * the others, and only when every scope has left is it aborted (and forgotten, so later reads start
+ * afresh).
+ * `KindLoader.cached` is the same cache lookup alone, synchronous, for a read whose every object is
+ * cached: no scope (timer, signal listener), no promise.
  */
 import type { ContextCache } from "./cache.ts";
 import { ContextReadError, contextReadErrorFrom } from "./errors.ts";
+import { type ReadRecord, type ReadScope, type Shared, timeoutError } from "./scope.ts";
 import type { ContextReadStats } from "./stats.ts";
 import type { ContextKind, ContextOrigin, ContextRead, ContextReadOptions } from "./types.ts";
 
-type EndReason = "deadline" | "aborted" | "done";
+/** The origin of every object served straight from the cache (shared: it never changes). */
+const FROM_CACHE: ContextOrigin = Object.freeze({ from: "cache", ms: 0 });
 
-const MAX_TIMER_MS = 2_147_483_647;
-
-/** What a scope waits on and leaves when it ends. */
-interface Shared {
-  leave(scope: ReadScope): void;
-}
-
-/** One read() call: when it must give up, and what it did. */
-export class ReadScope {
-  readonly reads: ContextRead[] = [];
-  readonly provenance: Record<string, ContextOrigin> = {};
-  cacheHits = 0;
-  readonly deadline: number | undefined;
-  private readonly signal: AbortSignal | undefined;
-  /** Deadlines are wall-clock epoch ms (as the ISC client reads them), whatever clock the cache uses. */
-  private readonly now: () => number;
-  private endReason: EndReason | undefined;
-  private resolveEnded: (reason: EndReason) => void = () => {};
-  private readonly ended: Promise<EndReason>;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly flights = new Set<Shared>();
-  private readonly onAbort = (): void => this.end("aborted");
-
-  constructor(options: ContextReadOptions, now: () => number = Date.now) {
-    this.now = now;
-    this.deadline = options.deadline;
-    this.signal = options.signal;
-    this.ended = new Promise((resolve) => {
-      this.resolveEnded = resolve;
-    });
-    if (this.signal?.aborted) {
-      this.end("aborted");
-      return;
-    }
-    this.signal?.addEventListener("abort", this.onAbort, { once: true });
-    this.armDeadline();
-  }
-
-  private armDeadline(): void {
-    if (this.deadline === undefined) return;
-    const left = this.deadline - this.now();
-    if (left <= 0) {
-      this.end("deadline");
-      return;
-    }
-    // setTimeout fires at once past 2^31-1 ms: a far deadline waits in steps.
-    this.timer = setTimeout(() => this.armDeadline(), Math.min(left, MAX_TIMER_MS));
-  }
-
-  /** False once the read was aborted, passed its deadline or ended. */
-  get live(): boolean {
-    if (this.endReason !== undefined) return false;
-    if (this.deadline !== undefined && this.now() >= this.deadline) this.end("deadline");
-    return this.endReason === undefined;
-  }
-
-  /** `promise`, or a timeout as soon as the read is abandoned: never waits for a fetcher past that. */
-  race<T>(promise: Promise<T>, kind: ContextKind, ids: readonly string[]): Promise<T> {
-    return Promise.race([
-      promise,
-      this.ended.then(() => {
-        throw timeoutError(kind, ids);
-      }),
-    ]);
-  }
-
-  /** Ends the scope: leaves every call it waits on (aborting those nobody else waits on). */
-  end(reason: EndReason): void {
-    if (this.endReason !== undefined) return;
-    this.endReason = reason;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.signal?.removeEventListener("abort", this.onAbort);
-    this.resolveEnded(reason);
-    for (const flight of this.flights) flight.leave(this);
-    this.flights.clear();
-  }
-
-  /** @internal */
-  enter(flight: Shared): void {
-    this.flights.add(flight);
-  }
-
-  /** @internal */
-  exit(flight: Shared): void {
-    this.flights.delete(flight);
-  }
-}
-
-export function timeoutError(kind: ContextKind, ids: readonly string[]): ContextReadError {
-  return new ContextReadError({ kind, reason: "timeout", ids });
-}
-
-/** One key to load: `id` (a plain id, for provenance and messages), `key` in the cache, `arg` for the call. */
+/** One key to load: `id` (a plain id, for messages), `key` in the cache, `arg` for the call. */
 export interface LoadRequest<A> {
   id: string;
+  /** `kind:id`, also the object's provenance entry, unless the key says more (a SoD prediction's). */
   key: string;
   arg: A;
+  /** The provenance entry, `kind:id`, when `key` is not. */
+  origin?: string;
 }
 
 /** How one kind is fetched. `batched`: many keys per call (list kinds); else one call per key. */
@@ -220,6 +135,7 @@ export class KindLoader<A, V> {
       if (cached !== undefined) {
         found.set(request.key, cached);
         this.hit(scope, request, 0);
+        this.stats.recordHits(1);
         continue;
       }
       const flying = this.inFlight.get(request.key);
@@ -249,7 +165,7 @@ export class KindLoader<A, V> {
             const value = values.get(request.key);
             if (value === undefined) continue;
             found.set(request.key, value);
-            scope.provenance[`${kind}:${request.id}`] = { from: "api", ms: flight.ms };
+            scope.provenance[request.origin ?? request.key] = { from: "api", ms: flight.ms };
           }
         }),
       );
@@ -264,6 +180,7 @@ export class KindLoader<A, V> {
               if (value === undefined) continue;
               found.set(request.key, value);
               this.hit(scope, request, waited);
+              this.stats.recordHits(1);
             }
           },
           async (error: unknown) => {
@@ -279,6 +196,23 @@ export class KindLoader<A, V> {
     return found;
   }
 
+  /**
+   * The value of each of `requests` (distinct keys), in order, when every one is cached and fresh,
+   * recorded as hits in `record` as `load` records them (stats aside: the caller counts a read that
+   * succeeds); undefined at the first that is not (the caller drops `record`).
+   */
+  cached(requests: readonly LoadRequest<A>[], record: ReadRecord): V[] | undefined {
+    const values: V[] = [];
+    const now = this.cache.now();
+    for (const request of requests) {
+      const value = this.cache.get(request.key, now) as V | undefined;
+      if (value === undefined) return undefined;
+      values.push(value);
+      this.hit(record, request, 0);
+    }
+    return values;
+  }
+
   private wait(flight: Flight<A, V>, list: LoadRequest<A>[], scope: ReadScope): Promise<Map<string, V>> {
     return scope.race(
       flight.result,
@@ -287,10 +221,9 @@ export class KindLoader<A, V> {
     );
   }
 
-  private hit(scope: ReadScope, request: LoadRequest<A>, ms: number): void {
-    scope.cacheHits += 1;
-    this.stats.recordHits(1);
-    scope.provenance[`${this.fetch.kind}:${request.id}`] = { from: "cache", ms };
+  private hit(record: ReadRecord, request: LoadRequest<A>, ms: number): void {
+    record.cacheHits += 1;
+    record.provenance[request.origin ?? request.key] = ms === 0 ? FROM_CACHE : { from: "cache", ms };
   }
 
   private queuedFlight(fresh: Flight<A, V>[]): Flight<A, V> {

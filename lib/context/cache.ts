@@ -1,6 +1,6 @@
 /**
- * The per-container cache of context objects: a TTL per kind, bounded in entries with LRU eviction,
- * on an injectable clock. It holds only successful reads (failures and absent ids are never stored),
+ * The per-container cache of context objects: a TTL per kind, bounded in entries with (nearly) LRU
+ * eviction, on an injectable clock. It holds only successful reads (failures and absent ids are never stored),
  * and an entry expires TTL after its request was *sent*, so nothing is served staler than its TTL.
  * Reads in flight are shared by the loaders (batch.ts), not here: this holds only settled values.
  */
@@ -23,7 +23,7 @@ export const DEFAULT_MAX_ENTRIES = 5_000;
 export interface ContextCacheOptions {
   /** TTL per kind in ms (0 disables caching of that kind; reads in flight are still shared). */
   ttlMs?: Partial<Record<ContextKind, number>>;
-  /** Bound on entries over all kinds; the least recently used goes first. */
+  /** Bound on entries over all kinds; the least recently used goes first (see ContextCache.get). */
   maxEntries?: number;
   /** Epoch ms; tests pass a fake clock. */
   now?: () => number;
@@ -32,28 +32,46 @@ export interface ContextCacheOptions {
 interface Entry {
   value: unknown;
   expiresAt: number;
+  /** The insertion count when it was last (re)inserted: its place in the eviction order. */
+  inserted: number;
 }
 
 export class ContextCache {
   readonly now: () => number;
   readonly ttlMs: Readonly<Record<ContextKind, number>>;
   readonly maxEntries: number;
-  /** A Map iterates in insertion order: re-inserting on every hit keeps the least recent first. */
+  /** A Map iterates in insertion order: the first entry is the next to evict. */
   private readonly entries = new Map<string, Entry>();
+  /** Insertions so far (sets and re-insertions on a hit). */
+  private insertions = 0;
+  /** A hit re-inserts its entry once this many insertions came after it (fewer: it stays put). */
+  private readonly recentInsertions: number;
 
   constructor(options: ContextCacheOptions = {}) {
     this.now = options.now ?? Date.now;
     this.ttlMs = { ...DEFAULT_TTL_MS, ...options.ttlMs };
     this.maxEntries = Math.max(0, options.maxEntries ?? DEFAULT_MAX_ENTRIES);
+    this.recentInsertions = Math.floor(this.maxEntries / 4);
   }
 
-  /** The value stored under `key` when still fresh; an expired entry is dropped. */
-  get(key: string): unknown {
+  /**
+   * The value stored under `key` when still fresh at `now` (default: the clock's now; a caller
+   * looking up many keys at one instant passes it once); an expired entry is dropped. A hit moves its
+   * entry to the young end unless it is already among the latest quarter of insertions: re-inserting
+   * is what a hit costs, and an entry that recent is at least 3/4 of the bound away from eviction
+   * (exact LRU below 4 entries). The bound itself is exact.
+   */
+  get(key: string, now: number = this.now()): unknown {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    this.entries.delete(key);
-    if (entry.expiresAt <= this.now()) return undefined;
-    this.entries.set(key, entry);
+    if (entry.expiresAt <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    if (this.insertions - entry.inserted >= this.recentInsertions) {
+      this.entries.delete(key);
+      this.insert(key, entry);
+    }
     return entry.value;
   }
 
@@ -62,12 +80,18 @@ export class ContextCache {
     const expiresAt = sentAt + this.ttlMs[kind];
     this.entries.delete(key);
     if (expiresAt <= this.now() || this.maxEntries === 0) return;
-    this.entries.set(key, { value, expiresAt });
+    this.insert(key, { value, expiresAt, inserted: 0 });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;
       this.entries.delete(oldest.value);
     }
+  }
+
+  private insert(key: string, entry: Entry): void {
+    this.insertions += 1;
+    entry.inserted = this.insertions;
+    this.entries.set(key, entry);
   }
 
   delete(key: string): void {

@@ -8,6 +8,11 @@
  * 2. managers; roles' access profiles; entitlements referenced by items; sources;
  * 3. entitlements of the access profiles reached through roles; SoD predictions (need every grant);
  * 4. SoD policies.
+ *
+ * A read whose every object is cached and fresh is answered at once (`readCached`): the same rounds
+ * run synchronously against the cache alone, with no scope, timer or promise per id. The first
+ * object that is not cached (or anything else that goes wrong) drops that attempt entirely, and the
+ * read goes through the loaders from the start: never a mix of the two.
  */
 import * as z from "zod/mini";
 import {
@@ -20,13 +25,25 @@ import {
   SourceListSchema,
   ViolationPredictionSchema,
 } from "../isc/context-schemas.ts";
-import { type KindFetch, KindLoader, type LoadRequest, ReadScope } from "./batch.ts";
+import { type KindFetch, KindLoader, type LoadRequest } from "./batch.ts";
 import { ContextCache, type ContextCacheOptions } from "./cache.ts";
 import { ContextReadError, contextReadErrorFrom } from "./errors.ts";
 import { isPlainId } from "./ids.ts";
-import { type ItemKind, type Loaders, ReadRun, type SodArgs } from "./read-run.ts";
+import { CacheKeys } from "./keys.ts";
+import {
+  type Found,
+  type ItemKind,
+  type Loaders,
+  type LoadKind,
+  type Lookup,
+  ReadRun,
+  type SodArgs,
+} from "./read-run.ts";
+import { ReadRecord, ReadScope } from "./scope.ts";
 import { ContextReadStats } from "./stats.ts";
+import { runAsync, runNow } from "./steps.ts";
 import type {
+  ContextData,
   ContextFetcher,
   ContextKind,
   ContextNeeds,
@@ -45,6 +62,21 @@ export interface CachedContextReaderOptions extends ContextCacheOptions {
   accessRequestLimit?: number;
   /** When a batch window closes (default: setImmediate, so every read of this tick joins it). */
   schedule?: (run: () => void) => void;
+  /**
+   * Answer a read whose every object is cached at once, without going through the loaders (default
+   * true). False always takes the loaders' path (tests compare the two).
+   */
+  cacheFirst?: boolean;
+}
+
+/** A reader that can answer from its cache alone, synchronously (decideWithReadContext uses it). */
+export interface CachedReads {
+  /** The read's result when everything it needs is cached and fresh; undefined otherwise. */
+  readCached(
+    subject: ContextSubject,
+    needs: ContextNeeds,
+    options: ContextReadOptions,
+  ): ContextResult | undefined;
 }
 
 export const DEFAULT_ACCESS_REQUEST_LIMIT = 250;
@@ -76,18 +108,66 @@ export function itemKindOf(type: string): ItemKind | undefined {
   return typeof type === "string" ? ITEM_KIND_OF_TYPE[type.toUpperCase()] : undefined;
 }
 
-export class CachedContextReader implements ContextReader {
+export class CachedContextReader implements ContextReader, CachedReads {
   readonly cache: ContextCache;
   readonly stats: ContextReadStats;
   private readonly loaders: Loaders;
+  private readonly keys: CacheKeys;
+  private readonly cacheFirst: boolean;
 
   constructor(fetcher: ContextFetcher, options: CachedContextReaderOptions = {}) {
     this.cache = options.cache ?? new ContextCache(options);
     this.stats = options.stats ?? new ContextReadStats();
     this.loaders = buildLoaders(fetcher, this.cache, this.stats, options);
+    this.cacheFirst = options.cacheFirst ?? true;
+    // Room for every key the cache holds and as many again of the ones it dropped or never stored.
+    this.keys = new CacheKeys(2 * Math.max(this.cache.maxEntries, 1_000));
   }
 
-  async read(
+  read(subject: ContextSubject, needs: ContextNeeds, options: ContextReadOptions): Promise<ContextResult> {
+    const cached = this.cacheFirst ? this.readCached(subject, needs, options) : undefined;
+    return cached === undefined ? this.readThroughLoaders(subject, needs, options) : Promise.resolve(cached);
+  }
+
+  /**
+   * What `read` returns (the same data, provenance and cacheHits, no reads) when the read is live
+   * and every object it needs is cached and fresh, counted in the stats as `read` counts it.
+   * Undefined, with nothing counted, otherwise: a miss, a refused id, an aborted signal, a passed
+   * deadline, any failure. `read` then refuses, times out or reads as it always does.
+   */
+  readCached(
+    subject: ContextSubject,
+    needs: ContextNeeds,
+    options: ContextReadOptions,
+  ): ContextResult | undefined {
+    if (options.signal?.aborted === true) return undefined;
+    if (options.deadline !== undefined && Date.now() >= options.deadline) return undefined;
+    const record = new ReadRecord();
+    let data: ContextData;
+    try {
+      const expanded = expandNeeds(needs);
+      if (expanded.size === 0) data = {};
+      else {
+        const itemKinds = checkSubject(subject, expanded);
+        data = runNow(
+          new ReadRun(
+            new CacheOnlyLookup(this.keys, this.loaders, record),
+            subject,
+            expanded,
+            itemKinds,
+          ).run(),
+        );
+      }
+    } catch {
+      return undefined;
+    }
+    data.provenance = record.provenance;
+    this.stats.recordRead();
+    if (record.cacheHits > 0) this.stats.recordHits(record.cacheHits);
+    return { data, reads: record.reads, cacheHits: record.cacheHits };
+  }
+
+  private async readThroughLoaders(
     subject: ContextSubject,
     needs: ContextNeeds,
     options: ContextReadOptions,
@@ -100,7 +180,9 @@ export class CachedContextReader implements ContextReader {
       const itemKinds = checkSubject(subject, expanded);
       if (!scope.live)
         throw new ContextReadError({ kind: firstKind(expanded, itemKinds), reason: "timeout" });
-      const data = await new ReadRun(this.loaders, scope, subject, expanded, itemKinds).run();
+      const run = new ReadRun(new LoaderLookup(this.keys, this.loaders, scope), subject, expanded, itemKinds);
+      const data = await runAsync(run.run());
+      data.provenance = scope.provenance;
       return { data, reads: scope.reads, cacheHits: scope.cacheHits };
     } catch (cause) {
       const error = cause instanceof ContextReadError ? cause : contextReadErrorFrom(null, [], cause);
@@ -110,6 +192,44 @@ export class CachedContextReader implements ContextReader {
       // Leaves whatever this read still waits on (a failed read must not keep calls going for nobody).
       scope.end("done");
     }
+  }
+}
+
+/** Stops a run from the cache alone at its first miss (thrown, never seen outside readCached). */
+const NOT_CACHED = new Error("not cached");
+
+/** Every object from the cache alone, at once, recorded in `record`; throws NOT_CACHED on a miss. */
+class CacheOnlyLookup implements Lookup {
+  readonly keys: CacheKeys;
+  private readonly loaders: Loaders;
+  private readonly record: ReadRecord;
+  constructor(keys: CacheKeys, loaders: Loaders, record: ReadRecord) {
+    this.keys = keys;
+    this.loaders = loaders;
+    this.record = record;
+  }
+
+  load(kind: LoadKind, requests: readonly LoadRequest<unknown>[]): Found<never> {
+    const found = (this.loaders[kind] as KindLoader<unknown, unknown>).cached(requests, this.record);
+    if (found === undefined) throw NOT_CACHED;
+    return found as Found<never>;
+  }
+}
+
+/** Every object through the loaders (cache, calls in flight, new calls) for `scope`. */
+class LoaderLookup implements Lookup {
+  readonly keys: CacheKeys;
+  private readonly loaders: Loaders;
+  private readonly scope: ReadScope;
+  constructor(keys: CacheKeys, loaders: Loaders, scope: ReadScope) {
+    this.keys = keys;
+    this.loaders = loaders;
+    this.scope = scope;
+  }
+
+  async load(kind: LoadKind, requests: readonly LoadRequest<unknown>[]): Promise<Found<never>> {
+    const found = await (this.loaders[kind] as KindLoader<unknown, unknown>).load(requests, this.scope);
+    return requests.map((request) => found.get(request.key)) as Found<never>;
   }
 }
 

@@ -6,14 +6,22 @@
  * the trigger's fallback, with the reason recorded. The caller decides what a failure means for it
  * (the http function defers a dynamic invocation on a timeout; the worker retries a transient
  * failure while the deadline allows).
+ *
+ * Context already cached is read at once (CachedReads.readCached): no timer, no signal. Only a read
+ * that must wait gets a signal aborting at the deadline (for readers that do not watch it
+ * themselves) or with the caller's, and its timer is cleared once the read settles.
  */
+import type { CachedReads } from "../context/reader.ts";
 import { contextSubject } from "../context/subject.ts";
 import type {
   ContextKind,
   ContextNeeds,
   ContextRead,
   ContextReader,
+  ContextReadOptions,
+  ContextResult,
   ContextSource,
+  ContextSubject,
 } from "../context/types.ts";
 import type { CompiledRules, ContextRequired, Decision } from "../rules/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
@@ -52,6 +60,9 @@ export interface ContextDecideOptions {
 
 const TRANSIENT_REASONS = new Set(["timeout", "rate-limited", "unavailable"]);
 
+/** setTimeout fires at once past 2^31-1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Payload-first evaluation, synchronous: a decision (validated, fallback on error), or what to read. */
 export function decideFromPayload(
   invocation: Invocation,
@@ -81,16 +92,19 @@ export async function decideWithReadContext(
     report.failure = { kind: "unknown", reason: "not-configured", transient: false };
     return contextFallback(invocation, rules, report);
   }
-  let result: Awaited<ReturnType<ContextReader["read"]>>;
+  let result: ContextResult;
   try {
     const remaining = options.deadline - clock();
     if (remaining <= 0) throw Object.assign(new Error("no time left to read context"), { reason: "timeout" });
-    const signals = [AbortSignal.timeout(Math.min(remaining, 2_147_483_647))];
-    if (options.signal !== undefined) signals.push(options.signal);
-    result = await options.reader.read(contextSubject(invocation.input), needs, {
+    const subject = contextSubject(invocation.input);
+    const readOptions: ContextReadOptions = {
       deadline: options.deadline,
-      signal: AbortSignal.any(signals),
-    });
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    };
+    const cached = readsCached(options.reader)
+      ? options.reader.readCached(subject, needs, readOptions)
+      : undefined;
+    result = cached ?? (await readWithinDeadline(options.reader, subject, needs, readOptions, remaining));
   } catch (error) {
     report.ms = clock() - started;
     report.failure = contextFailureOf(error);
@@ -118,6 +132,40 @@ export async function decideWithReadContext(
     return contextFallback(invocation, rules, report);
   }
   return { ...validatedDecision(invocation, rules, evaluated), context: report };
+}
+
+/** True for a reader that can answer from its cache alone, synchronously (CachedContextReader). */
+function readsCached(reader: ContextReader): reader is ContextReader & CachedReads {
+  return typeof (reader as Partial<CachedReads>).readCached === "function";
+}
+
+/**
+ * `reader.read` with a signal aborted `remainingMs` from now (a reader that does not watch the
+ * deadline still stops) or by the caller's signal; the timer and listener go once the read settles.
+ */
+async function readWithinDeadline(
+  reader: ContextReader,
+  subject: ContextSubject,
+  needs: ContextNeeds,
+  options: ContextReadOptions,
+  remainingMs: number,
+): Promise<ContextResult> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("the context read's deadline passed", "TimeoutError")),
+    Math.min(remainingMs, MAX_TIMER_MS),
+  );
+  timer.unref?.(); // as AbortSignal.timeout: a pending deadline alone keeps no process alive
+  const callerSignal = options.signal;
+  const onCallerAbort = (): void => controller.abort(callerSignal?.reason);
+  if (callerSignal?.aborted === true) onCallerAbort();
+  else callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
+  try {
+    return await reader.read(subject, needs, { ...options, signal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+    callerSignal?.removeEventListener("abort", onCallerAbort);
+  }
 }
 
 /** Maps a reader's error (ContextReadError, or anything else) to a loggable failure. */

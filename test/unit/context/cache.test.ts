@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ContextCache, DEFAULT_TTL_MS } from "../../../lib/context/cache.ts";
 import { CachedContextReader } from "../../../lib/context/reader.ts";
@@ -74,6 +75,74 @@ describe("ContextCache", () => {
     expect(cache.size).toBe(3);
     expect(cache.get("b")).toBeUndefined();
     expect(["a", "c", "d"].map((key) => cache.get(key))).toEqual(["a", "c", "d"]);
+  });
+});
+
+describe("ContextCache: a hit's cost", () => {
+  it("moves an older entry to the young end, leaves one among the latest quarter of insertions put", () => {
+    const cache = new ContextCache({ maxEntries: 8 }); // the latest 2 insertions count as recent
+    const now = Date.now();
+    const keys = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    for (const key of keys) cache.set("roles", key, key, now);
+    expect(cache.get("a")).toBe("a"); // 7 insertions after it: moved to the young end
+    cache.set("roles", "i", "i", now);
+    expect(cache.size).toBe(8);
+    expect(cache.get("b")).toBeUndefined(); // the least recent went first
+    expect(cache.get("a")).toBe("a");
+  });
+
+  it("an entry left put is still kept for 3/4 of the bound's insertions after its hit", () => {
+    const cache = new ContextCache({ maxEntries: 8 });
+    const now = Date.now();
+    for (const key of ["a", "b", "c", "d", "e", "f", "g", "h"]) cache.set("roles", key, key, now);
+    expect(cache.get("g")).toBe("g"); // one insertion after it: recent, not moved
+    for (const key of ["i", "j", "k", "l", "m", "n"]) cache.set("roles", key, key, now);
+    expect(cache.get("g")).toBe("g"); // 6 = 8 - 8/4 insertions later, still there (and now moved)
+    expect(["a", "b", "c", "d", "e", "f"].map((key) => cache.get(key))).toEqual(Array(6).fill(undefined));
+  });
+
+  it("whatever the gets and sets: never past its bound, never a stale or wrong value", () => {
+    const ops = fc.array(
+      fc.record({
+        set: fc.boolean(),
+        key: fc.integer({ min: 0, max: 30 }),
+        advance: fc.integer({ min: 0, max: 400 }),
+      }),
+      { maxLength: 300 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 12 }), ops, (maxEntries, steps) => {
+        const clock = fakeClock();
+        const cache = new ContextCache({ maxEntries, now: clock.now, ttlMs: { roles: 1_000 } });
+        const stored = new Map<string, { value: number; expiresAt: number }>();
+        steps.forEach((step, n) => {
+          clock.advance(step.advance);
+          const key = `roles:${step.key}`;
+          if (step.set) {
+            cache.set("roles", key, n, clock.t);
+            stored.set(key, { value: n, expiresAt: clock.t + 1_000 });
+          } else {
+            const got = cache.get(key);
+            const last = stored.get(key);
+            if (got !== undefined) {
+              expect(got).toBe(last?.value);
+              expect(clock.t).toBeLessThan(last?.expiresAt ?? Number.NEGATIVE_INFINITY);
+            }
+          }
+          expect(cache.size).toBeLessThanOrEqual(maxEntries);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("checks freshness at the instant it is given", () => {
+    const clock = fakeClock();
+    const cache = new ContextCache({ now: clock.now, ttlMs: { identities: 1_000 } });
+    cache.set("identities", "identities:a", "a", clock.t);
+    expect(cache.get("identities:a", clock.t + 999)).toBe("a");
+    expect(cache.get("identities:a", clock.t + 1_000)).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 });
 
