@@ -166,8 +166,22 @@ export class ReadRun {
       const kind = this.itemKinds[i];
       if (kind === "accessProfiles") direct.push(...refIds((detail as AccessProfile).entitlements));
       if (kind === "roles") {
-        direct.push(...refIds((detail as Role).entitlements));
-        roleProfiles.push(...refIds((detail as Role).accessProfiles));
+        const role = detail as Role;
+        // A dimensional role grants access through its dimensions too, which no read here covers:
+        // "privileged" and the SoD prediction would miss what they grant. Refuse (the decision falls back).
+        if (
+          role.dimensional === true ||
+          (Array.isArray(role.dimensionRefs) && role.dimensionRefs.length > 0)
+        ) {
+          throw new ContextReadError({
+            kind: "roles",
+            reason: "unsupported",
+            ids: [role.id],
+            description: `dimensional role ${role.id} (what its dimensions grant)`,
+          });
+        }
+        direct.push(...refIds(role.entitlements));
+        roleProfiles.push(...refIds(role.accessProfiles));
       }
     });
     const [, granted = []] = yield* inParallel(

@@ -277,10 +277,22 @@ function keyOf(kind: ContextKind, id: string): string {
   return `${kind}:${id}`;
 }
 
+/**
+ * The response checked against its schema and frozen deep: it is cached and shared by every later
+ * invocation of the container, so code that changes what it reads (a custom predicate "normalising"
+ * a status) must fail (and fall back), not rewrite context for everyone after it.
+ */
 function validated<T>(kind: ContextKind, ids: readonly string[], schema: z.ZodMiniType<T>, raw: unknown): T {
   const parsed = z.safeParse(schema, raw);
   if (!parsed.success) throw new ContextReadError({ kind, reason: "invalid-response", ids });
-  return parsed.data;
+  return deepFreeze(parsed.data);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  return value;
 }
 
 /** A list kind: one call for every id of the window, results keyed by their own id. */

@@ -84,6 +84,7 @@ export const RoleSchema = z.looseObject({
   entitlements: refList,
   privilegeLevel: optionalString,
   dimensional: optionalBoolean,
+  dimensionRefs: refList,
   accessRequestConfig: z.optional(z.nullable(z.looseObject({}))),
   accessModelMetadata: AccessModelMetadataSchema,
 });
