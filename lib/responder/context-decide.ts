@@ -16,6 +16,7 @@ import { contextSubject } from "../context/subject.ts";
 import type {
   ContextKind,
   ContextNeeds,
+  ContextOrigin,
   ContextRead,
   ContextReader,
   ContextReadOptions,
@@ -23,7 +24,7 @@ import type {
   ContextSource,
   ContextSubject,
 } from "../context/types.ts";
-import type { CompiledRules, ContextRequired, Decision } from "../rules/types.ts";
+import type { CompiledRules, ContextRequired, ContextUse, Decision } from "../rules/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import { type DecideResult, validatedDecision } from "./decide.ts";
 import { PipelineMetric, type PipelineMetrics } from "./observability.ts";
@@ -131,6 +132,7 @@ export async function decideWithReadContext(
     };
     return contextFallback(invocation, rules, report);
   }
+  markOrigins(evaluated.explanation.context, result.data.provenance);
   return { ...validatedDecision(invocation, rules, evaluated), context: report };
 }
 
@@ -254,4 +256,35 @@ export function recordContextReport(
   };
   if (report.failure !== undefined) fields.failure = report.failure;
   return fields;
+}
+
+/** The kinds of ISC object each source's values come from (provenance is keyed `kind:id`). */
+const KINDS_OF_SOURCE: Readonly<Record<ContextSource, readonly ContextKind[]>> = {
+  identity: ["identities"],
+  requester: ["identities"],
+  manager: ["identities"],
+  items: ["entitlements", "accessProfiles", "roles"],
+  grants: ["entitlements"],
+  sources: ["sources"],
+  sod: ["sodPrediction"],
+  sodPolicies: ["sodPolicy"],
+  accessRequests: ["accessRequestStatus"],
+};
+
+/** Adds to each context value the decision used where its object came from (cache or API, with the read's latency). */
+function markOrigins(
+  uses: ContextUse[] | undefined,
+  provenance: Readonly<Record<string, ContextOrigin>> | undefined,
+): void {
+  if (uses === undefined || provenance === undefined) return;
+  for (const use of uses) {
+    for (const kind of KINDS_OF_SOURCE[use.source] ?? []) {
+      const origin = provenance[`${kind}:${use.id}`];
+      if (origin !== undefined) {
+        use.from = origin.from;
+        use.ms = origin.ms;
+        break;
+      }
+    }
+  }
 }

@@ -46,6 +46,10 @@ export interface ContextUse {
   source: ContextSource;
   id: string;
   fields: Record<string, unknown>;
+  /** Where the object came from (set by the pipeline from the read's provenance): the container's cache or ISC. */
+  from?: "api" | "cache";
+  /** Latency of the read that brought it (0 for a cache hit). */
+  ms?: number;
 }
 
 /** evaluate()'s answer when a rule it reached needs context that was not given. */

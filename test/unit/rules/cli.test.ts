@@ -109,7 +109,13 @@ describe("isc-responder rules", () => {
     });
     expect(printed.context.reads.map((read: { kind: string }) => read.kind)).toContain("sodPrediction");
     expect(printed.explanation.context).toContainEqual(
-      expect.objectContaining({ source: "identity", id: "2c91808568c529c60168cca6f90c1313" }),
+      // Where it came from: this read brought it from the tenant (a directory here), with its latency.
+      expect.objectContaining({
+        source: "identity",
+        id: "2c91808568c529c60168cca6f90c1313",
+        from: "api",
+        ms: expect.any(Number),
+      }),
     );
     expect(result.out).not.toContain("c1c60493"); // the invocation secret is never printed
   });
