@@ -294,15 +294,26 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     const result = await decideBy(invocation, contextDeadline);
     count("sync_answered");
     // The reply is the answer; the worker runs the decision's actions (this function cannot run
-    // anything after replying), decided again there from the same rules. Queued without id,
-    // callbackURL or secret (a sync body may carry them): the worker must not complete it.
+    // anything after replying), with the answer's own actions: deciding again there (live context
+    // may have changed) could run another decision's actions. Queued without id, callbackURL or
+    // secret (a sync body may carry them): the worker must not complete it.
     if (result.decision.actions.length > 0) {
-      const actionsOnly = {
+      const explanation = result.decision.explanation;
+      const actionsOnly: Invocation = {
         ...invocation,
         invocationId: undefined,
         callbackUrl: undefined,
         secret: undefined,
-      };
+        ...(invocation.triggerType === "requestResponse"
+          ? {
+              answered: {
+                ruleId: explanation.ruleId,
+                rulesVersion: explanation.rulesVersion,
+                actions: result.decision.actions,
+              },
+            }
+          : {}),
+      } as Invocation;
       const error = await handOver(actionsOnly);
       if (error === undefined) logger.info("actions handed to the worker", invocationFields(invocation));
       else actionsLost(invocation, error);

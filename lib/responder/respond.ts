@@ -644,6 +644,19 @@ class Run {
    * id a duplicate delivery cannot be recognised, so its actions may run again (docs/pipeline.md).
    */
   async actionsOnly(): Promise<RespondOutcome> {
+    const answered = this.invocation.triggerType === "requestResponse" ? this.invocation.answered : undefined;
+    if (answered !== undefined) {
+      // A sync reply's actions, as decided for that reply: run exactly those, decide nothing again.
+      Object.assign(this.fields, { ruleId: answered.ruleId, rulesVersion: answered.rulesVersion });
+      const decision: LedgerDecision = {
+        output: {},
+        explanation: { ruleId: answered.ruleId, rulesVersion: answered.rulesVersion, kind: "answered" },
+        fallback: false,
+        actions: answered.actions,
+      };
+      const actions = await this.runDecisionActions(decision);
+      return { status: "completed", retryable: false, decision, actions, ledger: "none" };
+    }
     const decision = await this.decideNow(this.invocation.mode !== "sync");
     if ("retry" in decision) return this.retry(decision.retry);
     const actions = await this.runDecisionActions(decision);

@@ -3,9 +3,11 @@
  * EventBridge event, queue message). Building it validates the envelope and the input, and refuses
  * callbackURLs outside the tenant, so everything downstream can trust it.
  */
+
 import * as z from "zod/mini";
 import { issuesFromZod, ResponderError, ValidationError } from "../errors.ts";
 import { CallbackUrlRefusedError, checkCallbackUrl } from "../isc/callback-url.ts";
+import type { AnsweredDecision } from "./answered.ts";
 import {
   type AccessRequestInput,
   AccessRequestInputSchema,
@@ -49,6 +51,8 @@ interface InvocationBase {
 export interface RequestResponseInvocation extends InvocationBase {
   triggerType: "requestResponse";
   triggerId: RequestResponseTriggerId;
+  /** A sync invocation queued for its actions: the decision its HTTP reply gave (lib/triggers/answered.ts). */
+  answered?: AnsweredDecision;
   input: AccessRequestInput;
   /** Present for async, dynamic and EventBridge; may be absent for sync. Already checked against the tenant. */
   callbackUrl: string | undefined;

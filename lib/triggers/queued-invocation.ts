@@ -5,6 +5,7 @@
  */
 import * as z from "zod/mini";
 import { issuesFromZod, ValidationError } from "../errors.ts";
+import { AnsweredDecisionSchema } from "./answered.ts";
 import type { Invocation } from "./invocation.ts";
 import { AccessRequestInputSchema, FireAndForgetInputSchema } from "./schemas.ts";
 import { InvocationSecret } from "./secret.ts";
@@ -27,6 +28,7 @@ export const QueuedInvocationSchema = z.discriminatedUnion("triggerType", [
     callbackUrl: z.optional(z.string()),
     secret: z.optional(z.string()),
     input: AccessRequestInputSchema,
+    answered: z.optional(AnsweredDecisionSchema),
   }),
   z.object({
     ...common,
@@ -61,6 +63,7 @@ export function toQueuedInvocation(invocation: Invocation): QueuedInvocation {
     callbackUrl: invocation.callbackUrl,
     secret: invocation.secret?.reveal(),
     input: invocation.input,
+    ...(invocation.answered === undefined ? {} : { answered: invocation.answered }),
   };
 }
 
@@ -91,6 +94,7 @@ export function fromQueuedInvocation(message: unknown): Invocation {
     input: m.input,
     callbackUrl: m.callbackUrl,
     secret: m.secret === undefined ? undefined : new InvocationSecret(m.secret),
+    ...(m.answered === undefined ? {} : { answered: m.answered }),
   };
 }
 

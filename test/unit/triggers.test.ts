@@ -74,6 +74,20 @@ describe("invocationFromEventBridgeEvent", () => {
     expect(back.secret?.reveal()).toBe("3a24d1e9-6d2d-484a-aece-7b760d7b9965");
     expect(back.input).toEqual(inv.input);
   });
+
+  it("carries a sync reply's decision (its actions) through the queue, and refuses a malformed one", () => {
+    const inv = invocationFromEventBridgeEvent(load("eventbridge-dynamic-approver.event.json"), ctx);
+    const answered = {
+      ruleId: "r1",
+      rulesVersion: "sha256:abc",
+      actions: [{ type: "update-task-status" as const, taskId: "t-1", completionStatus: "SUCCESS" as const }],
+    };
+    const queued = JSON.parse(JSON.stringify(toQueuedInvocation({ ...inv, answered } as typeof inv)));
+    const back = fromQueuedInvocation(queued);
+    expect(back.triggerType === "requestResponse" ? back.answered : undefined).toEqual(answered);
+    queued.answered.actions[0].completionStatus = "DONE";
+    expect(() => fromQueuedInvocation(queued)).toThrow(ValidationError);
+  });
 });
 
 describe("checkCallbackUrl", () => {

@@ -257,6 +257,10 @@ describe("createHttpHandler: modes", () => {
     expect(queue.messages).toHaveLength(1);
     expect(queue.messages[0]).toMatchObject({ mode: "sync", triggerType: "requestResponse" });
     expect(queue.messages[0]).not.toHaveProperty("secret");
+    // With the answer's own actions: the worker must not decide again (context may have changed).
+    expect(queue.messages[0]).toMatchObject({
+      answered: { ruleId: "r1", rulesVersion: "sha256:test", actions },
+    });
   });
 
   it("sync: a body that carries a callbackURL and secret hands over the actions only (no id, no secret)", async () => {

@@ -596,6 +596,27 @@ describe("respond: sync invocations queued for their actions", () => {
     // The http function counted this decision when it answered: not counted twice.
     expect(metrics.sum(PipelineMetric.decisions)).toBe(0);
   });
+
+  it("runs exactly the actions the reply's decision had, without deciding again", async () => {
+    const rules = fakeRules({ actions: [{ type: "complete-campaign", campaignId: "a-later-decision" }] });
+    const { client, deps } = setup({ rules });
+    const sync: Invocation = {
+      ...asyncInvocation(),
+      mode: "sync",
+      invocationId: undefined,
+      callbackUrl: undefined,
+      secret: undefined,
+      answered: {
+        ruleId: "r-replied",
+        rulesVersion: "sha256:0123456789abcdef",
+        actions: [{ type: "complete-campaign", campaignId: "camp-replied" }],
+      },
+    } as Invocation;
+    const outcome = await respond(sync, deps());
+    expect(outcome).toMatchObject({ status: "completed", ledger: "none" });
+    expect(rules.calls).toBe(0);
+    expect(client.campaigns.map((c) => c.campaignId)).toEqual(["camp-replied"]);
+  });
 });
 
 describe("respond: FIRE_AND_FORGET", () => {

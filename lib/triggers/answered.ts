@@ -1,0 +1,28 @@
+/**
+ * The decision an HTTP reply already gave (sync mode), carried with the actions-only copy of the
+ * invocation the http function queues: the worker runs exactly these actions instead of deciding
+ * again (live context may have changed, and actions must belong to the answer ISC received).
+ */
+import * as z from "zod/mini";
+
+export const QueuedActionSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("update-task-status"),
+    taskId: z.string().check(z.minLength(1)),
+    completionStatus: z.enum(["SUCCESS", "WARNING", "ERROR", "TERMINATED", "TEMPERROR"]),
+    completed: z.optional(z.string()),
+  }),
+  z.strictObject({
+    type: z.literal("complete-campaign"),
+    campaignId: z.string().check(z.minLength(1)),
+    autoCompleteAction: z.optional(z.enum(["APPROVE", "REVOKE"])),
+  }),
+  z.strictObject({ type: z.literal("request-role-insights") }),
+]);
+
+export const AnsweredDecisionSchema = z.strictObject({
+  ruleId: z.string(),
+  rulesVersion: z.string(),
+  actions: z.array(QueuedActionSchema).check(z.maxLength(50)),
+});
+export type AnsweredDecision = z.infer<typeof AnsweredDecisionSchema>;
