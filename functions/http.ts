@@ -11,7 +11,13 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { SqsInvocationQueue } from "../lib/adapters/aws/sqs-queue.ts";
-import type { ContextReader } from "../lib/context/types.ts";
+import type { CachedContextReader, CachedReads } from "../lib/context/reader.ts";
+import type {
+  ContextNeeds,
+  ContextReader,
+  ContextReadOptions,
+  ContextSubject,
+} from "../lib/context/types.ts";
 import { createCachedCredentialsProvider } from "../lib/http/auth.ts";
 import { httpConfigFromEnv } from "../lib/http/config.ts";
 import { createExtensionSecretReader } from "../lib/http/extension-secret.ts";
@@ -87,12 +93,27 @@ function lazyContextReader(secretId: string): ContextReader {
     );
     return contextReaderForClient(client, config.context);
   };
+  let built: CachedContextReader | undefined;
   return {
     async read(subject, needs, options) {
-      reader ??= build();
+      // A failed build (the secret unreadable for a moment) is tried again by the next read.
+      reader ??= build().then(
+        (ready) => {
+          built = ready as CachedContextReader;
+          return ready;
+        },
+        (error: unknown) => {
+          reader = undefined;
+          throw error;
+        },
+      );
       return (await reader).read(subject, needs, options);
     },
-  };
+    // Once built, a decision whose context is all cached is read at once (no timer, no signal).
+    readCached(subject: ContextSubject, needs: ContextNeeds, options: ContextReadOptions) {
+      return built?.readCached(subject, needs, options);
+    },
+  } as ContextReader & CachedReads;
 }
 // The credentials are read on the first request, not at init: the Parameters and Secrets extension
 // may not serve requests during the INIT phase, and a failed early read shared by the first request

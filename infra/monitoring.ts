@@ -146,7 +146,8 @@ export class Monitoring extends Construct {
       alarm(
         `${key}ContextUnavailable`,
         new cloudwatch.MathExpression({
-          expression: TRANSIENT_CONTEXT_REASONS.map((_, i) => `r${i}`).join(" + "),
+          // FILL: a reason with no data point in the period must count 0, not blank the sum.
+          expression: TRANSIENT_CONTEXT_REASONS.map((_, i) => `FILL(r${i}, 0)`).join(" + "),
           usingMetrics: Object.fromEntries(
             TRANSIENT_CONTEXT_REASONS.map((reason, i) => [
               `r${i}`,

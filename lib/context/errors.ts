@@ -175,6 +175,10 @@ export function contextReadErrorFrom(
   if (name === "ConfigError" || name === "IscCredentialsError") {
     return new ContextReadError({ ...common, reason: "misconfigured" });
   }
+  // An id the client refused before sending: final, like the reader's own refusal.
+  if (name === "IscRequestRefusedError") {
+    return new ContextReadError({ ...common, reason: "refused-id" });
+  }
   if (name === "IscNetworkError") {
     return new ContextReadError({ ...common, reason: "unavailable" });
   }

@@ -24,6 +24,8 @@ import type { ContextFetcher, ContextReadOptions } from "./types.ts";
 /** Ids per list call: a longer `id in (...)` risks URL length limits on the way to ISC. */
 export const MAX_IDS_PER_CALL = 50;
 export const DEFAULT_ACCESS_REQUEST_LIMIT = 100;
+/** Ids a list call left out that are asked for one by one before they count as not found. */
+export const MAX_LOOKUPS_BY_ID = 3;
 /** ISC's largest page of `GET /v3/access-request-status`. */
 export const MAX_ACCESS_REQUEST_LIMIT = 250;
 
@@ -149,8 +151,11 @@ export class IscContextFetcher implements ContextFetcher {
         const wanted = new Set(chunk);
         const kept = found.filter((object) => wanted.has(object.id));
         const seen = new Set(kept.map((object) => object.id));
-        const missing = chunk.filter((id) => !seen.has(id));
-        const fetched = await Promise.all(missing.map((id) => getUnlessNotFound(get, id, call)));
+        // At most MAX_LOOKUPS_BY_ID of them, one after another: stale refs must not spend the
+        // container's share of the rate limit; the rest count as not found (the decision falls back).
+        const missing = chunk.filter((id) => !seen.has(id)).slice(0, MAX_LOOKUPS_BY_ID);
+        const fetched: Array<T | undefined> = [];
+        for (const id of missing) fetched.push(await getUnlessNotFound(get, id, call));
         for (const object of fetched) if (object !== undefined) kept.push(object);
         return kept;
       }),

@@ -252,7 +252,7 @@ export class ReadRun {
     const predictions =
       requests.length === 0 ? [] : yield* waitFor(this.lookup.load("sodPrediction", requests));
     const violations: SodViolation[] = flatMapped(requests, (request, i) =>
-      (predictions[i]?.violationContexts ?? []).map((context) => ({
+      predictionOf(predictions[i], request.id).violationContexts.map((context) => ({
         identityId: request.id,
         policy: { id: context.policy.id, name: context.policy.name ?? "", type: context.policy.type },
         ...(context.conflictingAccessCriteria == null
@@ -422,4 +422,12 @@ function newestFirst(statuses: AccessRequestStatus[]): AccessRequestStatus[] {
     .map((status, index) => ({ status, index, at: time(status) }))
     .sort((a, b) => (a.at === b.at ? a.index - b.index : b.at > a.at ? 1 : -1))
     .map((entry) => entry.status);
+}
+
+/** A prediction asked for and not returned is a failed read, never "no violation". */
+function predictionOf(prediction: ViolationPrediction | undefined, identityId: string): ViolationPrediction {
+  if (prediction === undefined) {
+    throw new ContextReadError({ kind: "sodPrediction", reason: "not-found", ids: [identityId] });
+  }
+  return prediction;
 }

@@ -645,7 +645,9 @@ class Run {
    */
   async actionsOnly(): Promise<RespondOutcome> {
     const answered = this.invocation.triggerType === "requestResponse" ? this.invocation.answered : undefined;
-    if (answered !== undefined) {
+    // Only a decision of these rules: a message from another version (or not from our http
+    // function) is decided again, as before, so it cannot run actions the rules do not have.
+    if (answered !== undefined && answered.rulesVersion === this.deps.rules.version) {
       // A sync reply's actions, as decided for that reply: run exactly those, decide nothing again.
       Object.assign(this.fields, { ruleId: answered.ruleId, rulesVersion: answered.rulesVersion });
       const decision: LedgerDecision = {

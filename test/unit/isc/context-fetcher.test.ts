@@ -258,6 +258,11 @@ describe("IscContextFetcher: ids a list leaves out", () => {
     expect(found.map((e) => e.id).sort()).toEqual(["e1", "hidden-ok-1"]);
     const byId = tenant.requests.filter((r) => !r.query.has("filters")).map((r) => r.path);
     expect(byId).toEqual(["/v2025/entitlements/hidden-ok-1", "/v2025/entitlements/missing-1"]);
+    // At most 3 ids are asked for one by one per call; the rest count as not found.
+    tenant.requests.length = 0;
+    const many = ["missing-1", "missing-2", "missing-3", "missing-4", "missing-5"];
+    expect(await fetcher().entitlements(many, {})).toEqual([]);
+    expect(tenant.requests.filter((r) => !r.query.has("filters"))).toHaveLength(3);
     const failure = await rejection(
       fetcher({}).entitlements(["e1", "hidden-broken-1"], { deadline: Date.now() + 2_000 }),
     );

@@ -617,6 +617,26 @@ describe("respond: sync invocations queued for their actions", () => {
     expect(rules.calls).toBe(0);
     expect(client.campaigns.map((c) => c.campaignId)).toEqual(["camp-replied"]);
   });
+
+  it("a reply's decision from other rules (another version) is not trusted: decided again", async () => {
+    const rules = fakeRules({ actions: [{ type: "complete-campaign", campaignId: "camp-rules" }] });
+    const { client, deps } = setup({ rules });
+    const sync = {
+      ...asyncInvocation(),
+      mode: "sync",
+      invocationId: undefined,
+      callbackUrl: undefined,
+      secret: undefined,
+      answered: {
+        ruleId: "r-elsewhere",
+        rulesVersion: "sha256:ffffffffffffffff",
+        actions: [{ type: "complete-campaign", campaignId: "camp-forged" }],
+      },
+    } as Invocation;
+    await respond(sync, deps());
+    expect(rules.calls).toBe(1);
+    expect(client.campaigns.map((c) => c.campaignId)).toEqual(["camp-rules"]);
+  });
 });
 
 describe("respond: FIRE_AND_FORGET", () => {
