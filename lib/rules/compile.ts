@@ -22,7 +22,7 @@ import {
   PRE_APPROVAL,
 } from "../triggers/trigger-ids.ts";
 import { type CustomPredicate, conditionContext } from "./conditions.ts";
-import { bitOf, type NeedsMask, needsOf } from "./context-needs.ts";
+import { type NeedsMask, needsOf } from "./context-needs.ts";
 import type { CompiledDecision, CustomDecision, Output } from "./decisions.ts";
 import { ContextRequiredError, RulesDocumentError } from "./errors.ts";
 import { SEVERAL_VALUES } from "./paths.ts";
@@ -143,10 +143,22 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     const input = invocation.input;
     const missing = context === undefined ? EVERY_SOURCE : EVERY_SOURCE & ~loadedMask(input, context);
     // Rules over the payload alone read the payload itself: no view to build on the hot path.
+    // Custom code reading context that was not read is noticed even if the code catches the signal.
+    let notRead = false;
     const root =
       section.custom || (context !== undefined && section.needs !== 0)
-        ? requestView(input, context, section.custom)
+        ? requestView(
+            input,
+            context,
+            section.custom
+              ? () => {
+                  notRead = true;
+                }
+              : undefined,
+          )
         : input;
+    // What to read when it did: everything (code cannot be analysed; `needs:` avoids this).
+    const requireAll = (): ContextRequired => ({ contextRequired: needsOf(EVERY_SOURCE) });
     scope.root = root;
     scope.now = invocation.receivedAt;
     const rules = section.rules;
@@ -161,14 +173,15 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     try {
       hit = firstMatch(rules, stop, root, ++decisions);
     } catch (error) {
-      const signal = notReadSignal(error);
-      // Custom code read context nobody declared: read it (and what the rules need), then decide again.
-      if (signal !== undefined) return { contextRequired: needsOf(section.needs | bitOf(signal.source)) };
+      // Custom code read context nobody declared: read it, then decide again.
+      if (notRead || notReadSignal(error) !== undefined) return requireAll();
       throw error;
     }
+    if (notRead) return requireAll();
     if (hit >= 0) {
       const rule = rules[hit] as CompiledRule;
       return concludeOrRequire(
+        () => notRead,
         section,
         rule.decision,
         invocation,
@@ -184,6 +197,7 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     if (stop < rules.length) return { contextRequired: needsOf((rules[stop] as CompiledRule).required) };
     if ((section.defaultNeeds & missing) !== 0) return { contextRequired: needsOf(section.defaultNeeds) };
     return concludeOrRequire(
+      () => notRead,
       section,
       section.defaultDecision,
       invocation,
@@ -199,16 +213,18 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
 
   /** conclude(), but a custom decision reading context that was not read asks for it instead. */
   const concludeOrRequire = (
+    notRead: () => boolean,
     section: CompiledSection,
     ...rest: Parameters<typeof conclude> extends [CompiledSection, ...infer R] ? R : never
   ): Decision | ContextRequired => {
+    let decision: Decision;
     try {
-      return conclude(section, ...rest);
+      decision = conclude(section, ...rest);
     } catch (error) {
-      const signal = notReadSignal(error);
-      if (signal !== undefined) return { contextRequired: needsOf(section.needs | bitOf(signal.source)) };
+      if (notRead() || notReadSignal(error) !== undefined) return { contextRequired: needsOf(EVERY_SOURCE) };
       throw error;
     }
+    return notRead() ? { contextRequired: needsOf(EVERY_SOURCE) } : decision;
   };
 
   const decide = (invocation: Invocation): Decision => {

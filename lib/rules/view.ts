@@ -54,15 +54,22 @@ export class ContextNotReadSignal extends Error {
   }
 }
 
-/** Sets `key` on `target`: the value, or (when guarded and not read) a getter that throws ContextNotReadSignal. */
+/** Told which source custom code tried to read (even if the code catches the signal). */
+export type NotReadListener = (source: ContextSource) => void;
+
+/**
+ * Sets `key` on `target`: the value, or (when guarded and not read) a getter that reports the
+ * source and throws ContextNotReadSignal. Enumerable, so copying or serialising the view counts as
+ * reading it (a copy must not carry `undefined` for context that was not read).
+ */
 function put(
   target: Record<string, unknown>,
   key: string,
   value: unknown,
   source: ContextSource,
-  guarded: boolean,
+  guard: NotReadListener | undefined,
 ): void {
-  if (value !== undefined || !guarded) {
+  if (value !== undefined || guard === undefined) {
     target[key] = value;
     return;
   }
@@ -70,6 +77,7 @@ function put(
     enumerable: true,
     configurable: true,
     get() {
+      guard(source);
       throw new ContextNotReadSignal(source);
     },
   });
@@ -79,7 +87,11 @@ function put(
  * The view of `input` with `data`. `guarded` (for sections with custom code): a context key that was
  * not read throws ContextNotReadSignal when read, instead of reading as undefined.
  */
-export function requestView(input: unknown, data: ContextData | undefined, guarded = false): unknown {
+export function requestView(
+  input: unknown,
+  data: ContextData | undefined,
+  guarded?: NotReadListener,
+): unknown {
   if (input === null || typeof input !== "object") return input;
   const record = input as Record<string, unknown>;
   const view: Record<string, unknown> = { ...record };

@@ -222,13 +222,25 @@ preApproval:
       },
     });
     const hostile = input({ identity: ["from the payload"], requestedItems: [item({ privileged: true })] });
-    // Reading context that was not read yet asks for it (it never reads as undefined, nor as the payload's).
-    expect(required(ts, hostile)).toEqual(["grants", "identity"]);
+    // Reading context that was not read yet asks for it (it never reads as undefined, nor as the
+    // payload's): all of it, since code cannot be analysed (`needs:` on the rule avoids that).
+    expect(required(ts, hostile)).toEqual([
+      "accessRequests",
+      "grants",
+      "identity",
+      "items",
+      "manager",
+      "requester",
+      "sod",
+      "sodPolicies",
+      "sources",
+    ]);
     expect(seen).toEqual([]);
     const ctx: ContextData = {
       identity: [identity("id-william", { identityStatus: "TERMINATED" })],
       items: [{ entitlements: [], privileged: false }],
     };
+    // What this code reads (identity, privileged) is there: it decides.
     expect(decided(ts, hostile, ctx).output).toEqual({
       approved: false,
       comment: "Person id-william privileged=false",

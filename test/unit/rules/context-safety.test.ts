@@ -59,6 +59,37 @@ preApproval:
     expect([...(result as { contextRequired: Set<string> }).contextRequired]).toContain("identity");
   });
 
+  it("code that catches the signal (a defensive try/catch) still asks for the context", () => {
+    const careful = compileRules(document, {
+      predicates: {
+        notTerminated: (view: { identity?: Array<{ identityStatus?: string }> }) => {
+          try {
+            return view.identity?.[0]?.identityStatus !== "TERMINATED";
+          } catch {
+            return true;
+          }
+        },
+      },
+    });
+    expect(evaluate(careful, request(people("p1")[0]))).toHaveProperty("contextRequired");
+  });
+
+  it("code that copies or serialises the view asks for the context too, then works over it", () => {
+    const copying = compileRules(document, {
+      predicates: { notTerminated: (view: object) => !JSON.stringify({ ...view }).includes("TERMINATED") },
+    });
+    expect(evaluate(copying, request(people("p1")[0]))).toHaveProperty("contextRequired");
+    const full = {
+      identity: [identity("p1", { identityStatus: "TERMINATED" })],
+      requester: identity("req"),
+      manager: [null],
+      items: [{ details: { id: "it-1" }, entitlements: [], privileged: false, source: null }],
+      sod: { violations: [], violated: false },
+      accessRequests: [],
+    };
+    expect(decided(copying, request(people("p1")[0]), full).output).toMatchObject({ approved: false });
+  });
+
   it("decides from it once read: a TERMINATED person is not approved", () => {
     const decision = decided(rules, request(people("p1")[0]), {
       identity: [identity("p1", { identityStatus: "TERMINATED" })],
