@@ -246,7 +246,17 @@ function checkTableRef(ctx: Ctx, table: string, path: IssuePath): boolean {
   return false;
 }
 
-function checkCondition(ctx: Ctx, condition: Condition, path: IssuePath): void {
+/**
+ * `negated`: the condition sits under an odd number of `not`s (polarity through all/any/not), where
+ * a condition over a context list means "no element" and a mixed list passes (see contextListNegation).
+ */
+function checkCondition(
+  ctx: Ctx,
+  condition: Condition,
+  path: IssuePath,
+  negated = false,
+  inItem = false,
+): void {
   const present = COMBINATOR_KEYS.filter((key) => condition[key] !== undefined);
   if (present.length !== 1) {
     ctx.issues.push({
@@ -272,38 +282,35 @@ function checkCondition(ctx: Ctx, condition: Condition, path: IssuePath): void {
     case "all":
     case "any":
       condition[kind]?.forEach((child, i) => {
-        checkCondition(ctx, child, [...path, kind, i]);
+        checkCondition(ctx, child, [...path, kind, i], negated, inItem);
       });
       return;
-    case "not": {
-      const inner = condition.not as Condition;
-      if (inner.field !== undefined && isPeopleList(inner.field)) {
-        ctx.issues.push({ path: [...path, "not"], message: peopleListNegation(inner.field, "not") });
-      }
-      checkCondition(ctx, inner, [...path, kind]);
+    case "not":
+      checkCondition(ctx, condition.not as Condition, [...path, kind], !negated, inItem);
       return;
-    }
     case "anyItem":
     case "everyItem":
-      checkCondition(ctx, condition[kind] as Condition, [...path, kind]);
+      checkCondition(ctx, condition[kind] as Condition, [...path, kind], negated, true);
       return;
     case "countItems": {
       const count = condition.countItems as CountItems;
       checkCountComparison(ctx, count, [...path, "countItems"]);
-      checkCondition(ctx, count.where, [...path, "countItems", "where"]);
+      checkCondition(ctx, count.where, [...path, "countItems", "where"], false, true);
       return;
     }
     case "count": {
       const count = condition.count as Count;
       checkCountComparison(ctx, count, [...path, "count"]);
       checkPath(ctx, count.of, [...path, "count", "of"]);
-      if (count.where !== undefined) checkCondition(ctx, count.where, [...path, "count", "where"]);
+      // Counting is the explicit form: what `where` says of each element is meant as written.
+      if (count.where !== undefined)
+        checkCondition(ctx, count.where, [...path, "count", "where"], false, false);
       return;
     }
     case "custom":
       return;
     case "field":
-      checkFieldCondition(ctx, condition, operators, path);
+      checkFieldCondition(ctx, condition, operators, path, negated, inItem);
       return;
   }
 }
@@ -329,7 +336,14 @@ function checkPath(ctx: Ctx, path: string, at: IssuePath): boolean {
   return false;
 }
 
-function checkFieldCondition(ctx: Ctx, condition: Condition, operators: string[], path: IssuePath): void {
+function checkFieldCondition(
+  ctx: Ctx,
+  condition: Condition,
+  operators: string[],
+  path: IssuePath,
+  negated: boolean,
+  inItem: boolean,
+): void {
   checkPath(ctx, condition.field as string, [...path, "field"]);
   if (operators.length !== 1) {
     ctx.issues.push({
@@ -342,16 +356,26 @@ function checkFieldCondition(ctx: Ctx, condition: Condition, operators: string[]
     return;
   }
   const operator = operators[0] as string;
-  const negative =
+  const negativeOperator =
     operator === "notEquals" ||
     operator === "notIn" ||
     (operator === "missing" && condition.missing === true) ||
     (operator === "exists" && condition.exists === false);
-  if (negative && isPeopleList(condition.field as string)) {
-    ctx.issues.push({
-      path: [...path, operator],
-      message: peopleListNegation(condition.field as string, operator),
-    });
+  if (negativeOperator !== negated) {
+    const operandRef = condition[operator as "equals"];
+    const sides = [
+      condition.field as string,
+      ...(operandRef !== null && typeof operandRef === "object" && "field" in operandRef
+        ? [operandRef.field]
+        : []),
+    ];
+    const list = sides.find((side) => contextListOf(side, inItem) !== undefined);
+    if (list !== undefined) {
+      ctx.issues.push({
+        path: [...path, operator],
+        message: contextListNegation(list, contextListOf(list, inItem) as string, negated ? "not" : operator),
+      });
+    }
   }
   if (condition.lookup !== undefined) checkTableRef(ctx, condition.lookup, [...path, "lookup"]);
   if (condition.ignoreCase === true && !TEXT_OPERATORS.has(operator)) {
@@ -390,20 +414,39 @@ function checkFieldCondition(ctx: Ctx, condition: Condition, operators: string[]
   }
 }
 
-/** `identity.x` / `manager.x` (or `$.`-rooted): one value per person in requestedFor. */
-function isPeopleList(field: string): boolean {
-  return (
-    /^(\$\.)?(identity|manager)(\.|\[|$)/.test(field) && !/^(\$\.)?(identity|manager)\[\d+\]/.test(field)
+/**
+ * The context list a path goes through (one value per person, violation, access request or granted
+ * entitlement), or undefined: `identity.x`, `manager.x`, `sod.violations.x`, `accessRequests.x`,
+ * `requestedItems.entitlements.x`, and in an item's scope `entitlements.x` (`$.` paths from the root).
+ * A path naming one element (`identity[0]`) is not a list.
+ */
+function contextListOf(field: string, inItem: boolean): string | undefined {
+  const rooted = field.startsWith("$.");
+  const path = rooted ? field.slice(2) : field;
+  if (inItem && !rooted) return /^entitlements(\.|$)/.test(path) ? "entitlements" : undefined;
+  const match = /^(identity|manager|sod\.violations|accessRequests|requestedItems\.entitlements)(\.|$)/.exec(
+    path,
   );
+  return match?.[1];
 }
 
+const LIST_ELEMENTS: Readonly<Record<string, string>> = {
+  identity: "person in requestedFor",
+  manager: "person in requestedFor",
+  "sod.violations": "predicted violation",
+  accessRequests: "access request",
+  "requestedItems.entitlements": "entitlement an item grants",
+  entitlements: "entitlement the item grants",
+};
+
 /**
- * A negation over a list of people means "no person has it": a request for an active and a
+ * A negated condition over a context list means "no element": a request for an active and a
  * terminated person would not match `identity.identityStatus notEquals ACTIVE`, and pass.
  */
-function peopleListNegation(field: string, operator: string): string {
-  const list = field.replace(/^\$\./, "").split(/[.[]/)[0];
-  return `${field} is a list (one entry per person in requestedFor), so "${operator}" holds only when NO person matches, and a request for several people passes if one of them does: count the people instead, e.g. count: {of: ${list}, where: {field: ${field.replace(/^(\$\.)?(identity|manager)\./, "")}, notEquals: ...}, gt: 0}`;
+function contextListNegation(field: string, list: string, operator: string): string {
+  const element = LIST_ELEMENTS[list] ?? "element";
+  const rest = field.replace(/^\$\./, "").slice(list.length).replace(/^\./, "") || "...";
+  return `${field} is a list (one entry per ${element}), so "${operator}" holds only when NO entry matches, and a list with one that does and one that does not passes: count the entries instead, e.g. count: {of: ${list}, where: {field: ${rest}, notEquals: ...}, gt: 0}`;
 }
 
 function checkTemplate(ctx: Ctx, template: string | undefined, path: IssuePath): void {

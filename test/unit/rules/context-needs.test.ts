@@ -58,7 +58,7 @@ describe("context needs: each source from a condition", () => {
       {
         not: {
           any: [
-            { field: "identity.isManager", equals: true },
+            { field: "identity[0].isManager", equals: true },
             { field: "x", exists: true },
           ],
         },

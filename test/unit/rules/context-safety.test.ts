@@ -140,13 +140,27 @@ describe("negations over the list of people are refused at check", () => {
     [{ field: "manager.id", missing: true }, "missing"],
     [{ field: "$.identity.attributes.department", exists: false }, "exists"],
     [{ not: { field: "identity.identityStatus", equals: "ACTIVE" } }, "not"],
+    // Polarity through any/all, the right-hand side of a comparison, and the other context lists.
+    [{ not: { any: [{ field: "identity.identityStatus", equals: "ACTIVE" }] } }, "not"],
+    [{ field: "requestedBy.id", notEquals: { field: "manager.id" } }, "notEquals"],
+    [{ field: "sod.violations.policy.name", notEquals: "Accepted risk" }, "notEquals"],
+    [{ field: "accessRequests.state", notIn: ["REJECTED"] }, "notIn"],
+    [{ anyItem: { field: "entitlements.privileged", notEquals: true } }, "notEquals"],
   ])("%j", (when, operator) => {
     const result = check(when);
     expect(result.ok).toBe(false);
     const issues = result.ok ? [] : result.issues;
     expect(issues.map((issue) => issue.message).join("\n")).toMatch(
-      new RegExp(`is a list \\(one entry per person in requestedFor\\), so "${operator}"`),
+      new RegExp(`is a list \\(one entry per [^)]*\\), so "${operator}"`),
     );
+  });
+
+  it("one named person, a double negation and counting are accepted", () => {
+    expect(check({ field: "identity[0].identityStatus", notEquals: "ACTIVE" }).ok).toBe(true);
+    expect(check({ not: { field: "identity.identityStatus", notEquals: "ACTIVE" } }).ok).toBe(true);
+    expect(
+      check({ count: { of: "sod.violations", where: { field: "policy.name", notEquals: "x" }, gt: 0 } }).ok,
+    ).toBe(true);
   });
 
   it("counting the people who do not match is accepted, and decides right for a mixed request", () => {
