@@ -12,6 +12,7 @@
  * Sections that need a piece not built yet (a function entry, the rules bench) are reported as
  * skipped with the reason, so the bench runs at every stage of the project.
  */
+
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -23,6 +24,7 @@ import { type ContextSection, runContextBench } from "./support/context-figures.
 import type { ContextFigures } from "./support/context-report.ts";
 import { startFakeExtension } from "./support/fake-extension.ts";
 import { startFakeTenant } from "./support/fake-tenant.ts";
+import { functionUrlEvent } from "./support/function-url-event.ts";
 import { runRulesBench } from "./support/rules-figures.ts";
 import { ratio, round, type Summary, summarize } from "./support/stats.ts";
 import { runThroughput, type ThroughputFigures } from "./support/throughput.ts";
@@ -74,34 +76,6 @@ interface Report {
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
-}
-
-function functionUrlEvent(body: unknown, authorization?: string): Record<string, unknown> {
-  const now = Date.now();
-  return {
-    version: "2.0",
-    routeKey: "$default",
-    rawPath: "/",
-    rawQueryString: "",
-    headers: {
-      "content-type": "application/json",
-      ...(authorization === undefined ? {} : { authorization }),
-    },
-    requestContext: {
-      accountId: "anonymous",
-      apiId: "bench",
-      domainName: "bench.lambda-url.local",
-      domainPrefix: "bench",
-      http: { method: "POST", path: "/", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "bench" },
-      requestId: "bench",
-      routeKey: "$default",
-      stage: "$default",
-      time: new Date(now).toUTCString(),
-      timeEpoch: now,
-    },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  };
 }
 
 function syncBody(n: number): Record<string, unknown> {
@@ -203,9 +177,9 @@ async function main(): Promise<void> {
   try {
     // 2. Cold start in fresh processes.
     if (!skip.has("cold")) {
-      const runs: Array<[string, Record<string, unknown>, Record<string, string>]> = [
+      const runs: Array<[string, object, Record<string, string>]> = [
         ["bare-handler", functionUrlEvent(syncBody(1)), {}],
-        ["http", functionUrlEvent(syncBody(1), `Bearer ${BEARER}`), httpEnv],
+        ["http", functionUrlEvent(syncBody(1), { authorization: `Bearer ${BEARER}` }), httpEnv],
         ["client-handler", functionUrlEvent(asyncBody), clientEnv],
         ["sdk-handler", functionUrlEvent(asyncBody), clientEnv],
         // The worker needs DynamoDB for its ledger: an empty batch times the import and handler setup only.
@@ -245,7 +219,9 @@ async function main(): Promise<void> {
           };
         } else {
           const authorization = `Bearer ${BEARER}`;
-          const events = Array.from({ length: 500 }, (_, n) => functionUrlEvent(syncBody(n), authorization));
+          const events = Array.from({ length: 500 }, (_, n) =>
+            functionUrlEvent(syncBody(n), authorization === undefined ? {} : { authorization }),
+          );
           const ctx = { getRemainingTimeInMillis: () => 10_000, awsRequestId: "bench" };
           const httpCall: Handler = (event) => http.handler(event, ctx);
           const bareCall: Handler = (event) => bare.handler(event, ctx);

@@ -15,6 +15,7 @@ import { emfMetrics } from "../../lib/observability/emf.ts";
 import type { CompiledRules } from "../../lib/rules/types.ts";
 import { type ContextRouteKind, type Sandbox, startSandbox } from "../../lib/sandbox/index.ts";
 import type { ContextRequest } from "./context-workload.ts";
+import { functionUrlEvent } from "./function-url-event.ts";
 
 export const BENCH_BEARER = "benchWebhookToken0123456789abcdefghijklmnopqrstu";
 const TENANT = "https://acme.api.identitynow.com";
@@ -104,37 +105,13 @@ export function benchHandler(
   return { handler, log };
 }
 
-/** A sync Function URL event for `request`; `timeEpoch` is set when it is sent (see send()). */
+/** A sync Function URL event for `request`; `timeEpoch` is set again when it is sent (see send()). */
 export function syncEvent(request: ContextRequest): HttpEvent {
-  const body = JSON.stringify({
+  const body = {
     ...request.input,
     _metadata: { triggerId: request.triggerId, triggerType: "requestResponse", responseMode: "sync" },
-  });
-  return {
-    version: "2.0",
-    routeKey: "$default",
-    rawPath: "/",
-    rawQueryString: "",
-    headers: {
-      "content-type": "application/json",
-      "content-length": String(Buffer.byteLength(body)),
-      authorization: `Bearer ${BENCH_BEARER}`,
-    },
-    requestContext: {
-      accountId: "anonymous",
-      apiId: "bench",
-      domainName: "bench.lambda-url.local",
-      domainPrefix: "bench",
-      http: { method: "POST", path: "/", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "bench" },
-      requestId: "bench",
-      routeKey: "$default",
-      stage: "$default",
-      time: new Date().toUTCString(),
-      timeEpoch: 0,
-    },
-    body,
-    isBase64Encoded: false,
   };
+  return functionUrlEvent(body, { authorization: `Bearer ${BENCH_BEARER}`, contentLength: true });
 }
 
 /** Sends a prepared event now: the handler measures its budgets from `timeEpoch`, as in Lambda. */
