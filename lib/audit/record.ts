@@ -140,6 +140,14 @@ export const RecordTimingsSchema = z.object({
   decisionMs: z.number(),
 });
 
+/** One step of the invocation's life as this responder saw it (received, context read, decided, each completion attempt, completed, actions). */
+export const RecordTimelineEntrySchema = z.object({
+  at: isoTime,
+  event: z.string().check(z.maxLength(60)),
+  detail: z.optional(shortText),
+});
+export type RecordTimelineEntry = z.infer<typeof RecordTimelineEntrySchema>;
+
 export const DecisionRecordSchema = z.object({
   recordVersion: z.literal(DECISION_RECORD_VERSION),
   /**
@@ -161,6 +169,7 @@ export const DecisionRecordSchema = z.object({
   context: z.optional(RecordContextSchema),
   timings: RecordTimingsSchema,
   completion: RecordCompletionSchema,
+  timeline: z.optional(z.array(RecordTimelineEntrySchema).check(z.maxLength(100))),
   /** Which component wrote it. */
   recordedBy: z.enum(["http", "worker", "local"]),
   /** Epoch seconds after which the store may delete it (DynamoDB TTL). */
