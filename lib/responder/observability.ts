@@ -67,6 +67,8 @@ export const PipelineMetric = {
   contextFailures: "ContextFailures",
   /** ISC answered 429 to a request (context or completion), by `api` version. */
   throttled: "IscThrottled",
+  /** Decisions of a trigger in shadow mode, by `trigger` and `differs` (yes: the rules' answer is not what ISC got). */
+  shadowDecisions: "ShadowDecisions",
 } as const;
 
 /** An ISC client's onRetry that counts the 429s it met, by API version (`IscThrottled`). */
