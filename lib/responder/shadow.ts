@@ -87,12 +87,12 @@ export function shadowNoteOf(explanation: unknown): ShadowNote | undefined {
  * shadow answer, no actions, and the rules' decision in `explanation.shadow`. Counted per trigger
  * and whether the two differ.
  */
-export function applyShadow(
+export function applyShadow<Result extends DecideResult>(
   invocation: Invocation,
-  result: DecideResult,
+  result: Result,
   settings: ShadowSettings | undefined,
   metrics?: PipelineMetrics,
-): DecideResult {
+): Result {
   if (settings === undefined || invocation.triggerType !== "requestResponse") return result;
   const decision = result.decision;
   const rulesOutput = decision.output as PreApprovalOutput | DynamicApproverOutput | null;
