@@ -101,12 +101,20 @@ export function formatCliError(error: unknown): string {
       detailCode?: unknown;
       trackingId?: unknown;
       code?: unknown;
+      causes?: unknown;
     };
     const parts: string[] = [];
     if (details.status !== undefined) parts.push(`status ${String(details.status)}`);
     if (typeof details.detailCode === "string") parts.push(`detailCode "${details.detailCode}"`);
     if (typeof details.trackingId === "string") parts.push(`trackingId ${details.trackingId}`);
-    return `error: ${error.message}${parts.length > 0 ? ` (${parts.join(", ")})` : ""}`;
+    // ISC's causes say which field was refused and why: often the only actionable part.
+    const causes = Array.isArray(details.causes)
+      ? details.causes.filter((cause): cause is string => typeof cause === "string" && cause !== "")
+      : [];
+    return [
+      `error: ${error.message}${parts.length > 0 ? ` (${parts.join(", ")})` : ""}`,
+      ...causes.slice(0, 10).map((cause) => `  cause: ${cause}`),
+    ].join("\n");
   }
   return `error: ${String(error)}`;
 }

@@ -1,9 +1,11 @@
 /**
  * Authenticates ISC's inbound `Authorization` header against the webhook credentials secret
  * (docs/runtime-contract.md): Bearer `{type:"bearer", current, previous?}` or Basic
- * `{type:"basic", username, current, previous?}`. `current` and `previous` are both accepted so a
- * token can be rotated without downtime. Comparisons are constant time over SHA-256 digests, so
- * neither the length nor a prefix of a credential leaks through timing.
+ * `{type:"basic", username, current, previous?, previousExpiresAt?}`. `current` and `previous` are
+ * both accepted so a token can be rotated without downtime; `previous` only until `previousExpiresAt`
+ * (ISO date-time; rotation sets it once ISC uses the new token, so an old token does not outlive
+ * its rotation). Comparisons are constant time over SHA-256 digests, so neither the length nor a
+ * prefix of a credential leaks through timing.
  */
 import * as z from "zod/mini";
 import { ResponderError } from "../errors.ts";
@@ -11,23 +13,23 @@ import { ResponderError } from "../errors.ts";
 // getBuiltinModule skips the ESM facade an `import` of node:crypto builds (measurable at cold start).
 const { hash, timingSafeEqual } = process.getBuiltinModule("node:crypto");
 
+interface PreviousToken {
+  previous?: string | undefined;
+  /** Epoch ms after which `previous` is refused; absent: accepted until the next rotation replaces it. */
+  previousExpiresAt?: number | undefined;
+}
 export type WebhookCredentials =
-  | { type: "bearer"; current: string; previous?: string | undefined }
-  | { type: "basic"; username: string; current: string; previous?: string | undefined };
+  | ({ type: "bearer"; current: string } & PreviousToken)
+  | ({ type: "basic"; username: string; current: string } & PreviousToken);
 
 const secretValue = z.string().check(z.minLength(1));
+const previousFields = {
+  previous: z.optional(z.nullable(z.string())),
+  previousExpiresAt: z.optional(z.nullable(z.string())),
+};
 const WebhookCredentialsSchema = z.union([
-  z.looseObject({
-    type: z.optional(z.literal("bearer")),
-    current: secretValue,
-    previous: z.optional(z.nullable(z.string())),
-  }),
-  z.looseObject({
-    type: z.literal("basic"),
-    username: secretValue,
-    current: secretValue,
-    previous: z.optional(z.nullable(z.string())),
-  }),
+  z.looseObject({ type: z.optional(z.literal("bearer")), current: secretValue, ...previousFields }),
+  z.looseObject({ type: z.literal("basic"), username: secretValue, current: secretValue, ...previousFields }),
 ]);
 
 /** The secret exists but is not one of the documented shapes; never includes the secret's text. */
@@ -53,10 +55,26 @@ export function parseWebhookCredentials(secretString: string): WebhookCredential
   if (!result.success) throw new WebhookCredentialsInvalidError();
   const value = result.data;
   const previous = value.previous ? value.previous : undefined;
+  // An unreadable expiry fails closed for `previous` only (NaN: never accepted), not for `current`.
+  const expiry = value.previousExpiresAt ? { previousExpiresAt: Date.parse(value.previousExpiresAt) } : {};
   if (value.type === "basic") {
-    return { type: "basic", username: value.username, current: value.current, previous };
+    return { type: "basic", username: value.username, current: value.current, previous, ...expiry };
   }
-  return { type: "bearer", current: value.current, previous };
+  return { type: "bearer", current: value.current, previous, ...expiry };
+}
+
+/** The secret string of `credentials` (rotation and `credentials revoke-previous` write it). */
+export function serializeWebhookCredentials(credentials: WebhookCredentials): string {
+  const { previous, previousExpiresAt } = credentials;
+  return JSON.stringify({
+    type: credentials.type,
+    ...(credentials.type === "basic" ? { username: credentials.username } : {}),
+    current: credentials.current,
+    ...(previous === undefined ? {} : { previous }),
+    ...(previous === undefined || previousExpiresAt === undefined
+      ? {}
+      : { previousExpiresAt: new Date(previousExpiresAt).toISOString() }),
+  });
 }
 
 // One-shot crypto.hash (UTF-8 for strings): no Hash object per call, ~25 % cheaper than createHash on the warm path.
@@ -94,11 +112,17 @@ function sameDigest(given: Buffer, expected: Buffer | undefined): boolean {
 }
 
 /** Either of the two accepted values; both are always compared (no early exit). */
-function matchesEither(given: string, expected: ExpectedDigests): boolean {
+function matchesEither(given: string, expected: ExpectedDigests, previousValid: boolean): boolean {
   const givenDigest = digest(given);
   const a = sameDigest(givenDigest, expected.current);
   const b = sameDigest(givenDigest, expected.previous);
-  return a || b;
+  return a || (b && previousValid);
+}
+
+/** `previous` counts until its expiry (none: until the next rotation; NaN: never). */
+function previousStillValid(credentials: WebhookCredentials, now: number): boolean {
+  const expiresAt = credentials.previousExpiresAt;
+  return expiresAt === undefined || now < expiresAt;
 }
 
 /** Header values longer than this are refused before hashing (ISC tokens are far shorter). */
@@ -108,7 +132,11 @@ const MAX_AUTHORIZATION_LENGTH = 4096;
  * True if the `Authorization` header carries the configured credentials. The scheme is
  * case-insensitive (RFC 9110); a Basic header against a bearer secret (or the reverse) is refused.
  */
-export function isAuthorized(header: string | undefined, credentials: WebhookCredentials): boolean {
+export function isAuthorized(
+  header: string | undefined,
+  credentials: WebhookCredentials,
+  now: number = Date.now(),
+): boolean {
   if (header === undefined || header.length > MAX_AUTHORIZATION_LENGTH) return false;
   const space = header.indexOf(" ");
   if (space <= 0) return false;
@@ -118,7 +146,7 @@ export function isAuthorized(header: string | undefined, credentials: WebhookCre
 
   if (credentials.type === "bearer") {
     if (scheme !== "bearer") return false;
-    return matchesEither(value, expectedOf(credentials));
+    return matchesEither(value, expectedOf(credentials), previousStillValid(credentials, now));
   }
 
   if (scheme !== "basic") return false;
@@ -127,7 +155,7 @@ export function isAuthorized(header: string | undefined, credentials: WebhookCre
   if (colon < 0) return false;
   const expected = expectedOf(credentials);
   const userOk = sameDigest(digest(decoded.slice(0, colon)), expected.username);
-  const passwordOk = matchesEither(decoded.slice(colon + 1), expected);
+  const passwordOk = matchesEither(decoded.slice(colon + 1), expected, previousStillValid(credentials, now));
   return userOk && passwordOk;
 }
 
@@ -137,6 +165,13 @@ export interface WebhookCredentialsProvider {
   /** The cached credentials if still fresh, synchronously (the warm path: no promise, no timer). */
   peek?(): WebhookCredentials | undefined;
 }
+
+/**
+ * The default minimum between two forced re-reads. Token rotation waits longer than this between
+ * making the new token current and switching ISC to it (lib/subscriptions/rotation.ts), so every
+ * container whose cached value predates the promotion may re-read by the time ISC sends the new token.
+ */
+export const FORCED_REFRESH_INTERVAL_MS = 10_000;
 
 export interface CachedCredentialsOptions {
   /** How long a read secret is trusted before it is read again (rotation shows up within this). */
@@ -159,16 +194,20 @@ export function createCachedCredentialsProvider(
   options: CachedCredentialsOptions = {},
 ): WebhookCredentialsProvider {
   const ttlMs = options.ttlMs ?? 60_000;
-  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? 10_000;
+  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? FORCED_REFRESH_INTERVAL_MS;
   const now = options.now ?? Date.now;
   let cached: { value: WebhookCredentials; readAt: number } | undefined;
   let inFlight: Promise<WebhookCredentials> | undefined;
 
   const load = (): Promise<WebhookCredentials> => {
+    // A value's age counts from when its read started: a read in flight across a promotion may
+    // return the old value, and must not look newer than the promotion (or the forced re-read that
+    // would find the new token is held back for minRefreshIntervalMs).
+    const startedAt = now();
     inFlight ??= readSecretString()
       .then((text) => {
         const value = parseWebhookCredentials(text);
-        cached = { value, readAt: now() };
+        cached = { value, readAt: startedAt };
         return value;
       })
       .catch((error: unknown) => {

@@ -62,7 +62,11 @@ export class InvocationGoneError extends IscApiError {
   readonly uncertainEarlierAttempt: boolean;
 
   constructor(details: IscApiErrorDetails, invocationId: string, uncertainEarlierAttempt = false) {
-    super(details, "ISC_INVOCATION_GONE", `invocation ${invocationId} is already completed or expired`);
+    super(
+      details,
+      "ISC_INVOCATION_GONE",
+      `invocation ${invocationId} was not found, is already completed, or has expired`,
+    );
     this.invocationId = invocationId;
     this.uncertainEarlierAttempt = uncertainEarlierAttempt;
   }
@@ -188,11 +192,42 @@ export class IscRequestRefusedError extends ResponderError {
   }
 }
 
-function describeNetworkCause(cause: unknown): string {
-  // undici wraps the system error: `TypeError: fetch failed` with `cause.code` = ECONNREFUSED etc.
-  const inner = (cause as { cause?: { code?: unknown } } | undefined)?.cause;
-  if (inner && typeof inner.code === "string") return inner.code;
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  if (typeof code === "string") return code;
-  return cause instanceof Error ? cause.name : "unknown error";
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host name not found",
+  EAI_AGAIN: "DNS lookup failed for now",
+  ECONNRESET: "connection reset",
+  ETIMEDOUT: "connection timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
+  UND_ERR_SOCKET: "connection closed",
+};
+
+/**
+ * What went wrong, named: `ECONNREFUSED: connection refused`, `ENOTFOUND: host name not found`,
+ * `TLS CERT_HAS_EXPIRED`, … rather than undici's `TypeError: fetch failed`. Walks the cause chain
+ * (and AggregateError's errors, from happy eyeballs) for the first system or TLS error code.
+ */
+export function describeNetworkCause(cause: unknown): string {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [cause];
+  let message: string | undefined;
+  while (queue.length > 0 && seen.size < 10) {
+    const current = queue.shift();
+    if (current === null || typeof current !== "object" || seen.has(current)) continue;
+    seen.add(current);
+    const { code, cause: inner, errors } = current as { code?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === "string" && code !== "") {
+      if (NETWORK_CODES[code] !== undefined) return `${code}: ${NETWORK_CODES[code]}`;
+      if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)) return `TLS ${code}`;
+      return code;
+    }
+    if (current !== cause && current instanceof Error && current.message !== "") message ??= current.message;
+    if (inner !== undefined) queue.push(inner);
+    if (Array.isArray(errors)) queue.push(...errors);
+  }
+  // No code anywhere (e.g. undici's "bad port"): its own words, short (they name no credential).
+  if (message !== undefined) return message.slice(0, 120);
+  return cause instanceof Error ? cause.message.slice(0, 120) || cause.name : "unknown error";
 }

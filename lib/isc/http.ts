@@ -316,7 +316,8 @@ export class HttpCore {
       throw new IscResponseError(operation, status, [{ path: "", message: "the body is not JSON" }]);
     }
     const parsed = z.safeParse(request.schema, json);
-    if (!parsed.success) throw new IscResponseError(operation, status, issuesFromZod(parsed.error.issues));
+    if (!parsed.success)
+      throw new IscResponseError(operation, status, issuesFromZod(parsed.error.issues, json));
     return parsed.data;
   }
 

@@ -86,8 +86,8 @@ export interface SandboxOptions {
   /** Request log, one line per request (never secrets). Default: no log. */
   log?: (line: string) => void;
   /**
-   * Whether beta experimental endpoints (completion, task status, role insights) refuse a call
-   * without `X-SailPoint-Experimental: true`, as the API pages say they do (default true).
+   * Whether the endpoints ISC's spec marks experimental (the versioned role-insights paths) refuse a
+   * call without `X-SailPoint-Experimental: true` (default true).
    */
   requireExperimentalHeader?: boolean;
 }

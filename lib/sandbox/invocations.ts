@@ -5,7 +5,7 @@
  */
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import * as z from "zod/mini";
-import { formatPath } from "../errors.ts";
+import { zodIssueTexts } from "../errors.ts";
 import { responseDeadlineMs } from "../triggers/duration.ts";
 import {
   CompleteInvocationBodySchema,
@@ -46,10 +46,11 @@ export function outputProblem(triggerId: string, output: unknown): string | unde
     result = z.safeParse(DynamicApproverOutputSchema, output);
   } else return `trigger ${triggerId} takes no output`;
   if (result.success) return undefined;
-  const issues = result.error?.issues ?? [];
-  return `output does not match the ${triggerId} output schema: ${issues
+  return `output does not match the ${triggerId} output schema: ${zodIssueTexts(
+    result.error?.issues ?? [],
+    output,
+  )
     .slice(0, 3)
-    .map((issue) => `${formatPath(issue.path) || "(root)"}: ${issue.message}`)
     .join("; ")}`;
 }
 
@@ -315,10 +316,7 @@ export class InvocationEngine {
   complete(id: string, body: unknown, withToken: boolean): void {
     const parsed = z.safeParse(CompleteInvocationBodySchema, body);
     if (!parsed.success) {
-      throw badRequest(
-        "The completion body is invalid",
-        parsed.error.issues.map((issue) => `${formatPath(issue.path) || "(root)"}: ${issue.message}`),
-      );
+      throw badRequest("The completion body is invalid", zodIssueTexts(parsed.error.issues, body));
     }
     this.expireOverdue();
     const invocation = this.#state.invocations.get(id);

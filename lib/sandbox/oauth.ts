@@ -1,6 +1,7 @@
 /**
- * POST /oauth/token: client_credentials from the form body, the query string (as SailPoint's SDK
- * sends them) or Basic auth; a token request is limited in its own window per client id (and counts
+ * POST /oauth/token: client_credentials from the body (form-urlencoded, or multipart/form-data as
+ * SailPoint's TypeScript SDK posts them), the query string (as SailPoint's CLI sends them) or Basic
+ * auth, as ISC takes them all; a token request is limited in its own window per client id (and counts
  * in each of the client's version windows, see index.ts).
  */
 import { randomUUID } from "node:crypto";
@@ -20,7 +21,11 @@ async function tokenRequest(
   req: IncomingMessage,
   url: URL,
 ): Promise<{ grantType?: string; clientId?: string; clientSecret?: string }> {
-  const form = new URLSearchParams(await readBody(req));
+  const body = await readBody(req);
+  const form =
+    multipartBoundary(req.headers["content-type"]) !== undefined
+      ? multipartFields(body, multipartBoundary(req.headers["content-type"])!)
+      : new URLSearchParams(body);
   const pick = (name: string): string | undefined =>
     form.get(name) ?? url.searchParams.get(name) ?? undefined;
   let clientId = pick("client_id");
@@ -40,6 +45,28 @@ async function tokenRequest(
   if (clientId !== undefined) result.clientId = clientId;
   if (clientSecret !== undefined) result.clientSecret = clientSecret;
   return result;
+}
+
+function multipartBoundary(contentType: string | undefined): string | undefined {
+  if (contentType === undefined || !/^\s*multipart\/form-data\b/i.test(contentType)) return undefined;
+  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^;\s]{1,70}))/i.exec(contentType);
+  return match?.[1] ?? match?.[2];
+}
+
+/** The text fields of a multipart/form-data body (RFC 7578); file parts and malformed parts are skipped. */
+function multipartFields(body: string, boundary: string): URLSearchParams {
+  const fields = new URLSearchParams();
+  for (const part of body.split(`--${boundary}`).slice(1)) {
+    if (part.startsWith("--")) break;
+    const headerEnd = part.indexOf("\r\n\r\n");
+    if (headerEnd < 0) continue;
+    const headers = part.slice(0, headerEnd);
+    const name = /content-disposition:\s*form-data;[^\r\n]*?\bname="([^"]*)"/i.exec(headers)?.[1];
+    if (name === undefined || /\bfilename=/i.test(headers)) continue;
+    // The value runs to the CRLF that precedes the next delimiter.
+    fields.append(name, part.slice(headerEnd + 4).replace(/\r\n$/, ""));
+  }
+  return fields;
 }
 
 /** The token endpoint's answer; `knownScopes` are listed in the reply of a client that lacks some. */

@@ -40,7 +40,7 @@ export interface Route {
   /** The OpenAPI operationId it implements (or a sandbox name). */
   operation: string;
   auth: AuthRule;
-  /** Beta experimental endpoints need `X-SailPoint-Experimental: true`. */
+  /** Whether this path form needs `X-SailPoint-Experimental: true` (as ISC's current spec says). */
   experimental: boolean;
   /** Context reads: what they serve (counted per kind) and the scope a client needs (else 403). */
   context?: { kind: ContextRouteKind; scope: string };
@@ -49,7 +49,11 @@ export interface Route {
 
 export interface RouteOptions {
   auth?: AuthRule;
-  experimentalOnBeta?: boolean;
+  /**
+   * Where the header is required: "versioned" on the /v2024 and /v2025 forms only (role insights, as
+   * ISC's current spec has it); default nowhere (completion and task status need it in no version).
+   */
+  experimental?: "versioned";
   context?: { kind: ContextRouteKind; scope: string };
 }
 
@@ -66,7 +70,7 @@ export function route(
     pattern: new RegExp(`^${path.replace(/\{(\w+)\}/g, "(?<$1>[^/]+)")}$`),
     operation,
     auth: options.auth ?? "required",
-    experimental: (options.experimentalOnBeta ?? false) && path.startsWith("/beta/"),
+    experimental: options.experimental === "versioned" && /^\/v20\d\d\//.test(path),
     ...(options.context === undefined ? {} : { context: options.context }),
     handle,
   }));

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import * as z from "zod/mini";
-import { formatPath } from "../errors.ts";
+import { type ZodIssueLike, zodIssueTexts } from "../errors.ts";
 import { AccessRequestInputSchema } from "../triggers/schemas.ts";
 import { isRequestResponseTrigger } from "../triggers/trigger-ids.ts";
 import { findTrigger, sampleInputOf, TRIGGERS } from "./catalog.ts";
@@ -48,8 +48,9 @@ async function patchBody(ctx: RouteContext): Promise<unknown> {
   return jsonBody(ctx);
 }
 
-function issuesToCauses(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string[] {
-  return issues.map((issue) => `${formatPath(issue.path) || "(root)"}: ${issue.message}`);
+/** Each field at fault and what it must be ("required", "must have at least 1 item"). */
+function issuesToCauses(issues: ReadonlyArray<ZodIssueLike>, input: unknown): string[] {
+  return zodIssueTexts(issues, input);
 }
 
 // ---------- triggers ----------
@@ -111,8 +112,10 @@ async function deleteSubscription(ctx: RouteContext): Promise<RouteReply> {
 const ValidateFilterSchema = z.object({ input: z.record(z.string(), z.unknown()), filter: z.string() });
 
 async function validateFilter(ctx: RouteContext): Promise<RouteReply> {
-  const parsed = z.safeParse(ValidateFilterSchema, await jsonBody(ctx));
-  if (!parsed.success) throw badRequest("The request body is invalid", issuesToCauses(parsed.error.issues));
+  const body = await jsonBody(ctx);
+  const parsed = z.safeParse(ValidateFilterSchema, body);
+  if (!parsed.success)
+    throw badRequest("The request body is invalid", issuesToCauses(parsed.error.issues, body));
   let isValidJSONPath = false;
   let isPathExist = false;
   try {
@@ -134,8 +137,10 @@ const TestInvocationSchema = z.object({
 });
 
 async function startTestInvocation(ctx: RouteContext): Promise<RouteReply> {
-  const parsed = z.safeParse(TestInvocationSchema, await jsonBody(ctx));
-  if (!parsed.success) throw badRequest("The request body is invalid", issuesToCauses(parsed.error.issues));
+  const body = await jsonBody(ctx);
+  const parsed = z.safeParse(TestInvocationSchema, body);
+  if (!parsed.success)
+    throw badRequest("The request body is invalid", issuesToCauses(parsed.error.issues, body));
   const { triggerId, contentJson, subscriptionIds } = parsed.data;
   const trigger = findTrigger(triggerId);
   if (trigger === undefined)
@@ -146,7 +151,7 @@ async function startTestInvocation(ctx: RouteContext): Promise<RouteReply> {
     if (!valid.success) {
       throw badRequest(
         `The input does not match the ${triggerId} input schema`,
-        issuesToCauses(valid.error.issues),
+        issuesToCauses(valid.error.issues, input),
       );
     }
   }
@@ -238,7 +243,8 @@ const CompleteCampaignSchema = z.object({ autoCompleteAction: z.optional(z.enum(
 async function completeCampaign(ctx: RouteContext): Promise<RouteReply> {
   const body = (await jsonBody(ctx)) ?? {};
   const parsed = z.safeParse(CompleteCampaignSchema, body);
-  if (!parsed.success) throw badRequest("The request body is invalid", issuesToCauses(parsed.error.issues));
+  if (!parsed.success)
+    throw badRequest("The request body is invalid", issuesToCauses(parsed.error.issues, body));
   const campaign = ctx.state.campaigns.get(ctx.params.id!);
   if (campaign === undefined) throw notFound(`Campaign ${ctx.params.id!.slice(0, 100)}`);
   if (campaign.status === "COMPLETED") throw badRequest(`Campaign ${campaign.id} is already completed`);
@@ -293,80 +299,100 @@ async function getRoleInsightsRequest(ctx: RouteContext): Promise<RouteReply> {
 
 // ---------- table ----------
 
+/**
+ * `/beta/...` with the versioned forms ISC serves beside it: `/v2024/...` and `/v2025/...` (and, for
+ * the trigger service, the per-service `/.../v1` paths).
+ */
+function versions(path: string, v1?: string): string[] {
+  return [`/beta${path}`, `/v2024${path}`, `/v2025${path}`, ...(v1 === undefined ? [] : [v1])];
+}
+
 /** Ordered: fixed segments (validate-filter, test, status) before `{id}`. */
 export const ROUTES: readonly Route[] = [
-  ...route("GET", ["/beta/triggers", "/triggers/v1"], "listTriggers", listTriggers),
+  ...route("GET", versions("/triggers", "/triggers/v1"), "listTriggers", listTriggers),
   ...route(
     "POST",
-    ["/beta/trigger-subscriptions/validate-filter", "/trigger-subscriptions/v1/validate-filter"],
+    versions("/trigger-subscriptions/validate-filter", "/trigger-subscriptions/v1/validate-filter"),
     "testSubscriptionFilter",
     validateFilter,
   ),
   ...route(
     "POST",
-    ["/beta/trigger-subscriptions", "/trigger-subscriptions/v1"],
+    versions("/trigger-subscriptions", "/trigger-subscriptions/v1"),
     "createSubscription",
     createSubscription,
   ),
   ...route(
     "GET",
-    ["/beta/trigger-subscriptions", "/trigger-subscriptions/v1"],
+    versions("/trigger-subscriptions", "/trigger-subscriptions/v1"),
     "listSubscriptions",
     listSubscriptions,
   ),
   ...route(
     "PUT",
-    ["/beta/trigger-subscriptions/{id}", "/trigger-subscriptions/v1/{id}"],
+    versions("/trigger-subscriptions/{id}", "/trigger-subscriptions/v1/{id}"),
     "updateSubscription",
     putSubscription,
   ),
   ...route(
     "PATCH",
-    ["/beta/trigger-subscriptions/{id}", "/trigger-subscriptions/v1/{id}"],
+    versions("/trigger-subscriptions/{id}", "/trigger-subscriptions/v1/{id}"),
     "patchSubscription",
     patchSubscription,
   ),
   ...route(
     "DELETE",
-    ["/beta/trigger-subscriptions/{id}", "/trigger-subscriptions/v1/{id}"],
+    versions("/trigger-subscriptions/{id}", "/trigger-subscriptions/v1/{id}"),
     "deleteSubscription",
     deleteSubscription,
   ),
   ...route(
     "POST",
-    ["/beta/trigger-invocations/test", "/trigger-invocations/v1/test"],
+    versions("/trigger-invocations/test", "/trigger-invocations/v1/test"),
     "startTestTriggerInvocation",
     startTestInvocation,
   ),
   ...route(
     "GET",
-    ["/beta/trigger-invocations/status", "/trigger-invocations/v1/status"],
+    versions("/trigger-invocations/status", "/trigger-invocations/v1/status"),
     "listTriggerInvocationStatus",
     listInvocationStatus,
   ),
+  // No X-SailPoint-Experimental needed: the current spec has none here (SailPoint's own example
+  // subscriber calls back without it); our client still sends it, harmlessly.
   ...route(
     "POST",
-    ["/beta/trigger-invocations/{id}/complete", "/trigger-invocations/v1/{id}/complete"],
+    versions("/trigger-invocations/{id}/complete", "/trigger-invocations/v1/{id}/complete"),
     "completeTriggerInvocation",
     completeInvocation,
-    { auth: "optional", experimentalOnBeta: true },
+    { auth: "optional" },
   ),
-  ...route("GET", ["/beta/task-status/{id}"], "getTaskStatus", getTaskStatus, { experimentalOnBeta: true }),
-  ...route("PATCH", ["/beta/task-status/{id}"], "updateTaskStatus", patchTaskStatus, {
-    experimentalOnBeta: true,
-  }),
+  ...route("GET", versions("/task-status/{id}"), "getTaskStatus", getTaskStatus),
+  ...route("PATCH", versions("/task-status/{id}"), "updateTaskStatus", patchTaskStatus),
   ...route(
     "POST",
-    ["/beta/campaigns/{id}/complete", "/v3/campaigns/{id}/complete"],
+    [...versions("/campaigns/{id}/complete"), "/v3/campaigns/{id}/complete"],
     "completeCampaign",
     completeCampaign,
   ),
-  ...route("POST", ["/beta/role-insights/requests"], "createRoleInsightRequests", createRoleInsightsRequest, {
-    experimentalOnBeta: true,
-  }),
-  ...route("GET", ["/beta/role-insights/requests/{id}"], "getRoleInsightsRequests", getRoleInsightsRequest, {
-    experimentalOnBeta: true,
-  }),
+  ...route(
+    "POST",
+    versions("/role-insights/requests"),
+    "createRoleInsightRequests",
+    createRoleInsightsRequest,
+    {
+      experimental: "versioned",
+    },
+  ),
+  ...route(
+    "GET",
+    versions("/role-insights/requests/{id}"),
+    "getRoleInsightsRequests",
+    getRoleInsightsRequest,
+    {
+      experimental: "versioned",
+    },
+  ),
   ...CONTEXT_ROUTES,
 ];
 

@@ -5,7 +5,7 @@
  * id/triggerId, secrets write-only.
  */
 import * as z from "zod/mini";
-import { formatPath } from "../errors.ts";
+import { zodIssueTexts } from "../errors.ts";
 import { parseIsoDuration, responseDeadlineMs } from "../triggers/duration.ts";
 import { isRequestResponseTrigger } from "../triggers/trigger-ids.ts";
 import { findTrigger } from "./catalog.ts";
@@ -76,9 +76,7 @@ export function subscriptionFromBody(
   if (!isPlainObject(body)) throw badRequest("The request body must be a JSON object");
   const parsed = z.safeParse(SubscriptionBodySchema, body);
   if (!parsed.success) {
-    const causes = parsed.error.issues.map(
-      (issue) => `${formatPath(issue.path) || "(root)"}: ${issue.message}`,
-    );
+    const causes = zodIssueTexts(parsed.error.issues, body);
     throw badRequest("The subscription is invalid", causes);
   }
   const input = parsed.data;

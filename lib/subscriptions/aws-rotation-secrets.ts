@@ -1,6 +1,7 @@
 /**
  * RotationSecretsApi over Secrets Manager (AWS SDK v3, imported lazily through the shared client).
- * Kept beside the rotation logic because no other code needs these write calls.
+ * Kept beside the rotation logic because no other code needs these write calls (rotation and
+ * `isc-responder credentials revoke-previous`).
  */
 import { secretsManagerClient } from "../adapters/aws/clients.ts";
 import type { RotationSecretsApi } from "./rotation.ts";
@@ -51,6 +52,25 @@ export function awsRotationSecrets(): RotationSecretsApi {
           VersionStage: "AWSCURRENT",
           MoveToVersionId: versionId,
           RemoveFromVersionId: fromVersionId,
+        }),
+      );
+    },
+    async putCurrent(secretId, versionId, value) {
+      const client = await secretsManagerClient();
+      const { PutSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
+      // Without VersionStages, Secrets Manager labels it AWSCURRENT (and the old one AWSPREVIOUS).
+      await client.send(
+        new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: versionId, SecretString: value }),
+      );
+    },
+    async removePending(secretId, versionId) {
+      const client = await secretsManagerClient();
+      const { UpdateSecretVersionStageCommand } = await import("@aws-sdk/client-secrets-manager");
+      await client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: "AWSPENDING",
+          RemoveFromVersionId: versionId,
         }),
       );
     },

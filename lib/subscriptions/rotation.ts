@@ -1,14 +1,22 @@
 /**
  * Rotation of the webhook token (Secrets Manager rotation Lambda, four steps). The new secret
  * version keeps the old token as `previous`, so the http handler accepts both (runtime contract).
- * ISC is switched to the new token only in finishSecret, AFTER the new version is AWSCURRENT: from
- * then on a handler that refuses the new token re-reads the secret and accepts it, and ISC's
- * in-flight deliveries with the old token still pass as `previous`.
+ * ISC is switched to the new token only in finishSecret, AFTER the new version is AWSCURRENT and
+ * after waiting out the http function's forced re-read interval: a container that refuses the new
+ * token then re-reads the secret at once (no 401s), and ISC's in-flight deliveries with the old
+ * token still pass as `previous`. Once ISC uses the new token, a last version gives `previous` an
+ * expiry (`previousExpiresAt`, a grace period later), so an old token does not stay valid until the
+ * next rotation. `isc-responder credentials revoke-previous` drops it at once (after a leak).
  * finishSecret is idempotent: a failed ISC update fails the step, and the retry repeats it.
  */
-import { randomInt } from "node:crypto";
+import { createHash, randomInt } from "node:crypto";
 import { ResponderError } from "../errors.ts";
-import { parseWebhookCredentials, type WebhookCredentials } from "../http/auth.ts";
+import {
+  FORCED_REFRESH_INTERVAL_MS,
+  parseWebhookCredentials,
+  serializeWebhookCredentials,
+  type WebhookCredentials,
+} from "../http/auth.ts";
 import type { CallOptions } from "../isc/types.ts";
 import { SubscriptionOperationError } from "./errors.ts";
 import type { SubscriptionPutRequest, SubscriptionsApi, WebhookAuth } from "./types.ts";
@@ -29,7 +37,16 @@ export interface RotationSecretsApi {
   putPending(secretId: string, versionId: string, value: string): Promise<void>;
   /** Moves AWSCURRENT to `versionId` (from `fromVersionId`). */
   promote(secretId: string, versionId: string, fromVersionId: string | undefined): Promise<void>;
+  /** Stores `value` as a new version `versionId` labelled AWSCURRENT (PutSecretValue; idempotent per id). */
+  putCurrent(secretId: string, versionId: string, value: string): Promise<void>;
+  /** Removes the AWSPENDING label from `versionId`. */
+  removePending(secretId: string, versionId: string): Promise<void>;
 }
+
+/** How long the old token stays valid after ISC was switched to the new one (in-flight deliveries). */
+export const DEFAULT_PREVIOUS_TOKEN_GRACE_MS = 15 * 60_000;
+/** Between promotion and the ISC switch: longer than the http function's forced re-read interval. */
+export const PROMOTION_SETTLE_MS = FORCED_REFRESH_INTERVAL_MS + 5_000;
 
 export interface RotationDeps {
   secrets: RotationSecretsApi;
@@ -42,6 +59,11 @@ export interface RotationDeps {
   log?: (message: string, fields?: Record<string, unknown>) => void;
   /** New token generator (tests pass a fixed one). */
   newToken?: () => string;
+  /** Default DEFAULT_PREVIOUS_TOKEN_GRACE_MS. */
+  previousTokenGraceMs?: number;
+  /** Tests pass a fake clock and sleep. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export class RotationError extends ResponderError {
@@ -59,11 +81,24 @@ export function generateToken(length = 48): string {
   return token;
 }
 
-/** The next version: a new `current`, the old `current` kept as `previous`. */
+/** The next version: a new `current`, the old `current` kept as `previous` (no expiry until ISC switched). */
 export function nextCredentials(current: WebhookCredentials, token: string): WebhookCredentials {
   return current.type === "basic"
     ? { type: "basic", username: current.username, current: token, previous: current.current }
     : { type: "bearer", current: token, previous: current.current };
+}
+
+/** The same credentials without `previous` (revocation). */
+export function withoutPrevious(credentials: WebhookCredentials): WebhookCredentials {
+  return credentials.type === "basic"
+    ? { type: "basic", username: credentials.username, current: credentials.current }
+    : { type: "bearer", current: credentials.current };
+}
+
+/** The version id of the version that gives `previous` its expiry: derived, so a retry reuses it. */
+export function settledVersionId(rotationVersionId: string): string {
+  const hex = createHash("sha256").update(`settled:${rotationVersionId}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 export function webhookAuthOf(credentials: WebhookCredentials): WebhookAuth {
@@ -88,7 +123,7 @@ export async function handleRotationEvent(event: RotationEvent, deps: RotationDe
       if (await deps.secrets.getValue(secretId, { versionId: token, stage: "AWSPENDING" })) return;
       const current = parseWebhookCredentials(await requireValue(deps, secretId, { stage: "AWSCURRENT" }));
       const next = nextCredentials(current, (deps.newToken ?? generateToken)());
-      await deps.secrets.putPending(secretId, token, JSON.stringify(next));
+      await deps.secrets.putPending(secretId, token, serializeWebhookCredentials(next));
       deps.log?.("created the pending webhook token version", { versionId: token });
       return;
     }
@@ -101,17 +136,50 @@ export async function handleRotationEvent(event: RotationEvent, deps: RotationDe
       return;
     }
     case "finishSecret": {
-      if (currentVersion !== token) {
-        await deps.secrets.promote(secretId, token, currentVersion);
-        deps.log?.("promoted the new webhook token version", { versionId: token });
-      }
-      const credentials = parseWebhookCredentials(
-        await requireValue(deps, secretId, { stage: "AWSCURRENT" }),
-      );
-      await switchSubscriptions(deps, webhookAuthOf(credentials));
+      await finishSecret(deps, secretId, token, currentVersion, stages.includes("AWSPENDING"));
       return;
     }
   }
+}
+
+async function finishSecret(
+  deps: RotationDeps,
+  secretId: string,
+  token: string,
+  currentVersion: string | undefined,
+  pendingLabelled: boolean,
+): Promise<void> {
+  const rotated = parseWebhookCredentials(await requireValue(deps, secretId, { versionId: token }));
+  let current = parseWebhookCredentials(await requireValue(deps, secretId, { stage: "AWSCURRENT" }));
+  // A retry after the expiry version was written (or after a revoke) finds the same token current.
+  if (currentVersion !== token && current.current !== rotated.current) {
+    await deps.secrets.promote(secretId, token, currentVersion);
+    deps.log?.("promoted the new webhook token version", { versionId: token });
+    current = rotated;
+    // Every container that read the secret before the promotion may force a re-read by now.
+    await (deps.sleep ?? sleep)(PROMOTION_SETTLE_MS);
+  }
+  await switchSubscriptions(deps, webhookAuthOf(current));
+  if (current.previous !== undefined && current.previousExpiresAt === undefined) {
+    const expiresAt =
+      (deps.now ?? Date.now)() + (deps.previousTokenGraceMs ?? DEFAULT_PREVIOUS_TOKEN_GRACE_MS);
+    const versionId = settledVersionId(token);
+    await deps.secrets.putCurrent(
+      secretId,
+      versionId,
+      serializeWebhookCredentials({ ...current, previousExpiresAt: expiresAt }),
+    );
+    deps.log?.("the previous webhook token expires", {
+      versionId,
+      previousExpiresAt: new Date(expiresAt).toISOString(),
+    });
+  }
+  // The rotated version is no longer AWSCURRENT: left AWSPENDING, the next rotation would be refused.
+  if (pendingLabelled) await deps.secrets.removePending(secretId, token);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function requireValue(

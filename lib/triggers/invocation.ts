@@ -88,7 +88,7 @@ interface RawMetadata {
 
 function parseOrThrow<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = z.safeParse(schema, value);
-  if (!result.success) throw new ValidationError(what, issuesFromZod(result.error.issues));
+  if (!result.success) throw new ValidationError(what, issuesFromZod(result.error.issues, value));
   return result.data;
 }
 

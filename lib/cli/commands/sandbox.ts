@@ -31,7 +31,7 @@ options:
   --slow-ms N          delay of a "slow" fault (default 2000)
   --token-ttl N        token lifetime in seconds (default 749)
   --no-experimental-header
-                       accept beta experimental calls without X-SailPoint-Experimental: true
+                       accept experimental calls (versioned role insights) without X-SailPoint-Experimental
   --verbose            log every request on stderr
   -h, --help           this help`;
 

@@ -59,6 +59,7 @@ export default commandGroup("subscriptions", "manage trigger subscriptions", {
     details: [
       '  --body  e.g. {"name":"pre-approval","triggerId":"idn:access-request-pre-approval","type":"HTTP",',
       '          "httpConfig":{"url":"https://...","httpDispatchMode":"ASYNC"},"responseDeadline":"PT1H"}',
+      "          (https://... is your subscriber's URL; ISC allows one subscription per trigger)",
     ],
     options: { body: { type: "string" } },
     async run(args, { io, client, callOptions }) {
@@ -91,7 +92,10 @@ export default commandGroup("subscriptions", "manage trigger subscriptions", {
   patch: {
     usage: "patch <id> --ops JSON|@file",
     summary: "apply a JSON Patch to a subscription (application/json-patch+json)",
-    details: ['  --ops  e.g. [{"op":"replace","path":"/description","value":"new"}]'],
+    details: [
+      '  --ops  e.g. [{"op":"add","path":"/description","value":"new"}]',
+      '         ("add" sets a field whether or not it is there; "replace" needs it to exist already)',
+    ],
     options: { ops: { type: "string" } },
     positionals: 1,
     async run(args, { io, client, callOptions }) {

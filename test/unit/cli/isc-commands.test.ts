@@ -220,6 +220,25 @@ describe("commands against the sandbox", () => {
     const secret = sandbox.state.invocations.get(invocation!.id)!.secret;
     expect(tested.stdout).not.toContain(secret);
 
+    // An output ISC would mark FAILED (it still answers 204) is refused before anything is sent.
+    const sentBefore = sandbox.state.requests.length;
+    const wrong = await run([
+      "invocations",
+      "complete",
+      invocation!.id,
+      "--secret",
+      secret,
+      "--output",
+      JSON.stringify({ approved: "yes", comment: "x" }),
+    ]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("does not match the output schema of idn:access-request-pre-approval");
+    expect(wrong.stderr).toContain("approved: must be a boolean");
+    expect(wrong.stderr).toContain("approver: required");
+    expect(wrong.stderr).toContain("--force");
+    expect(sandbox.state.requests.slice(sentBefore).some((r) => r.path.endsWith("/complete"))).toBe(false);
+    expect(sandbox.state.invocations.get(invocation!.id)?.status).toBe("PENDING");
+
     const output = JSON.stringify({ approved: false, comment: "denied by CLI", approver: "cli" });
     const completed = await run([
       "invocations",
@@ -231,7 +250,8 @@ describe("commands against the sandbox", () => {
       output,
     ]);
     expect(completed.code, completed.stderr).toBe(0);
-    expect(completed.json).toMatchObject({ completed: true });
+    expect(completed.json).toMatchObject({ accepted: true, outputChecked: PRE_APPROVAL });
+    expect((completed.json as { next: string }).next).toContain("invocations status");
     expect(completed.stdout + completed.stderr).not.toContain(secret);
     expect(sandbox.state.invocations.get(invocation!.id)?.status).toBe("COMPLETED");
 
@@ -245,7 +265,7 @@ describe("commands against the sandbox", () => {
       "late",
     ]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain("already completed or expired");
+    expect(again.stderr).toContain("was not found, is already completed, or has expired");
     expect(again.stderr).toContain("status 400");
     expect(again.stderr).toContain('detailCode "400.1.404');
     expect(again.stderr).toContain("trackingId");
@@ -253,7 +273,48 @@ describe("commands against the sandbox", () => {
 
     const status = await run(["invocations", "status", "--trigger", PRE_APPROVAL, "--limit", "50"]);
     expect(status.code, status.stderr).toBe(0);
-    expect((status.json as Array<{ id: string }>).some((s) => s.id === invocation!.id)).toBe(true);
+    const entry = (status.json as Array<{ id: string; status: string }>).find((s) => s.id === invocation!.id);
+    expect(entry?.status).toBe("COMPLETED");
+
+    // --force sends an output the schema refuses; ISC answers 204 and marks it FAILED.
+    const [second] = (await run(["invocations", "test", "--trigger", PRE_APPROVAL])).json as Array<{
+      id: string;
+    }>;
+    const forced = await run([
+      "invocations",
+      "complete",
+      second!.id,
+      "--secret",
+      sandbox.state.invocations.get(second!.id)!.secret,
+      "--output",
+      "{}",
+      "--force",
+    ]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.json).toMatchObject({ accepted: true, outputChecked: "sent with --force" });
+    const after = await run(["invocations", "status", "--trigger", PRE_APPROVAL, "--limit", "50"]);
+    const states = new Map(
+      (after.json as Array<{ id: string; status: string }>).map((s) => [s.id, s.status]),
+    );
+    expect(states.get(second!.id)).toBe("FAILED");
+  });
+
+  it("invocations test with no subscriber says so and exits 1", async () => {
+    sandbox.state.subscriptions.clear();
+    const result = await run(["invocations", "test", "--trigger", PRE_APPROVAL]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("nobody is subscribed to idn:access-request-pre-approval");
+  });
+
+  it("ISC's causes are printed with the error", async () => {
+    const result = await run([
+      "subscriptions",
+      "create",
+      "--body",
+      JSON.stringify({ name: "no url", triggerId: PRE_APPROVAL, type: "HTTP", httpConfig: {} }),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/\n {2}cause: httpConfig\.url: required/);
   });
 
   it("invocations complete refuses a foreign callbackURL without contacting the tenant", async () => {
@@ -307,6 +368,51 @@ describe("commands against the sandbox", () => {
     const active = await run(["campaigns", "complete", sandbox.state.seeded.activeCampaignId]);
     expect(active.code).toBe(1);
     expect(active.stderr).toContain("status 400");
+  });
+
+  it("role-insights generate --wait shows progress and sees a 2-second request done within 4 s, not after 5", {
+    timeout: 10_000,
+  }, async () => {
+    const started = Date.now();
+    const result = await run(["role-insights", "generate", "--wait", "--interval", "5", "--timeout", "20"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect((result.json as { status: string }).status).toBe("COMPLETED");
+    expect(Date.now() - started).toBeLessThan(4_500);
+    expect(result.stderr).toMatch(
+      /role insights request [\w-]+: (CREATED|RUNNING) after \d+ s; next check in 1 s/,
+    );
+  });
+
+  it("subscriptions patch --help's example works on a subscription made with create --help's example", async () => {
+    sandbox.state.subscriptions.clear();
+    const example = (help: string, option: string) => {
+      const lines = help.split("\n").filter((line) => /^\s+(--\w+\s+e\.g\.|\s{8,}["{[])/.test(line));
+      const start = lines.findIndex((line) => line.includes(`${option}  e.g.`));
+      const text = [
+        lines[start]!.split("e.g. ")[1]!,
+        ...lines.slice(start + 1).map((line) => line.trim()),
+      ].join("");
+      return text.replace("https://...", subscriberUrl);
+    };
+    const body = example((await run(["subscriptions", "create", "--help"])).stdout, "--body");
+    const created = await run(["subscriptions", "create", "--body", body]);
+    expect(created.code, created.stderr).toBe(0);
+    const ops = example((await run(["subscriptions", "patch", "--help"])).stdout, "--ops");
+    const patched = await run(["subscriptions", "patch", (created.json as { id: string }).id, "--ops", ops]);
+    expect(patched.code, patched.stderr).toBe(0);
+    expect(patched.json).toMatchObject({ description: "new" });
+  });
+
+  it("serve refuses a bearer token shorter than 16 characters", async () => {
+    const result = await run(["serve", "--rules", "rules/example.yaml"], {
+      SAIL_BASE_URL: sandbox.baseUrl,
+      SAIL_CLIENT_ID: sandbox.clientId,
+      SAIL_CLIENT_SECRET: sandbox.clientSecret,
+      RESPONDER_BEARER_TOKEN: "abc",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("RESPONDER_BEARER_TOKEN is 3 characters: use at least 16");
+    expect(result.stderr).not.toContain("abc ");
   });
 
   it("role-insights generate --wait polls until COMPLETED; get reads it", async () => {

@@ -51,6 +51,27 @@ describe("isAuthorized", () => {
     expect(isAuthorized(`Bearer ${"x".repeat(10_000)}`, bearer)).toBe(false);
     expect(isAuthorized("Bearer before", { type: "bearer", current: "now" })).toBe(false);
   });
+  it("accepts previous only before previousExpiresAt; an unreadable expiry refuses previous only", () => {
+    const expiring = parseWebhookCredentials(
+      JSON.stringify({ current: "now", previous: "before", previousExpiresAt: "2025-01-01T00:15:00Z" }),
+    );
+    const expiresAt = Date.parse("2025-01-01T00:15:00Z");
+    expect(expiring.previousExpiresAt).toBe(expiresAt);
+    expect(isAuthorized("Bearer before", expiring, expiresAt - 1)).toBe(true);
+    expect(isAuthorized("Bearer before", expiring, expiresAt)).toBe(false);
+    expect(isAuthorized("Bearer now", expiring, expiresAt + 1)).toBe(true);
+    const basic = parseWebhookCredentials(
+      JSON.stringify({
+        type: "basic",
+        username: "u",
+        current: "now",
+        previous: "before",
+        previousExpiresAt: "soon",
+      }),
+    );
+    expect(isAuthorized(`Basic ${Buffer.from("u:before").toString("base64")}`, basic, 0)).toBe(false);
+    expect(isAuthorized(`Basic ${Buffer.from("u:now").toString("base64")}`, basic, 0)).toBe(true);
+  });
   it("splits Basic at the first colon (passwords may contain colons)", () => {
     const basic = { type: "basic" as const, username: "isc", current: "a:b" };
     expect(isAuthorized(`Basic ${Buffer.from("isc:a:b").toString("base64")}`, basic)).toBe(true);
@@ -87,6 +108,23 @@ describe("createCachedCredentialsProvider", () => {
     now = 1600;
     await provider.get();
     expect(reads).toBe(3);
+  });
+
+  it("dates a value from the start of its read, so a read across a promotion does not delay the forced re-read", async () => {
+    let now = 0;
+    let reads = 0;
+    const provider = createCachedCredentialsProvider(
+      async () => {
+        reads++;
+        now += 3_000; // a slow read: it started before the promotion and returns the old token
+        return '{"current":"t"}';
+      },
+      { ttlMs: 60_000, minRefreshIntervalMs: 10_000, now: () => now },
+    );
+    await provider.get();
+    now = 10_000;
+    await provider.get({ forceRefresh: true });
+    expect(reads).toBe(2);
   });
 
   it("does not cache a failed first read", async () => {

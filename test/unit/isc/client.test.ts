@@ -163,7 +163,7 @@ describe("completeInvocation", () => {
     expect(gone.trackingId).toBe("0123456789abcdef0123456789abcdef");
     expect(gone.invocationId).toBe(INVOCATION_ID);
     expect(gone.uncertainEarlierAttempt).toBe(false);
-    expect(gone.message).toContain("already completed or expired");
+    expect(gone.message).toContain("was not found, is already completed, or has expired");
     expect(tenant.requests).toHaveLength(2);
     expectNoSecrets(gone);
   });

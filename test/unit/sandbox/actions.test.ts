@@ -61,7 +61,7 @@ describe("task status", () => {
     expect(tenant.sandbox.state.tasks.get(task.id)?.completionStatus).toBeNull();
   });
 
-  it("unknown task: 404; missing experimental header: 400", async () => {
+  it("unknown task: 404; no experimental header needed in beta, v2024 or v2025", async () => {
     tenant = await Tenant.start();
     expect((await tenant.call("GET", "/beta/task-status/nope")).status).toBe(404);
     const patch = await tenant.call(
@@ -72,19 +72,26 @@ describe("task status", () => {
     );
     expect(patch.status).toBe(404);
     const [taskId] = tenant.sandbox.state.seeded.taskIds;
-    const noHeader = await tenant.call("GET", `/beta/task-status/${taskId}`, undefined, {
-      headers: { "x-sailpoint-experimental": "" },
-    });
-    expect(noHeader.status).toBe(400);
+    for (const version of ["beta", "v2024", "v2025"]) {
+      const noHeader = await tenant.call("GET", `/${version}/task-status/${taskId}`, undefined, {
+        headers: { "x-sailpoint-experimental": "" },
+      });
+      expect(noHeader.status).toBe(200);
+    }
   });
 
-  it("the experimental header check can be turned off", async () => {
-    tenant = await Tenant.start({ requireExperimentalHeader: false });
-    const [taskId] = tenant.sandbox.state.seeded.taskIds;
-    const result = await tenant.call("GET", `/beta/task-status/${taskId}`, undefined, {
+  it("versioned role insights need the experimental header unless the check is turned off", async () => {
+    tenant = await Tenant.start();
+    const refused = await tenant.call("POST", "/v2024/role-insights/requests", undefined, {
       headers: { "x-sailpoint-experimental": "" },
     });
-    expect(result.status).toBe(200);
+    expect(refused.status).toBe(400);
+    await tenant.close();
+    tenant = await Tenant.start({ requireExperimentalHeader: false });
+    const result = await tenant.call("POST", "/v2024/role-insights/requests", undefined, {
+      headers: { "x-sailpoint-experimental": "" },
+    });
+    expect(result.status).toBe(201);
   });
 });
 

@@ -1,61 +1,26 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { isAuthorized, parseWebhookCredentials } from "../../../lib/http/auth.ts";
+import {
+  createCachedCredentialsProvider,
+  isAuthorized,
+  parseWebhookCredentials,
+} from "../../../lib/http/auth.ts";
 import { IscClient } from "../../../lib/isc/client.ts";
 import { type Sandbox, startSandbox } from "../../../lib/sandbox/index.ts";
 import {
+  DEFAULT_PREVIOUS_TOKEN_GRACE_MS,
   generateToken,
   handleRotationEvent,
+  PROMOTION_SETTLE_MS,
   type RotationDeps,
-  type RotationSecretsApi,
+  settledVersionId,
 } from "../../../lib/subscriptions/rotation.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
+import { MemorySecrets } from "./memory-secrets.ts";
 
 const FUNCTION_URL = "https://abc123.lambda-url.eu-west-1.on.aws/";
 const OLD = "oldTokenAAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjj";
 const NEW = "newTokenAAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjj";
-
-/** Secrets Manager in memory: versions with staging labels. */
-class MemorySecrets implements RotationSecretsApi {
-  versions = new Map<string, { value: string | undefined; stages: string[] }>();
-  rotationEnabled = true;
-
-  constructor(initial: string) {
-    this.versions.set("v1", { value: initial, stages: ["AWSCURRENT"] });
-  }
-  async describe() {
-    return {
-      rotationEnabled: this.rotationEnabled,
-      versions: Object.fromEntries([...this.versions].map(([id, v]) => [id, [...v.stages]])),
-    };
-  }
-  async getValue(_id: string, version: { versionId?: string; stage?: string }) {
-    for (const [id, v] of this.versions) {
-      if (version.versionId !== undefined && id !== version.versionId) continue;
-      if (version.stage !== undefined && !v.stages.includes(version.stage)) continue;
-      return v.value;
-    }
-    return undefined;
-  }
-  /** RotateSecret: Secrets Manager labels the new version id AWSPENDING before calling createSecret. */
-  startRotation(versionId: string) {
-    if (!this.versions.has(versionId))
-      this.versions.set(versionId, { value: undefined, stages: ["AWSPENDING"] });
-  }
-  async putPending(_id: string, versionId: string, value: string) {
-    this.versions.set(versionId, { value, stages: ["AWSPENDING"] });
-  }
-  async promote(_id: string, versionId: string, from: string | undefined) {
-    if (from) {
-      const old = this.versions.get(from)!;
-      old.stages = old.stages.filter((s) => s !== "AWSCURRENT").concat("AWSPREVIOUS");
-    }
-    const next = this.versions.get(versionId)!;
-    next.stages = next.stages.filter((s) => s !== "AWSPENDING").concat("AWSCURRENT");
-  }
-  current(): string {
-    return [...this.versions.values()].find((v) => v.stages.includes("AWSCURRENT"))!.value ?? "";
-  }
-}
+const NOW = Date.parse("2025-03-01T12:00:00Z");
 
 let sandbox: Sandbox;
 let api: IscClient;
@@ -100,6 +65,10 @@ async function rotate(secrets: MemorySecrets, deps: Partial<RotationDeps> = {}) 
     functionUrl: FUNCTION_URL,
     triggerIds: [PRE_APPROVAL, DYNAMIC_APPROVER],
     newToken: () => NEW,
+    now: () => NOW,
+    sleep: async (ms) => {
+      secrets.events.push(`sleep ${ms}`);
+    },
     ...deps,
   };
   secrets.startRotation("v2");
@@ -117,10 +86,27 @@ describe("webhook token rotation", () => {
     await rotate(secrets);
 
     const credentials = parseWebhookCredentials(secrets.current());
-    expect(credentials).toEqual({ type: "bearer", current: NEW, previous: OLD });
-    // The handler accepts both while ISC moves over.
-    expect(isAuthorized(`Bearer ${NEW}`, credentials)).toBe(true);
-    expect(isAuthorized(`Bearer ${OLD}`, credentials)).toBe(true);
+    const expiresAt = NOW + DEFAULT_PREVIOUS_TOKEN_GRACE_MS;
+    expect(credentials).toEqual({
+      type: "bearer",
+      current: NEW,
+      previous: OLD,
+      previousExpiresAt: expiresAt,
+    });
+    // The handler accepts both while ISC moves over, and the old token only for the grace period.
+    expect(isAuthorized(`Bearer ${NEW}`, credentials, NOW)).toBe(true);
+    expect(isAuthorized(`Bearer ${OLD}`, credentials, NOW)).toBe(true);
+    expect(isAuthorized(`Bearer ${OLD}`, credentials, expiresAt)).toBe(false);
+    expect(isAuthorized(`Bearer ${NEW}`, credentials, expiresAt + 86_400_000)).toBe(true);
+    // The expiry is written only after ISC was switched; nothing is left AWSPENDING (next rotation runs).
+    expect(secrets.events).toEqual([
+      "promote",
+      `sleep ${PROMOTION_SETTLE_MS}`,
+      "putCurrent",
+      "removePending",
+    ]);
+    expect(Object.values((await secrets.describe()).versions).flat()).not.toContain("AWSPENDING");
+    expect((await secrets.describe()).versions.v2).toEqual(["AWSPREVIOUS"]);
 
     const stored = sandbox.state.subscriptions.get(ours.id);
     expect(stored?.httpConfig?.bearerTokenAuthConfig?.bearerToken).toBe(NEW);
@@ -145,15 +131,76 @@ describe("webhook token rotation", () => {
     });
     await expect(rotate(secrets, { api: failing })).rejects.toThrow(/status 500/);
     sandbox.setFaults(undefined);
+    // The old token never got an expiry: ISC still sends it.
+    expect(parseWebhookCredentials(secrets.current()).previousExpiresAt).toBeUndefined();
     // Secrets Manager retries the failed step.
-    await handleRotationEvent(
-      { Step: "finishSecret", SecretId: "webhook", ClientRequestToken: "v2" },
-      { secrets, api, functionUrl: FUNCTION_URL, triggerIds: [PRE_APPROVAL] },
-    );
+    const retry = { secrets, api, functionUrl: FUNCTION_URL, triggerIds: [PRE_APPROVAL], now: () => NOW };
+    await handleRotationEvent({ Step: "finishSecret", SecretId: "webhook", ClientRequestToken: "v2" }, retry);
     expect(sandbox.state.subscriptions.get(ours.id)?.httpConfig?.bearerTokenAuthConfig?.bearerToken).toBe(
       NEW,
     );
-    expect(parseWebhookCredentials(secrets.current()).current).toBe(NEW);
+    const settled = parseWebhookCredentials(secrets.current());
+    expect(settled).toMatchObject({ current: NEW, previous: OLD });
+    expect(settled.previousExpiresAt).toBe(NOW + DEFAULT_PREVIOUS_TOKEN_GRACE_MS);
+    // Once more (its reply lost): nothing promoted back, no second expiry version, nothing fails.
+    const versions = secrets.versions.size;
+    await handleRotationEvent({ Step: "finishSecret", SecretId: "webhook", ClientRequestToken: "v2" }, retry);
+    expect(secrets.versions.size).toBe(versions);
+    expect(parseWebhookCredentials(secrets.current())).toEqual(settled);
+  });
+
+  it("a later rotation replaces the expiring previous token with the last current one", async () => {
+    const secrets = new MemorySecrets(
+      JSON.stringify({
+        type: "bearer",
+        current: OLD,
+        previous: "older",
+        previousExpiresAt: "2020-01-01T00:00:00Z",
+      }),
+    );
+    await rotate(secrets);
+    const credentials = parseWebhookCredentials(secrets.current());
+    expect(credentials.previous).toBe(OLD);
+    expect(credentials.previousExpiresAt).toBe(NOW + DEFAULT_PREVIOUS_TOKEN_GRACE_MS);
+    expect(isAuthorized("Bearer older", credentials, NOW)).toBe(false);
+  });
+
+  it("basic credentials keep their username through rotation and expiry", async () => {
+    const secrets = new MemorySecrets(JSON.stringify({ type: "basic", username: "isc", current: OLD }));
+    await rotate(secrets, { triggerIds: [] });
+    expect(parseWebhookCredentials(secrets.current())).toEqual({
+      type: "basic",
+      username: "isc",
+      current: NEW,
+      previous: OLD,
+      previousExpiresAt: NOW + DEFAULT_PREVIOUS_TOKEN_GRACE_MS,
+    });
+  });
+
+  it("the settled version id is a stable UUID per rotation", () => {
+    expect(settledVersionId("v2")).toBe(settledVersionId("v2"));
+    expect(settledVersionId("v2")).not.toBe(settledVersionId("v3"));
+    expect(settledVersionId("v2")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  it("a container that read the secret just before the promotion accepts ISC's new token at once", async () => {
+    const secrets = new MemorySecrets(JSON.stringify({ type: "bearer", current: OLD }));
+    await subscribe(PRE_APPROVAL, FUNCTION_URL);
+    let clock = 0;
+    const container = createCachedCredentialsProvider(async () => secrets.current(), { now: () => clock });
+    await container.get();
+    // The rotation starts 2 s later; ISC is switched when finishSecret's ISC calls run.
+    clock = 2_000;
+    await rotate(secrets, {
+      sleep: async (ms) => {
+        clock += ms;
+      },
+    });
+    // The handler's path: the cached value refuses the new token, so it forces one re-read.
+    const header = `Bearer ${NEW}`;
+    const cached = container.peek?.();
+    expect(cached !== undefined && isAuthorized(header, cached, clock)).toBe(false);
+    expect(isAuthorized(header, await container.get({ forceRefresh: true }), clock)).toBe(true);
   });
 
   it("createSecret does not overwrite an existing pending version", async () => {
