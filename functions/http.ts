@@ -11,6 +11,7 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { SqsInvocationQueue } from "../lib/adapters/aws/sqs-queue.ts";
+import { queueRecordSink } from "../lib/audit/queue-sink.ts";
 import type { CachedContextReader, CachedReads } from "../lib/context/reader.ts";
 import type {
   ContextNeeds,
@@ -128,10 +129,26 @@ const rules = compileRules(JSON.parse(readFileSync(rulesPath, "utf8")) as RulesD
   version: config.bundledRulesVersion,
 });
 
+// DECISION_RECORDS_RETENTION_DAYS (set by the stack with decision records on): the records of answers
+// given in the reply go to the worker through the queue, which writes them (no DynamoDB client here).
+function recordRetentionDays(text: string | undefined): number | undefined {
+  if (!text?.trim()) return undefined;
+  const days = Number(text);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    throw new Error("DECISION_RECORDS_RETENTION_DAYS must be a whole number of days, 1 to 3650");
+  }
+  return days;
+}
+const retentionDays = recordRetentionDays(env.DECISION_RECORDS_RETENTION_DAYS);
+const queue = new SqsInvocationQueue({ queueUrl: config.queueUrl });
+
 const core = createHttpHandler({
   rules,
   credentials,
-  queue: new SqsInvocationQueue({ queueUrl: config.queueUrl }),
+  queue,
+  ...(retentionDays === undefined
+    ? {}
+    : { records: queueRecordSink(queue), recordRetentionDays: retentionDays }),
   logger,
   metrics,
   ...(config.iscCredentialsSecretId === undefined

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { LogAttributes } from "@aws-lambda-powertools/logger/types";
 import middy from "@middy/core";
 import type { SQSBatchResponse } from "aws-lambda";
+import { DynamoDbDecisionRecords } from "../lib/adapters/aws/dynamodb-decision-records.ts";
 import { DynamoDbInvocationLedger } from "../lib/adapters/aws/dynamodb-ledger.ts";
 import { secretsStoreFromEnv } from "../lib/adapters/aws/secrets-from-env.ts";
 import { SqsInvocationQueue } from "../lib/adapters/aws/sqs-queue.ts";
@@ -64,6 +65,11 @@ async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
     ...(config.queueUrl === undefined
       ? {}
       : { redelivery: new SqsInvocationQueue({ queueUrl: config.queueUrl }) }),
+    // Its own records and those the http function queues; the table is the stack's (DECISION_RECORDS_TABLE_NAME).
+    ...(config.decisionRecordsTableName === undefined
+      ? {}
+      : { records: new DynamoDbDecisionRecords({ tableName: config.decisionRecordsTableName }) }),
+    ...(config.recordRetentionDays === undefined ? {} : { recordRetentionDays: config.recordRetentionDays }),
   });
 }
 

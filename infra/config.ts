@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import { DEFAULT_RECORD_RETENTION_DAYS } from "../lib/audit/constants.ts";
 import { formatPath, ValidationError, type ValidationIssue } from "../lib/errors.ts";
 import { DEFAULT_RESPOND_OPTIONS } from "../lib/responder/respond.ts";
 import { responseDeadlineMs } from "../lib/triggers/duration.ts";
@@ -181,6 +182,14 @@ export const ResponderConfigSchema = z
         maxCacheEntries: z.number().int().min(0).max(1_000_000).default(5000),
       })
       .prefault({}),
+    /** Decision records (the audit trail): a DynamoDB table the worker writes (docs/deploy.md "Decision records"). */
+    decisionRecords: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Days a record is kept (DynamoDB TTL on expiresAt); records hold personal data (docs/audit.md). */
+        retentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RECORD_RETENTION_DAYS),
+      })
+      .prefault({}),
     /** Lambda runtime of the functions: Node.js 22 (what the project is tested on) or 24. */
     lambdaRuntime: z.enum(["nodejs22.x", "nodejs24.x"]).default("nodejs22.x"),
     /** AWS Parameters and Secrets Lambda Extension: secrets read over localhost, no AWS SDK on the sync path. */
@@ -195,6 +204,37 @@ export const ResponderConfigSchema = z
           .int()
           .refine((d) => LOG_RETENTION_DAYS.includes(d), `expected one of ${LOG_RETENTION_DAYS.join(", ")}`)
           .default(90),
+      })
+      .prefault({}),
+    /** The customer-managed key of the invocation queue and its DLQs (docs/deploy.md "Queue encryption"). */
+    queueKey: z
+      .strictObject({
+        /** IAM roles (besides the functions) that may decrypt queued messages: operators who redrive the DLQs. */
+        operatorRoleArns: z
+          .array(
+            z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "expected an IAM role ARN"),
+          )
+          .max(10)
+          .default([]),
+      })
+      .prefault({}),
+    /** Optional CloudFront + WAF front of the Function URL (docs/deploy.md "Front: CloudFront and WAF"). */
+    front: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** WAF rate-based rule: requests per source IP per 5 minutes before that IP is blocked. */
+        rateLimitPer5Min: z.number().int().min(10).max(2_000_000_000).default(1000),
+        /**
+         * An existing CLOUDFRONT-scope web ACL (WAF keeps those in us-east-1). Without it the stack
+         * creates one, which only a stack deployed in us-east-1 can.
+         */
+        webAclArn: z
+          .string()
+          .regex(
+            /^arn:aws[\w-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]+\/[\w-]+$/,
+            "expected the ARN of a CLOUDFRONT-scope web ACL (arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)",
+          )
+          .optional(),
       })
       .prefault({}),
     alarms: z
@@ -277,6 +317,9 @@ const OVERRIDABLE_ROOTS = new Set([
   "secretsExtension",
   "observability",
   "alarms",
+  "decisionRecords",
+  "queueKey",
+  "front",
 ]);
 
 /**

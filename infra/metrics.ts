@@ -31,7 +31,23 @@ export const METRIC = {
   contextFailures: "ContextFailures",
   /** Count, dimensions {service, api}: ISC answered 429. */
   throttled: "IscThrottled",
+  /** Count, dimensions {service, trigger}: decision records that could not be written (the outcome stands). */
+  decisionRecordFailures: "DecisionRecordFailures",
+  /** Count, dimensions {service, outcome}: http requests by how the handler answered (lib/http/handler.ts HttpMetric). */
+  httpRequests: "HttpRequests",
 } as const;
+
+/**
+ * HttpRequests outcomes that mean ISC's request failed on our side: a wrong or unreadable token (401,
+ * 503: a botched rotation, a Secrets Manager outage), the queue refusing the hand-over (503), a bug
+ * (500). All are ordinary replies, so the Lambda Errors metric never sees them.
+ */
+export const HTTP_FAILING_OUTCOMES = [
+  "unauthorized",
+  "credentials_unavailable",
+  "enqueue_failed",
+  "internal_error",
+] as const;
 
 export const DIMENSION = {
   service: "service",

@@ -1,7 +1,8 @@
 /**
  * Alarms (to one SNS topic) and a dashboard of decisions and latency. Alarms: dead-letter queue
- * depth, worker and http errors, queue age, fallback decisions, completions failing (deliveries that
- * ended "failed" or past their deadline) and the deadline margin.
+ * depth, worker and http errors, the http function's failing replies as a rate, queue age, fallback
+ * decisions, completions failing (deliveries that ended "failed" or past their deadline), completions
+ * answered "gone" and the deadline margin.
  */
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
@@ -12,7 +13,7 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { ResponderConfig } from "./config.ts";
-import { DIMENSION, METRIC } from "./metrics.ts";
+import { DIMENSION, HTTP_FAILING_OUTCOMES, METRIC } from "./metrics.ts";
 import { acknowledge } from "./nag.ts";
 
 export interface MonitoringProps {
@@ -22,7 +23,18 @@ export interface MonitoringProps {
   queue: sqs.IQueue;
   deadLetterQueues: sqs.IQueue[];
   triggerIds: string[];
+  /** The stack has a decision records table: alarm when records cannot be written. */
+  decisionRecords?: boolean;
 }
+
+/**
+ * The http failure-rate alarm: the share of requests answered with a failing outcome, in percent,
+ * per 5 minutes; it fires when HTTP_FAILURE_PERIODS of the last HTTP_FAILURE_WINDOW periods reach the
+ * threshold. M of N rather than consecutive: a low-volume tenant has periods without any request.
+ */
+export const HTTP_FAILURE_RATE_PERCENT = 10;
+export const HTTP_FAILURE_PERIODS = 3;
+export const HTTP_FAILURE_WINDOW = 6;
 
 /** ContextFailures reasons a delivery retries (lib/responder/context-decide.ts): the ContextUnavailable alarm sums them. */
 const TRANSIENT_CONTEXT_REASONS = ["timeout", "rate-limited", "unavailable"] as const;
@@ -127,10 +139,39 @@ export class Monitoring extends Construct {
         period,
       });
 
+    // 401s after a botched rotation, 503s from a Secrets Manager or SQS outage and caught 500s are
+    // replies, not Lambda errors: HttpErrors never sees them. Their share of all invocations does.
+    const httpFailureRate = new cloudwatch.MathExpression({
+      // FILL: an outcome (or a period) without data counts 0; a period without requests is 0 %.
+      expression: `IF(FILL(requests, 0) > 0, 100 * (${HTTP_FAILING_OUTCOMES.map((_, i) => `FILL(f${i}, 0)`).join(" + ")}) / FILL(requests, 0), 0)`,
+      usingMetrics: {
+        // Every Function URL request is one invocation, whatever the handler answers.
+        requests: props.httpFunction.metricInvocations({ period, statistic: "Sum" }),
+        ...Object.fromEntries(
+          HTTP_FAILING_OUTCOMES.map((outcome, i) => [
+            `f${i}`,
+            serviceMetric(METRIC.httpRequests, "Sum", { [DIMENSION.outcome]: outcome }),
+          ]),
+        ),
+      },
+      period,
+      label: "http failing replies (%)",
+    });
+    alarm("HttpFailureRate", httpFailureRate, {
+      threshold: HTTP_FAILURE_RATE_PERCENT,
+      evaluationPeriods: HTTP_FAILURE_WINDOW,
+      datapointsToAlarm: HTTP_FAILURE_PERIODS,
+      alarmDescription: `At least ${HTTP_FAILURE_RATE_PERCENT} % of the http function's requests failed (401 unauthorized, 503 credentials unavailable or enqueue failed, 500) in ${HTTP_FAILURE_PERIODS} of the last ${HTTP_FAILURE_WINDOW} 5-minute periods: a rotation ISC did not follow, a Secrets Manager or SQS outage, or a bug.`,
+    });
     props.triggerIds.forEach((triggerId) => {
       const key = triggerId
         .replace(/^idn:access-request-/, "")
         .replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
+      if (props.decisionRecords) {
+        alarm(`${key}DecisionRecordFailures`, custom(METRIC.decisionRecordFailures, triggerId, "Sum"), {
+          alarmDescription: `${triggerId}: decision records could not be written (the answers went out; the audit trail misses them). See the worker's "decision record not written" log lines.`,
+        });
+      }
       alarm(`${key}Fallbacks`, custom(METRIC.fallbacks, triggerId, "Sum"), {
         alarmDescription: `${triggerId}: decisions fell back to the configured fallback (a rules error, an invalid output, or context that could not be read).`,
       });
@@ -164,6 +205,10 @@ export class Monitoring extends Construct {
       );
       alarm(`${key}DeadlinePassed`, custom(METRIC.deadlinePassed, triggerId, "Sum"), {
         alarmDescription: `${triggerId}: invocations were not completed before their deadline (the access request fails).`,
+      });
+      // 400.1.404 on completion: ISC no longer waits for this answer (expired, or completed elsewhere).
+      alarm(`${key}InvocationGone`, custom(METRIC.invocationGone, triggerId, "Sum"), {
+        alarmDescription: `${triggerId}: ISC answered completions with 400.1.404 (already completed or expired): our answer did not land (unless the log line says completionReplyLost: ISC's reply to our own completion was lost).`,
       });
       alarm(`${key}DeadlineMargin`, custom(METRIC.deadlineMargin, triggerId, "Minimum"), {
         threshold: config.alarms.deadlineMarginMs,
@@ -220,6 +265,13 @@ export class Monitoring extends Construct {
         left: ["p50", "p99", "Maximum"].map((statistic) =>
           props.httpFunction.metricDuration({ statistic, period }).with({ label: statistic }),
         ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "http requests by outcome, and the failing share (%)",
+        width: 12,
+        left: [search(METRIC.httpRequests, [DIMENSION.outcome], "requests")],
+        right: [httpFailureRate],
+        rightYAxis: { min: 0, max: 100, showUnits: false },
       }),
       new cloudwatch.GraphWidget({
         title: "Context reads (ISC requests by kind) and cache hits",

@@ -17,6 +17,7 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
@@ -35,6 +36,8 @@ import {
   PROJECT_ROOT,
 } from "./bundling.ts";
 import { contextSettingsFor, enabledTriggers, type ResponderConfig } from "./config.ts";
+import { DecisionRecords } from "./decision-records.ts";
+import { Front } from "./front.ts";
 import { Monitoring } from "./monitoring.ts";
 import { acknowledge } from "./nag.ts";
 
@@ -60,9 +63,15 @@ export class ResponderStack extends Stack {
   readonly functionUrl: lambda.FunctionUrl;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  /** Encrypts the invocation queue and every dead-letter queue; its policy admits only their users. */
+  readonly queueKey: kms.Key;
   readonly table: dynamodb.Table;
   readonly webhookSecret: secretsmanager.Secret;
   readonly monitoring: Monitoring;
+  /** CloudFront + WAF in front of the Function URL (config `front.enabled`); undefined without. */
+  readonly front: Front | undefined;
+  /** The decision records table (infra/decision-records.ts); undefined with decisionRecords.enabled false. */
+  readonly decisionRecords: DecisionRecords | undefined;
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     super(scope, id, props);
@@ -97,15 +106,39 @@ export class ResponderStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    // Queued invocations carry the invocation secret. SQS-managed encryption lets any principal with
+    // sqs:ReceiveMessage read them; with this key a reader also needs kms:Decrypt, which its policy
+    // grants to the functions (and EventBridge) only (docs/deploy.md "Queue encryption").
+    this.queueKey = new kms.Key(this, "QueueKey", {
+      description: "Encrypts the ISC trigger responder's invocation queue and dead-letter queues",
+      enableKeyRotation: true,
+      // The account administers the key (IAM policies may manage it) but cannot use it: no
+      // Encrypt/Decrypt/GenerateDataKey and no CreateGrant for the account root.
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            sid: "AccountAdministersTheKey",
+            principals: [new iam.AccountRootPrincipal()],
+            actions: QUEUE_KEY_ADMIN_ACTIONS,
+            resources: ["*"],
+          }),
+        ],
+      }),
+      // Only in-flight messages, deleted with the queues; deletion waits the default 30 days.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     const workerTimeout = Duration.seconds(config.worker.timeoutSeconds);
     this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.queueKey,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     const longestDeadlineMs = Math.max(...triggers.map((t) => parseIsoDuration(t.trigger.responseDeadline)));
     this.queue = new sqs.Queue(this, "InvocationQueue", {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.queueKey,
       enforceSSL: true,
       // AWS: at least 6x the function timeout, so a batch is never redelivered while still running.
       visibilityTimeout: Duration.seconds(config.worker.timeoutSeconds * 6 + 30),
@@ -115,6 +148,11 @@ export class ResponderStack extends Stack {
       ),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.worker.maxReceiveCount },
     });
+
+    // --- decision records (the audit trail; only the worker writes) --------------------------
+    this.decisionRecords = config.decisionRecords.enabled
+      ? new DecisionRecords(this, "DecisionRecords", { retentionDays: config.decisionRecords.retentionDays })
+      : undefined;
 
     // --- functions -------------------------------------------------------------------------
     // Each function gets exactly the variables it reads (docs/runtime-contract.md), nothing more.
@@ -203,12 +241,29 @@ export class ResponderStack extends Stack {
         MAX_BODY_BYTES: String(config.http.maxBodyBytes),
         // The bundled rules.json's version, hashed here once instead of at every cold start.
         RULES_VERSION: props.rulesVersion,
+        // Records on: http queues its records for the worker to write (it has no DynamoDB client).
+        ...this.decisionRecords?.httpEnvironment(),
         // Rules that read live context decide in the reply too: they need the ISC API client.
         ...(props.rulesUseContext ? { ISC_CREDENTIALS_SECRET_ID: iscCredentialsSecretId } : {}),
       },
     });
     // ISC cannot sign requests: the URL is public and the handler checks the bearer token itself.
     this.functionUrl = this.httpFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    // Optional: ISC then calls the distribution, and the function refuses what did not come through it.
+    this.front = config.front.enabled
+      ? new Front(this, "Front", { front: config.front, functionUrl: this.functionUrl })
+      : undefined;
+    if (this.front) {
+      this.httpFunction.addEnvironment("ORIGIN_VERIFY_SECRET_ID", this.front.originVerifySecret.secretArn);
+      this.httpFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["secretsmanager:GetSecretValue"],
+          resources: [this.front.originVerifySecret.secretArn],
+        }),
+      );
+    }
+    /** The URL ISC's HTTP subscriptions call. */
+    const subscriptionUrl = this.front?.url ?? this.functionUrl.url;
 
     this.workerFunction = makeFunction("worker", "WorkerFunction", {
       description: "Decides and completes queued ISC trigger invocations",
@@ -222,6 +277,7 @@ export class ResponderStack extends Stack {
         LEDGER_TABLE_NAME: this.table.tableName,
         // Its own queue: a retryable invocation goes back with a delay inside its deadline.
         QUEUE_URL: this.queue.queueUrl,
+        ...this.decisionRecords?.workerEnvironment(),
       },
     });
     this.workerFunction.addEventSource(
@@ -239,12 +295,14 @@ export class ResponderStack extends Stack {
       environment: {
         ISC_CREDENTIALS_SECRET_ID: iscCredentialsSecretId,
         WEBHOOK_CREDENTIALS_SECRET_ID: this.webhookSecret.secretArn,
-        FUNCTION_URL: this.functionUrl.url,
+        // The rotation re-points the subscriptions whose URL is this one.
+        FUNCTION_URL: subscriptionUrl,
         SUBSCRIBED_HTTP_TRIGGERS: httpTriggers.map((t) => t.triggerId).join(","),
       },
     });
 
     // --- least-privilege grants ------------------------------------------------------------
+    this.decisionRecords?.grantWrite(this.workerFunction);
     // Only the worker writes the ledger (the http function hands invocations over through the queue).
     this.workerFunction.addToRolePolicy(
       new iam.PolicyStatement({
@@ -252,11 +310,44 @@ export class ResponderStack extends Stack {
         resources: [this.table.tableArn],
       }),
     );
-    this.webhookSecret.grantRead(this.httpFunction);
-    this.queue.grantSendMessages(this.httpFunction);
-    this.queue.grantSendMessages(this.workerFunction);
+    // http reads its secrets through the extension, which only calls GetSecretValue (no DescribeSecret).
+    this.httpFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [
+          this.webhookSecret.secretArn,
+          ...(props.rulesUseContext ? [secretArnForPolicies(iscCredentials, iscCredentialsSecretId)] : []),
+        ],
+      }),
+    );
+    // SendMessage only (the code has the queue URL); the key policy below lets them encrypt. Not
+    // queue.grantSendMessages: it adds kms:ReEncrypt* and kms:GenerateDataKey* to the roles.
+    for (const fn of [this.httpFunction, this.workerFunction]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ["sqs:SendMessage"], resources: [this.queue.queueArn] }),
+      );
+    }
+    // The key's users, by role: http sends (encrypts), the worker receives (decrypts) and puts
+    // retries back (encrypts). SQS needs kms:Decrypt from a sender as well as GenerateDataKey.
+    this.queueKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "FunctionsUseTheKey",
+        principals: [this.httpFunction.role!, this.workerFunction.role!],
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: ["*"],
+      }),
+    );
+    for (const [index, arn] of config.queueKey.operatorRoleArns.entries()) {
+      this.queueKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `OperatorReadsDeadLetters${index + 1}`,
+          principals: [new iam.ArnPrincipal(arn)],
+          actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+          resources: ["*"],
+        }),
+      );
+    }
     iscCredentials.grantRead(this.workerFunction);
-    if (props.rulesUseContext) iscCredentials.grantRead(this.httpFunction);
     iscCredentials.grantRead(this.subscriptionsFunction);
     this.webhookSecret.grantRead(this.subscriptionsFunction);
 
@@ -268,6 +359,7 @@ export class ResponderStack extends Stack {
         // Rotating while the subscriptions are being created would race them; rotate on schedule only.
         rotateImmediatelyOnUpdate: false,
       });
+      scopeRotationInvokePermission(this.subscriptionsFunction, this.webhookSecret.secretArn, this.account);
       acknowledge(
         this.subscriptionsFunction,
         "AwsSolutions-IAM5[Resource::*]",
@@ -287,7 +379,8 @@ export class ResponderStack extends Stack {
       const busName = config.eventBridge.eventBusName as string;
       const bus = events.EventBus.fromEventBusName(this, "PartnerEventBus", busName);
       const eventDeadLetterQueue = new sqs.Queue(this, "EventDeadLetterQueue", {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.queueKey,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
       });
@@ -297,19 +390,53 @@ export class ResponderStack extends Stack {
         "This queue is itself the dead-letter queue of the EventBridge rule targets (events EventBridge could not deliver to the invocation queue).",
       );
       deadLetterQueues.push(eventDeadLetterQueue);
+      // EventBridge puts events (and its failures) on queues encrypted with the key: the events
+      // service may use it for rules on the partner bus of this account only. By pattern, not by
+      // rule ARN: the key policy naming a rule that targets a queue encrypted with the key is a cycle.
+      this.queueKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: "EventBridgeRulesOnThePartnerBusUseTheKey",
+          principals: [new iam.ServicePrincipal("events.amazonaws.com")],
+          actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+          resources: ["*"],
+          conditions: {
+            StringEquals: { "aws:SourceAccount": this.account },
+            ArnLike: {
+              "aws:SourceArn": `arn:${this.partition}:events:${this.region}:${this.account}:rule/${busName}/*`,
+            },
+          },
+        }),
+      );
+      // The target is the queue without its key: CDK's SqsQueue target would otherwise add a broader
+      // key statement (kms:Encrypt, ReEncrypt*, GenerateDataKey* with SourceAccount only) itself.
+      const ruleTarget = sqs.Queue.fromQueueAttributes(this, "InvocationQueueAsRuleTarget", {
+        queueArn: this.queue.queueArn,
+        queueUrl: this.queue.queueUrl,
+        queueName: this.queue.queueName,
+      });
       for (const { key, triggerId } of eventBridgeTriggers) {
-        new events.Rule(this, `${capitalize(key)}EventRule`, {
+        const rule = new events.Rule(this, `${capitalize(key)}EventRule`, {
           eventBus: bus,
           description: `ISC ${triggerId} invocations to the worker queue`,
           eventPattern: { source: events.Match.prefix(ISC_PARTNER_SOURCE_PREFIX), detailType: [triggerId] },
           targets: [
-            new targets.SqsQueue(this.queue, {
+            new targets.SqsQueue(ruleTarget, {
               deadLetterQueue: eventDeadLetterQueue,
               retryAttempts: 185,
               maxEventAge: Duration.hours(24),
             }),
           ],
         });
+        // The queue policy (a resource of its own, so naming the rule is no cycle): this rule only.
+        this.queue.addToResourcePolicy(
+          new iam.PolicyStatement({
+            sid: `${capitalize(key)}EventRuleSends`,
+            principals: [new iam.ServicePrincipal("events.amazonaws.com")],
+            actions: ["sqs:SendMessage"],
+            resources: [this.queue.queueArn],
+            conditions: { ArnEquals: { "aws:SourceArn": rule.ruleArn } },
+          }),
+        );
       }
     }
 
@@ -335,7 +462,7 @@ export class ResponderStack extends Stack {
         RetainOnDelete: config.subscriptions.retainOnDelete,
         ...(trigger.filter ? { Filter: trigger.filter } : {}),
         ...(trigger.delivery === "HTTP"
-          ? { Url: this.functionUrl.url, HttpDispatchMode: trigger.httpDispatchMode }
+          ? { Url: subscriptionUrl, HttpDispatchMode: trigger.httpDispatchMode }
           : { AwsAccount: this.account, AwsRegion: this.region }),
       };
       const subscription = new CustomResource(this, `${capitalize(key)}Subscription`, {
@@ -356,6 +483,7 @@ export class ResponderStack extends Stack {
       queue: this.queue,
       deadLetterQueues,
       triggerIds: triggers.map((t) => t.triggerId),
+      decisionRecords: this.decisionRecords !== undefined,
     });
 
     if (config.lambdaRuntime === "nodejs22.x") {
@@ -382,6 +510,59 @@ export class ResponderStack extends Stack {
     new CfnOutput(this, "AlarmTopicArn", { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, "RulesVersion", { value: props.rulesVersion });
   }
+}
+
+/**
+ * What the account root may do with the queue key: administer it (CloudFormation updates its policy
+ * through the deploying role's IAM permissions), never use it, nor grant its use (no kms:CreateGrant).
+ */
+const QUEUE_KEY_ADMIN_ACTIONS = [
+  "kms:CreateAlias",
+  "kms:DescribeKey",
+  "kms:GetKeyPolicy",
+  "kms:GetKeyRotationStatus",
+  "kms:ListAliases",
+  "kms:ListGrants",
+  "kms:ListKeyPolicies",
+  "kms:ListResourceTags",
+  "kms:PutKeyPolicy",
+  "kms:UpdateAlias",
+  "kms:UpdateKeyDescription",
+  "kms:EnableKey",
+  "kms:EnableKeyRotation",
+  "kms:DisableKey",
+  "kms:DisableKeyRotation",
+  "kms:RevokeGrant",
+  "kms:RetireGrant",
+  "kms:DeleteAlias",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:ScheduleKeyDeletion",
+  "kms:CancelKeyDeletion",
+  "kms:RotateKeyOnDemand",
+];
+
+/** A secret's ARN as IAM must match it: a name-only reference has Secrets Manager's 6-character suffix after it. */
+function secretArnForPolicies(secret: secretsmanager.ISecret, configured: string): string {
+  return configured.startsWith("arn:") ? configured : `${secret.secretArn}-??????`;
+}
+
+/**
+ * CDK's rotation schedule lets secretsmanager.amazonaws.com invoke the rotation function with no
+ * condition: any secret's rotation, in any account, could name it. Only this secret's, in this account.
+ */
+function scopeRotationInvokePermission(fn: lambda.Function, secretArn: string, account: string): void {
+  const permissions = fn.node
+    .findAll()
+    .filter((c): c is lambda.CfnPermission => c instanceof lambda.CfnPermission)
+    .filter((p) => p.principal === "secretsmanager.amazonaws.com");
+  if (permissions.length !== 1) {
+    throw new Error(
+      `expected one Secrets Manager invoke permission on the rotation function, found ${permissions.length}`,
+    );
+  }
+  permissions[0]!.sourceArn = secretArn;
+  permissions[0]!.sourceAccount = account;
 }
 
 /** The Provider framework's own function and role are CDK's; their findings are acknowledged with reasons. */

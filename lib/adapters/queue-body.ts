@@ -5,14 +5,14 @@
  * already escapes control characters and lone surrogates but leaves U+FFFE and U+FFFF, which a
  * requester can type into a comment: escaping them keeps the JSON value identical.
  */
-import type { QueuedInvocation } from "../triggers/queued-invocation.ts";
+import type { QueueMessage } from "./types.ts";
 
 /** SQS SendMessage's body limit (1 MiB). */
 export const SQS_MAX_BODY_BYTES = 1_048_576;
 
 const INVALID_SQS_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
-export function queueMessageBody(message: QueuedInvocation): string {
+export function queueMessageBody(message: QueueMessage): string {
   return JSON.stringify(message).replace(
     /[\uFFFE\uFFFF]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,

@@ -2,6 +2,7 @@
  * The small interfaces business logic talks to. Each has an AWS adapter (lib/adapters/aws/) and a
  * local one (lib/adapters/local/); nothing outside lib/adapters/aws imports an AWS SDK client.
  */
+import type { QueuedDecisionRecord } from "../audit/queued-record.ts";
 import type { ActionSpec } from "../rules/types.ts";
 import type { QueuedInvocation } from "../triggers/queued-invocation.ts";
 
@@ -11,9 +12,12 @@ export interface SecretsStore {
   getSecretString(secretId: string): Promise<string>;
 }
 
-/** Hands an invocation to the worker (SQS in AWS, an in-process queue locally). */
+/** What the http function hands the worker: an invocation, or a decision record for it to write. */
+export type QueueMessage = QueuedInvocation | QueuedDecisionRecord;
+
+/** Hands an invocation (or a decision record) to the worker (SQS in AWS, an in-process queue locally). */
 export interface InvocationQueue {
-  enqueue(message: QueuedInvocation): Promise<void>;
+  enqueue(message: QueueMessage): Promise<void>;
 }
 
 /**

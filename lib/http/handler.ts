@@ -19,6 +19,7 @@
  * the enqueue fails we answer 503 and ISC marks the invocation failed, ledger or not.
  */
 import type { InvocationQueue } from "../adapters/types.ts";
+import type { DecisionRecordSink } from "../audit/types.ts";
 import type { ContextReader } from "../context/types.ts";
 import { ResponderError, type ValidationIssue } from "../errors.ts";
 import {
@@ -34,6 +35,7 @@ import { toQueuedInvocation } from "../triggers/queued-invocation.ts";
 import type { RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 import { isAuthorized, type WebhookCredentials, type WebhookCredentialsProvider } from "./auth.ts";
 import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBodyText } from "./body.ts";
+import { answerRecorder } from "./record-answer.ts";
 import {
   describeError,
   errorReply,
@@ -96,6 +98,16 @@ export interface HttpHandlerDeps {
    * inside ISC's 10 s window with room for the network), whatever the step timeouts add up to.
    */
   replyBudgetMs?: number;
+  /**
+   * Where the decision records of answers given in the reply go (sync, dynamic answered in time);
+   * in AWS the queue (lib/audit/queue-sink.ts), the worker writes them. A failure costs the record,
+   * never the answer. Deferred invocations are recorded by the worker.
+   */
+  records?: DecisionRecordSink;
+  /** Retention of those records in days (default DEFAULT_RECORD_RETENTION_DAYS). */
+  recordRetentionDays?: number;
+  /** Handing a record over may take this long (default 1000), cut to the reply budget. */
+  recordTimeoutMs?: number;
   clock?: () => number;
 }
 
@@ -109,6 +121,12 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
   const credentialsTimeoutMs = deps.credentialsTimeoutMs ?? 3000;
   const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 4000;
   const replyBudgetMs = deps.replyBudgetMs ?? 8000;
+  const recordTimeoutMs = deps.recordTimeoutMs ?? 1000;
+  const recordAnswer = answerRecorder({
+    ...deps,
+    clock,
+    timeoutMs: (receivedAt) => bounded(recordTimeoutMs, receivedAt),
+  });
   /** A step's timeout, shortened to what is left of the reply budget (at least 1 ms: the step then times out). */
   const bounded = (stepMs: number, receivedAt: number) =>
     Math.max(1, Math.min(stepMs, receivedAt + replyBudgetMs - clock()));
@@ -292,7 +310,10 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       invocation.receivedAt + replyBudgetMs - 500,
     );
     const result = await decideBy(invocation, contextDeadline);
+    const decidedAt = clock();
     count("sync_answered");
+    // The record is handed over while the actions are (both bounded by the reply budget).
+    const recorded = recordAnswer(invocation, result, decidedAt);
     // The reply is the answer; the worker runs the decision's actions (this function cannot run
     // anything after replying), with the answer's own actions: deciding again there (live context
     // may have changed) could run another decision's actions. Queued without id, callbackURL or
@@ -318,6 +339,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       if (error === undefined) logger.info("actions handed to the worker", invocationFields(invocation));
       else actionsLost(invocation, error);
     }
+    await recorded;
     return answered(invocation, result);
   }
 
@@ -326,6 +348,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     // A cold start or a slow secret read may already have used the budget; then do not decide here.
     if (clock() > budgetEnd) return defer(invocation, "dynamic_deferred");
     const result = await decideBy(invocation, budgetEnd);
+    const decidedAt = clock();
     // Context that was slow or briefly unavailable: the worker has until the deadline to read it.
     if (result.context?.failure?.transient === true) return defer(invocation, "dynamic_deferred_for_context");
     if (result.decision.actions.length > 0) {
@@ -339,10 +362,12 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
         return jsonReply(202, {});
       }
       actionsLost(invocation, error);
+      await recordAnswer(invocation, result, decidedAt);
       return answered(invocation, result);
     }
     if (clock() > budgetEnd) return defer(invocation, "dynamic_deferred");
     count("dynamic_answered");
+    await recordAnswer(invocation, result, decidedAt);
     return answered(invocation, result);
   }
 

@@ -213,6 +213,19 @@ export class IscContextApi implements IscContextReads {
     return this.#list("/v3/access-request-status", params, AccessRequestStatusListSchema, options);
   }
 
+  /**
+   * GET /v3/access-request-status without `requested-for`: the tenant's requested items (ORG_ADMIN),
+   * for `rules replay --from-tenant`. Not a context read (no rule reaches it), so it is not part of
+   * IscContextReads; it goes through the same request core and rate limiter.
+   */
+  async listTenantAccessRequestStatus(
+    query: ListQuery = {},
+    options?: CallOptions,
+  ): Promise<AccessRequestStatus[]> {
+    const params = collection(query, LIST_LIMITS.accessRequestStatus);
+    return this.#list("/v3/access-request-status", params, AccessRequestStatusListSchema, options);
+  }
+
   async #list<T>(
     path: string,
     query: Query,

@@ -11,6 +11,7 @@ import { MemoryInvocationLedger } from "../adapters/local/memory-ledger.ts";
 import { type Consumer, MemoryQueue } from "../adapters/local/memory-queue.ts";
 import { MemorySecretsStore } from "../adapters/local/secrets.ts";
 import type { RedeliveryQueue } from "../adapters/types.ts";
+import type { DecisionRecordStore, WatchableRecords } from "../audit/types.ts";
 import type { ContextReader } from "../context/types.ts";
 import { createCachedCredentialsProvider, type WebhookCredentials } from "../http/auth.ts";
 import { createHttpHandler, type HttpHandler } from "../http/handler.ts";
@@ -35,7 +36,12 @@ export interface LocalWorkerDeps {
   /** The local queue itself: retryable invocations go back on it with a delay, as on SQS. */
   redelivery: RedeliveryQueue;
   workerId: string;
+  /** Where the worker writes decision records (the same store as the http handler's). */
+  records?: LocalRecords;
 }
+
+/** A local decision records store: the file (dev, serve) or memory (tests); the console subscribes to it. */
+export type LocalRecords = DecisionRecordStore & WatchableRecords;
 
 export type SqsBatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 export type WorkerFactory = (deps: LocalWorkerDeps) => SqsBatchHandler | Promise<SqsBatchHandler>;
@@ -63,6 +69,11 @@ export interface LocalResponderOptions {
   maxReceiveCount?: number;
   logger: PipelineLogger;
   metrics?: PipelineMetrics;
+  /**
+   * Decision records: the http handler and the worker both write here directly (recordedBy
+   * "http"/"worker"; in AWS the http function queues its records instead). Absent: none are kept.
+   */
+  records?: LocalRecords;
 }
 
 export interface LocalResponder {
@@ -72,6 +83,8 @@ export interface LocalResponder {
   handler: HttpHandler;
   queue: MemoryQueue;
   ledger: MemoryInvocationLedger;
+  /** The decision records store both write to (undefined when none was given). */
+  records: LocalRecords | undefined;
   /** For the sandbox's `eventBridgeSink`: the event goes onto the queue as an EventBridge rule → SQS target puts it. */
   eventBridgeSink(event: EventBridgeTriggerEvent): void;
   /** Kills the worker mid-flight (messages in flight come back after the visibility timeout) and starts a new one. */
@@ -113,6 +126,7 @@ export async function startLocalResponder(options: LocalResponderOptions): Promi
     responseDeadlineMs,
     ...(options.context === undefined ? {} : { context: options.context }),
     ...(options.dynamicBudgetMs === undefined ? {} : { dynamicBudgetMs: options.dynamicBudgetMs }),
+    ...(options.records === undefined ? {} : { records: options.records }),
   });
 
   const workerId = `${hostname()}:${process.pid}`;
@@ -129,6 +143,7 @@ export async function startLocalResponder(options: LocalResponderOptions): Promi
       responseDeadlineMs,
       redelivery,
       workerId: `${workerId}:${++generation}`,
+      ...(options.records === undefined ? {} : { records: options.records }),
     });
 
   const startConsumer = (worker: SqsBatchHandler): Consumer =>
@@ -165,6 +180,7 @@ export async function startLocalResponder(options: LocalResponderOptions): Promi
     handler,
     queue,
     ledger,
+    records: options.records,
     eventBridgeSink(event) {
       queue.send(JSON.stringify(event));
     },

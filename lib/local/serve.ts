@@ -3,13 +3,20 @@
  * tenant (SAIL_BASE_URL), completing invocations with SAIL_CLIENT_ID/SECRET, and taking ISC's
  * inbound credentials from RESPONDER_BEARER_TOKEN or RESPONDER_BASIC_USER + RESPONDER_BASIC_PASSWORD.
  */
+
+import { FileDecisionRecords } from "../adapters/local/file-decision-records.ts";
 import { contextReaderForClient } from "../context/for-client.ts";
 import type { WebhookCredentials } from "../http/auth.ts";
 import { IscClient } from "../isc/client.ts";
 import type { PipelineLogger } from "../responder/observability.ts";
 import { loadRulesFile } from "../rules/load-file.ts";
 import { responseDeadlineMs } from "../triggers/duration.ts";
-import { type LocalResponder, startLocalResponder, type WorkerFactory } from "./responder.ts";
+import {
+  type LocalRecords,
+  type LocalResponder,
+  startLocalResponder,
+  type WorkerFactory,
+} from "./responder.ts";
 
 export class ServeConfigError extends Error {
   constructor(message: string) {
@@ -47,6 +54,10 @@ export interface ServeOptions {
   env: Readonly<Record<string, string | undefined>>;
   logger: PipelineLogger;
   createWorker?: WorkerFactory;
+  /** Decision records go to this JSON-lines file (`--records`)... */
+  recordsPath?: string;
+  /** ...or to this store (tests); neither: none are kept. */
+  records?: LocalRecords;
 }
 
 export async function startServe(options: ServeOptions): Promise<LocalResponder & { tenantBaseUrl: string }> {
@@ -69,6 +80,9 @@ export async function startServe(options: ServeOptions): Promise<LocalResponder 
     clientId: env.SAIL_CLIENT_ID!,
     clientSecret: env.SAIL_CLIENT_SECRET!,
   });
+  const records =
+    options.records ??
+    (options.recordsPath === undefined ? undefined : new FileDecisionRecords(options.recordsPath));
   const responder = await startLocalResponder({
     rules,
     tenantBaseUrl,
@@ -82,6 +96,7 @@ export async function startServe(options: ServeOptions): Promise<LocalResponder 
     responseDeadlineMs: () => deadlineMs,
     ...(options.dynamicBudgetMs === undefined ? {} : { dynamicBudgetMs: options.dynamicBudgetMs }),
     ...(options.createWorker === undefined ? {} : { createWorker: options.createWorker }),
+    ...(records === undefined ? {} : { records }),
   });
   return Object.assign(responder, { tenantBaseUrl });
 }

@@ -14,6 +14,7 @@
 import type { CachedReads } from "../context/reader.ts";
 import { contextSubject } from "../context/subject.ts";
 import type {
+  ContextData,
   ContextKind,
   ContextNeeds,
   ContextOrigin,
@@ -49,7 +50,11 @@ export interface ContextFailure {
   transient: boolean;
 }
 
-export type ContextDecideResult = DecideResult & { context?: ContextReport };
+export type ContextDecideResult = DecideResult & {
+  context?: ContextReport;
+  /** The context the rules evaluated over (with its provenance), when it was read: the decision record keeps it. */
+  contextData?: ContextData;
+};
 
 export interface ContextDecideOptions {
   reader: ContextReader | undefined;
@@ -120,7 +125,7 @@ export async function decideWithReadContext(
   try {
     evaluated = rules.evaluate(invocation, result.data);
   } catch (error) {
-    return { ...evaluationFailed(invocation, rules, error), context: report };
+    return { ...evaluationFailed(invocation, rules, error), context: report, contextData: result.data };
   }
   if ("contextRequired" in evaluated) {
     // The reader returned less than asked: a bug, never an approval.
@@ -133,7 +138,7 @@ export async function decideWithReadContext(
     return contextFallback(invocation, rules, report);
   }
   markOrigins(evaluated.explanation.context, result.data.provenance);
-  return { ...validatedDecision(invocation, rules, evaluated), context: report };
+  return { ...validatedDecision(invocation, rules, evaluated), context: report, contextData: result.data };
 }
 
 /** True for a reader that can answer from its cache alone, synchronously (CachedContextReader). */

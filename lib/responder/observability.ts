@@ -69,6 +69,8 @@ export const PipelineMetric = {
   throttled: "IscThrottled",
   /** Decisions of a trigger in shadow mode, by `trigger` and `differs` (yes: the rules' answer is not what ISC got). */
   shadowDecisions: "ShadowDecisions",
+  /** Decision records that could not be written (the outcome stands; the audit trail misses one), by `trigger`. */
+  decisionRecordFailures: "DecisionRecordFailures",
 } as const;
 
 /** An ISC client's onRetry that counts the 429s it met, by API version (`IscThrottled`). */

@@ -1,149 +1,42 @@
 /**
  * respond(invocation): decide, complete the invocation at ISC before its deadline, run the
  * decision's actions, and record every step in the ledger, so that duplicate deliveries never
- * decide or complete twice and a crash between steps resumes. Independent of Lambda and AWS: the
- * worker handler and the local runner inject the dependencies. docs/pipeline.md explains the choices.
+ * decide or complete twice and a crash between steps resumes; then write the decision record
+ * (lib/audit). Independent of Lambda and AWS: the worker handler and the local runner inject the
+ * dependencies. docs/pipeline.md explains the choices. The decision step (decide-step.ts), the paths
+ * with nothing to complete (actions-only.ts) and the record step (record-step.ts) live apart.
  */
 
 import { DEADLINE_PASSED } from "../adapters/ledger-record.ts";
-import type { InvocationLedger, LedgerDecision, LedgerRecord, LedgerState } from "../adapters/types.ts";
-import type { ContextReader } from "../context/types.ts";
-import type { CompletionTarget, IscActionsApi, IscCompletionApi } from "../isc/types.ts";
-import type { ActionSpec, CompiledRules } from "../rules/types.ts";
+import type { InvocationLedger, LedgerDecision, LedgerRecord } from "../adapters/types.ts";
+import { iso } from "../audit/build.ts";
+import type { RecordTimelineEntry } from "../audit/record.ts";
+import type { ContextData } from "../context/types.ts";
+import type { CompletionTarget } from "../isc/types.ts";
+import type { ActionSpec } from "../rules/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
-import { type ActionOutcome, DEFAULT_ACTION_TIMEOUT_MS, runActions } from "./actions.ts";
+import { type ActionOutcome, runActions } from "./actions.ts";
+import { actionsOnly, fireAndForget } from "./actions-only.ts";
 import { boundedLedger } from "./bounded-ledger.ts";
 import { type CompletionFailure, classifyCompletionError } from "./completion-errors.ts";
-import {
-  type ContextDecideResult,
-  decideFromPayload,
-  decideWithReadContext,
-  describeContextFailure,
-  recordContextReport,
-} from "./context-decide.ts";
-import { isValidOutput } from "./decide.ts";
+import type { ContextReport } from "./context-decide.ts";
+import { decideNow, reuseDecision } from "./decide-step.ts";
 import { describeError } from "./describe-error.ts";
+import { type LogFields, PipelineMetric } from "./observability.ts";
+import { writeDecisionRecord } from "./record-step.ts";
 import {
-  type LogFields,
-  type PipelineLogger,
-  PipelineMetric,
-  type PipelineMetrics,
-} from "./observability.ts";
-import {
-  accessRequestIdOf,
-  canonicalJson,
-  decisionFields,
-  defaultSleep,
-  sameDecision,
-  timeoutSignal,
-} from "./run-support.ts";
+  DEFAULT_RESPOND_OPTIONS,
+  type RespondCall,
+  type RespondDeps,
+  type RespondOptions,
+  type RespondOutcome,
+} from "./respond-types.ts";
+import { accessRequestIdOf, defaultSleep, FINAL_STATES, timeoutSignal } from "./run-support.ts";
 
-export interface RespondOptions {
-  /** Completion calls stop this long before the invocation's deadline (clock skew, ISC's own latency). */
-  safetyMarginMs: number;
-  /**
-   * Within this much of the (safety-adjusted) deadline, the pipeline stops relying on a later
-   * redelivery, which could come too late: it retries the completion in process, waits out another
-   * worker's lease, and completes without the ledger if the ledger fails.
-   */
-  nearDeadlineMs: number;
-  /** Completion lease; a crashed holder blocks other deliveries this long at most. */
-  leaseMs: number;
-  /** A completion attempt is abandoned this long before the lease ends, so it never runs unleased. */
-  leaseMarginMs: number;
-  /** Per-action bound, retries included. */
-  actionTimeoutMs: number;
-  /** FIRE_AND_FORGET has no deadline; its ledger record gets receivedAt + this as one (for retention). */
-  fireAndForgetWindowMs: number;
-  /** First pause between in-process completion retries near the deadline (doubles up to 8 s). */
-  retryDelayMs: number;
-  /**
-   * One delivery waits at most this long for rule context (the ISC client retries within it). A
-   * transient failure far from the deadline is retried by redelivery; near it, the fallback answers.
-   */
-  contextTimeoutMs: number;
-  /** Context reads end this long before the completion deadline or the call's end: room to complete. */
-  contextReserveMs: number;
-  /**
-   * The longest one ledger call may take; it is also bounded by the call's end, and before the
-   * completion by half the time left (lib/responder/bounded-ledger.ts), so the bypass can still complete.
-   */
-  ledgerTimeoutMs: number;
-}
-
-export const DEFAULT_RESPOND_OPTIONS: RespondOptions = {
-  safetyMarginMs: 5_000,
-  nearDeadlineMs: 60_000,
-  leaseMs: 60_000,
-  leaseMarginMs: 5_000,
-  actionTimeoutMs: DEFAULT_ACTION_TIMEOUT_MS,
-  fireAndForgetWindowMs: 3_600_000,
-  retryDelayMs: 1_000,
-  contextTimeoutMs: 20_000,
-  contextReserveMs: 3_000,
-  ledgerTimeoutMs: 5_000,
-};
+export * from "./respond-types.ts";
 
 const MAX_RETRY_DELAY_MS = 8_000;
 const MIN_LEASE_POLL_MS = 250;
-
-export interface RespondDeps {
-  rules: CompiledRules;
-  client: IscCompletionApi & IscActionsApi;
-  ledger: InvocationLedger;
-  /** Reads live context for rules that need it; absent: such a decision falls back. */
-  context?: ContextReader;
-  logger: PipelineLogger;
-  metrics: PipelineMetrics;
-  /** Owner name of completion leases (e.g. the Lambda request id, or host:pid locally). */
-  workerId: string;
-  /** Epoch ms; default Date.now. */
-  clock?: () => number;
-  /** Rejects when `signal` aborts; default setTimeout. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  options?: Partial<RespondOptions>;
-}
-
-/** Bounds of one call: the worker passes the Lambda's remaining time. */
-export interface RespondCall {
-  /** Aborts ISC calls and in-process waits. */
-  signal?: AbortSignal;
-  /** Epoch ms by which respond() must have returned (no in-process wait goes past it). */
-  endsAt?: number;
-}
-
-export type RespondStatus =
-  | "completed"
-  | "already-completed"
-  | "duplicate-skipped"
-  | "in-progress"
-  | "retry"
-  | "deadline-passed"
-  | "failed";
-
-export type RespondOutcome =
-  | {
-      status: "completed";
-      retryable: false;
-      decision: LedgerDecision;
-      actions: ActionOutcome[];
-      /** "bypassed": completed without the ledger (it failed near the deadline); "none": nothing to ledger. */
-      ledger: "recorded" | "bypassed" | "none";
-    }
-  | {
-      status: "already-completed";
-      retryable: false;
-      reason: string;
-      /** Run when ISC's 400.1.404 answered a retry of our own completion (its 204 was lost). */
-      actions?: ActionOutcome[];
-    }
-  | { status: "duplicate-skipped"; retryable: false; state: LedgerState }
-  | { status: "in-progress"; retryable: true; reason: string }
-  | { status: "retry"; retryable: true; reason: string }
-  | { status: "deadline-passed"; retryable: false; reason: string }
-  | { status: "failed"; retryable: false; reason: string };
-
-const FINAL_STATES: ReadonlySet<LedgerState> = new Set(["completed", "failed"]);
 
 /** Never throws: every failure becomes an outcome; `retryable` outcomes must be redelivered. */
 export async function respond(
@@ -151,7 +44,7 @@ export async function respond(
   deps: RespondDeps,
   call: RespondCall = {},
 ): Promise<RespondOutcome> {
-  const run = new Run(invocation, deps, call);
+  const run = new RespondRun(invocation, deps, call);
   let outcome: RespondOutcome;
   try {
     outcome = await run.execute();
@@ -160,6 +53,7 @@ export async function respond(
     deps.logger.error("respond failed unexpectedly", { ...run.fields, error: describeError(error) });
     outcome = { status: "retry", retryable: true, reason: `unexpected error: ${describeError(error)}` };
   }
+  await writeDecisionRecord(run, outcome);
   run.finish(outcome);
   return outcome;
 }
@@ -170,7 +64,23 @@ type Attempt = { kind: "ok"; at: number } | CompletionFailure;
 export const COMPLETION_REPLY_LOST =
   "completed by an earlier attempt of this delivery whose reply was lost (ISC then answered 400.1.404)";
 
-class Run {
+/** What the decision record needs, gathered along the run. */
+export interface RunAudit {
+  /** The decision this run completed with (fresh or read back from the ledger). */
+  decision?: LedgerDecision;
+  decidedAt?: number;
+  /** This run's own decision, with the context it read. */
+  fresh?: { decision: LedgerDecision; decidedAt: number; context?: ContextReport; contextData?: ContextData };
+  completedAt?: number;
+  timeline: RecordTimelineEntry[];
+  /** The answer went out in a sync reply, and the http function recorded it. */
+  recordedElsewhere: boolean;
+  /** Completion leases this run took (the ledger counts those of earlier deliveries). */
+  claims: number;
+}
+
+/** One call of respond(); internal (exported for the step modules). */
+export class RespondRun {
   readonly invocation: Invocation;
   readonly deps: RespondDeps;
   readonly call: RespondCall;
@@ -183,6 +93,7 @@ class Run {
   readonly ledger: InvocationLedger;
   /** An earlier completion attempt of this run failed in a way ISC may have applied all the same. */
   completionMayHaveLanded = false;
+  readonly audit: RunAudit = { timeline: [], recordedElsewhere: false, claims: 0 };
 
   constructor(invocation: Invocation, deps: RespondDeps, call: RespondCall) {
     this.invocation = invocation;
@@ -207,6 +118,21 @@ class Run {
     };
   }
 
+  /** A step of the record's timeline. */
+  mark(event: string, detail?: string, at = this.now()): void {
+    this.audit.timeline.push({ at: iso(at), event, ...(detail === undefined ? {} : { detail }) });
+  }
+
+  /** The decision this run goes on with. */
+  chose(decision: LedgerDecision): LedgerDecision {
+    this.audit.decision = decision;
+    this.audit.decidedAt =
+      this.audit.fresh !== undefined && this.audit.fresh.decision === decision
+        ? this.audit.fresh.decidedAt
+        : this.now();
+    return decision;
+  }
+
   /** Completion calls must be over by then. */
   get effectiveDeadline(): number {
     return this.invocation.deadline - this.options.safetyMarginMs;
@@ -225,11 +151,12 @@ class Run {
 
   async execute(): Promise<RespondOutcome> {
     const invocation = this.invocation;
-    if (invocation.triggerType === "fireAndForget") return this.fireAndForget();
+    this.mark("received", `${invocation.mode} delivery`, invocation.receivedAt);
+    if (invocation.triggerType === "fireAndForget") return fireAndForget(this);
     if (invocation.mode === "sync" || invocation.invocationId === undefined) {
       // A sync HTTP invocation: answered in the HTTP reply, queued only so that its decision's actions
       // run (the reply cannot run them). Nothing to complete, even if it carries an id.
-      return this.actionsOnly();
+      return actionsOnly(this);
     }
     return this.requestResponse(invocation.invocationId);
   }
@@ -275,8 +202,8 @@ class Run {
     invocationId: string,
     record: LedgerRecord,
   ): Promise<{ decision: LedgerDecision } | RespondOutcome> {
-    if (record.decision !== undefined) return { decision: this.reuse(record.decision) };
-    const fresh = await this.decideNow();
+    if (record.decision !== undefined) return { decision: this.chose(reuseDecision(this, record.decision)) };
+    const fresh = await decideNow(this);
     if ("retry" in fresh) return this.retry(fresh.retry);
     let stored: LedgerRecord;
     try {
@@ -285,7 +212,11 @@ class Run {
       return this.ledgerFailed("recordDecision", error, fresh);
     }
     if (FINAL_STATES.has(stored.state)) return this.duplicate(stored);
-    return { decision: stored.decision === undefined ? fresh : this.reuse(stored.decision, fresh) };
+    return {
+      decision: this.chose(
+        stored.decision === undefined ? fresh : reuseDecision(this, stored.decision, fresh),
+      ),
+    };
   }
 
   /**
@@ -315,6 +246,7 @@ class Run {
         } catch (error) {
           return this.ledgerFailed("claimCompletion", error, decision);
         }
+        if (claimed) this.audit.claims += 1;
         if (!claimed) {
           let current: LedgerRecord | undefined;
           try {
@@ -334,6 +266,10 @@ class Run {
       }
 
       const attempt = await this.attemptCompletion(decision, useLedger ? leaseStart : undefined);
+      this.mark(
+        "completion-attempt",
+        attempt.kind === "ok" ? "ISC answered 204" : `${attempt.kind}: ${attempt.reason}`,
+      );
       switch (attempt.kind) {
         case "ok":
           return this.completed(invocationId, decision, attempt.at, useLedger);
@@ -403,6 +339,8 @@ class Run {
     useLedger: boolean,
   ): Promise<RespondOutcome> {
     const { metrics } = this.deps;
+    this.audit.completedAt = at;
+    this.mark("completed", undefined, at);
     // The ledger may be back even if it failed before; if not, a later duplicate gets 400.1.404.
     await this.safely("markCompleted", () => this.ledger.markCompleted(invocationId, at));
     metrics.record(PipelineMetric.completions, "Count", 1, this.dims());
@@ -437,6 +375,7 @@ class Run {
     this.deps.metrics.record(PipelineMetric.invocationGone, "Count", 1, this.dims());
     const ours = useLedger && (attempt.uncertainEarlierAttempt || this.completionMayHaveLanded);
     const reason = ours ? COMPLETION_REPLY_LOST : attempt.reason;
+    this.mark("already-completed", reason);
     if (useLedger) {
       await this.safely("markCompleted", () => this.ledger.markCompleted(invocationId, this.now(), reason));
     }
@@ -448,6 +387,7 @@ class Run {
 
   async deadlinePassed(useLedger: boolean): Promise<RespondOutcome> {
     this.deps.metrics.record(PipelineMetric.deadlinePassed, "Count", 1, this.dims());
+    this.mark("deadline-passed");
     const invocationId = this.invocation.invocationId;
     if (useLedger && invocationId !== undefined) {
       await this.safely("markFailed", () => this.ledger.markFailed(invocationId, DEADLINE_PASSED));
@@ -456,6 +396,7 @@ class Run {
   }
 
   async failFinal(reason: string, useLedger: boolean): Promise<RespondOutcome> {
+    this.mark("failed", reason);
     const invocationId = this.invocation.invocationId;
     if (useLedger && invocationId !== undefined) {
       await this.safely("markFailed", () => this.ledger.markFailed(invocationId, reason));
@@ -507,119 +448,10 @@ class Run {
     metrics.record(PipelineMetric.ledgerBypassed, "Count", 1, this.dims());
     this.fields.ledgerBypassed = true;
     // Near the deadline a transient context failure is not retried: decideNow gives the fallback.
-    const chosen = decision ?? (await this.decideNow());
+    this.mark("ledger-bypassed", `the ledger failed near the deadline (${operation})`);
+    const chosen = decision ?? (await decideNow(this));
     if ("retry" in chosen) return this.retry(chosen.retry);
-    return this.completeLoop(invocationId, chosen, false);
-  }
-
-  /**
-   * Decides over the payload and, when a rule needs it, live context. A transient context failure
-   * (timeout, 429, 5xx) far from the deadline asks for a redelivery instead of a fallback: nothing is
-   * recorded, the next delivery reads again. `counted: false` for a decision the http function
-   * already counted (a sync one, here for its actions).
-   */
-  async decideNow(counted = true): Promise<LedgerDecision | { retry: string }> {
-    const first = decideFromPayload(this.invocation, this.deps.rules);
-    let result: ContextDecideResult;
-    if ("contextRequired" in first) {
-      result = await decideWithReadContext(this.invocation, this.deps.rules, first.contextRequired, {
-        reader: this.deps.context,
-        deadline: this.contextDeadline(),
-        ...(this.call.signal === undefined ? {} : { signal: this.call.signal }),
-        clock: this.now,
-      });
-      const report = result.context;
-      if (report !== undefined) {
-        this.fields.context = recordContextReport(this.deps.metrics, report, this.dims());
-        const failure = report.failure;
-        if (failure?.transient === true && this.mayRetryContext()) {
-          this.deps.logger.warn("context could not be read; the invocation will be retried", {
-            ...this.fields,
-            reason: describeContextFailure(failure),
-          });
-          return { retry: describeContextFailure(failure) };
-        }
-      }
-    } else {
-      result = first;
-    }
-    const { decision, fallback, fallbackReason } = result;
-    const kind = fallback ? "fallback" : decision.explanation.kind;
-    if (counted) this.deps.metrics.record(PipelineMetric.decisions, "Count", 1, { ...this.dims(), kind });
-    if (fallback) {
-      if (counted) this.deps.metrics.record(PipelineMetric.fallbacks, "Count", 1, this.dims());
-      this.deps.logger.warn("decision fell back", { ...this.fields, reason: fallbackReason });
-    }
-    Object.assign(
-      this.fields,
-      decisionFields(this.invocation.triggerId, decision.output, decision.explanation),
-    );
-    return {
-      // FIRE_AND_FORGET decisions have no output; the ledger stores an empty one.
-      output: decision.output ?? {},
-      explanation: decision.explanation,
-      fallback,
-      actions: decision.actions,
-    };
-  }
-
-  /** Context reads end in time to complete: before the completion deadline and the call's end, minus a reserve. */
-  contextDeadline(): number {
-    const reserve = this.options.contextReserveMs;
-    let deadline = Math.min(this.now() + this.options.contextTimeoutMs, this.effectiveDeadline - reserve);
-    if (this.call.endsAt !== undefined) deadline = Math.min(deadline, this.call.endsAt - reserve);
-    return deadline;
-  }
-
-  /** A redelivery can still read and complete in time: a request-response invocation far from its deadline. */
-  mayRetryContext(): boolean {
-    return (
-      this.invocation.triggerType === "requestResponse" &&
-      this.invocation.mode !== "sync" &&
-      this.invocation.invocationId !== undefined &&
-      !this.isNearDeadline()
-    );
-  }
-
-  /** A decision read back from the ledger; refused (→ fallback) only if it no longer passes the schema. */
-  reuse(stored: LedgerDecision, fresh?: LedgerDecision): LedgerDecision {
-    if (fresh === undefined || !sameDecision(stored, fresh)) this.fields.decisionReused = true;
-    if (
-      this.invocation.triggerType === "requestResponse" &&
-      !isValidOutput(this.invocation.triggerId, stored.output)
-    ) {
-      const reason = "the stored decision fails the output schema";
-      this.deps.logger.error("stored decision is invalid; completing with the fallback", {
-        ...this.fields,
-        reason,
-      });
-      const fallback = this.deps.rules.fallback(this.invocation.triggerId, reason);
-      return {
-        output: fallback.output ?? {},
-        explanation: fallback.explanation,
-        fallback: true,
-        actions: [],
-      };
-    }
-    Object.assign(this.fields, decisionFields(this.invocation.triggerId, stored.output, stored.explanation));
-    if (stored.actions === undefined && fresh === undefined)
-      return { ...stored, actions: this.recoverActions(stored) };
-    return stored;
-  }
-
-  /**
-   * For a ledger that does not keep a decision's actions: the same rules version gives the same
-   * decision, so its actions are taken from a re-evaluation, but only if it yields the stored output.
-   */
-  recoverActions(stored: LedgerDecision): ActionSpec[] {
-    const version = (stored.explanation as { rulesVersion?: unknown } | undefined)?.rulesVersion;
-    if (version !== this.deps.rules.version) return [];
-    try {
-      const again = this.deps.rules.decide(this.invocation);
-      return canonicalJson(again.output ?? {}) === canonicalJson(stored.output) ? again.actions : [];
-    } catch {
-      return [];
-    }
+    return this.completeLoop(invocationId, this.chose(chosen), false);
   }
 
   async runDecisionActions(decision: LedgerDecision): Promise<ActionOutcome[]> {
@@ -635,75 +467,9 @@ class Run {
     );
     if (outcomes.length > 0) {
       this.fields.actions = outcomes.map((o) => `${o.type}:${o.ok ? "ok" : "failed"}`);
+      this.mark("actions", (this.fields.actions as string[]).join(", "));
     }
     return outcomes;
-  }
-
-  /**
-   * Decide and run the decision's actions, nothing to complete. Not ledgered: without an invocation
-   * id a duplicate delivery cannot be recognised, so its actions may run again (docs/pipeline.md).
-   */
-  async actionsOnly(): Promise<RespondOutcome> {
-    const answered = this.invocation.triggerType === "requestResponse" ? this.invocation.answered : undefined;
-    // Only a decision of these rules: a message from another version (or not from our http
-    // function) is decided again, as before, so it cannot run actions the rules do not have.
-    if (answered !== undefined && answered.rulesVersion === this.deps.rules.version) {
-      // A sync reply's actions, as decided for that reply: run exactly those, decide nothing again.
-      Object.assign(this.fields, { ruleId: answered.ruleId, rulesVersion: answered.rulesVersion });
-      const decision: LedgerDecision = {
-        output: {},
-        explanation: { ruleId: answered.ruleId, rulesVersion: answered.rulesVersion, kind: "answered" },
-        fallback: false,
-        actions: answered.actions,
-      };
-      const actions = await this.runDecisionActions(decision);
-      return { status: "completed", retryable: false, decision, actions, ledger: "none" };
-    }
-    const decision = await this.decideNow(this.invocation.mode !== "sync");
-    if ("retry" in decision) return this.retry(decision.retry);
-    const actions = await this.runDecisionActions(decision);
-    return { status: "completed", retryable: false, decision, actions, ledger: "none" };
-  }
-
-  /** FIRE_AND_FORGET: nothing to complete; decide, run the actions once, record. */
-  async fireAndForget(): Promise<RespondOutcome> {
-    const invocationId = this.invocation.invocationId;
-    const ledger = this.ledger;
-    if (invocationId === undefined) return this.actionsOnly();
-    try {
-      const { record } = await ledger.recordReceived({
-        invocationId,
-        triggerId: this.invocation.triggerId,
-        accessRequestId: accessRequestIdOf(this.invocation) ?? "",
-        receivedAt: this.invocation.receivedAt,
-        deadline: this.invocation.receivedAt + this.options.fireAndForgetWindowMs,
-      });
-      if (FINAL_STATES.has(record.state)) return this.duplicate(record);
-      let decision: LedgerDecision;
-      if (record.decision !== undefined) {
-        decision = this.reuse(record.decision);
-      } else {
-        const fresh = await this.decideNow();
-        if ("retry" in fresh) return this.retry(fresh.retry);
-        const stored = await ledger.recordDecision(invocationId, fresh);
-        if (FINAL_STATES.has(stored.state)) return this.duplicate(stored);
-        decision = stored.decision === undefined ? fresh : this.reuse(stored.decision, fresh);
-      }
-      const now = this.now();
-      if (!(await ledger.claimCompletion(invocationId, this.deps.workerId, this.options.leaseMs, now))) {
-        const current = await ledger.get(invocationId);
-        if (current !== undefined && FINAL_STATES.has(current.state)) return this.duplicate(current);
-        return this.inProgress();
-      }
-      const actions = await this.runDecisionActions(decision);
-      const failed = actions.filter((a) => !a.ok).length;
-      const summary = `actions: ${actions.length - failed} ok, ${failed} failed`;
-      await this.safely("markCompleted", () => ledger.markCompleted(invocationId, this.now(), summary));
-      return { status: "completed", retryable: false, decision, actions, ledger: "recorded" };
-    } catch (error) {
-      this.deps.metrics.record(PipelineMetric.ledgerErrors, "Count", 1, { operation: "fireAndForget" });
-      return this.retry(`ledger failed: ${describeError(error)}`);
-    }
   }
 
   /** Sleeps; false if the call's signal aborted meanwhile. */

@@ -1,10 +1,13 @@
 /**
  * Pure helpers of respond(): log fields of a decision, canonical comparison of decisions, timers.
  */
-import type { LedgerDecision } from "../adapters/types.ts";
+import type { LedgerDecision, LedgerState } from "../adapters/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import { isRequestResponseTrigger } from "../triggers/trigger-ids.ts";
 import type { LogFields } from "./observability.ts";
+
+/** Ledger states after which a delivery is a duplicate. */
+export const FINAL_STATES: ReadonlySet<LedgerState> = new Set(["completed", "failed"]);
 
 export function accessRequestIdOf(invocation: Invocation): string | undefined {
   const id = (invocation.input as { accessRequestId?: unknown }).accessRequestId;

@@ -28,6 +28,10 @@ export interface WorkerConfig {
   responseDeadlineMs: (triggerId: RequestResponseTriggerId) => number;
   /** CONTEXT_SETTINGS: this container's share of the tenant's read budget, cache TTLs and bound. */
   context: ContextSettings;
+  /** DECISION_RECORDS_TABLE_NAME: where decision records go; undefined: records off. */
+  decisionRecordsTableName: string | undefined;
+  /** DECISION_RECORDS_RETENTION_DAYS (1..3650); undefined: the default. */
+  recordRetentionDays: number | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -65,7 +69,23 @@ export function workerConfigFromEnv(env: Env): WorkerConfig {
     rulesPath: env.RULES_PATH?.trim() || undefined,
     responseDeadlineMs: (triggerId) => deadlines[triggerId],
     context: contextSettings(env),
+    decisionRecordsTableName: env.DECISION_RECORDS_TABLE_NAME?.trim() || undefined,
+    recordRetentionDays: retentionDays(env),
   };
+}
+
+/** DECISION_RECORDS_RETENTION_DAYS: whole days, 1..3650 (infra/config.ts decisionRecords.retentionDays). */
+function retentionDays(env: Env): number | undefined {
+  const text = env.DECISION_RECORDS_RETENTION_DAYS?.trim();
+  if (!text) return undefined;
+  const days = Number(text);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    throw new WorkerConfigError(
+      "DECISION_RECORDS_RETENTION_DAYS",
+      "must be a whole number of days, 1 to 3650",
+    );
+  }
+  return days;
 }
 
 function contextSettings(env: Env): ContextSettings {

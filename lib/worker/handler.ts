@@ -14,13 +14,17 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { untilAborted } from "../adapters/abortable.ts";
 import type { InvocationLedger, RedeliveryQueue } from "../adapters/types.ts";
+import { fromQueuedRecord, isQueuedRecord } from "../audit/queued-record.ts";
+import type { DecisionRecord } from "../audit/record.ts";
+import type { DecisionRecordSink } from "../audit/types.ts";
 import type { ContextReader } from "../context/types.ts";
 import { ResponderError, ValidationError } from "../errors.ts";
 import { CallbackUrlRefusedError, checkCallbackUrl } from "../isc/callback-url.ts";
 import type { IscActionsApi, IscCompletionApi } from "../isc/types.ts";
 import { describeError } from "../responder/describe-error.ts";
-import type { PipelineLogger, PipelineMetrics } from "../responder/observability.ts";
+import { type PipelineLogger, PipelineMetric, type PipelineMetrics } from "../responder/observability.ts";
 import {
   DEFAULT_RESPOND_OPTIONS,
   type RespondCall,
@@ -67,6 +71,13 @@ export interface WorkerDeps {
   respondOptions?: Partial<RespondOptions>;
   /** Time kept back from the Lambda's remaining time to report the batch response (default 3 s). */
   reserveMs?: number;
+  /**
+   * Where decision records go: the worker's own (respond()) and those the http function queues
+   * (`decision-record` messages). Absent: none is written, and queued ones are dropped with a warning.
+   */
+  records?: DecisionRecordSink;
+  /** Retention of the worker's own records in days (default DEFAULT_RECORD_RETENTION_DAYS). */
+  recordRetentionDays?: number;
 }
 
 /** The subset of the Lambda context the worker reads. */
@@ -109,6 +120,16 @@ export class RetryableOutcomeError extends ResponderError {
       httpStatus: 503,
     });
     this.outcome = outcome;
+  }
+}
+
+/** A queued decision record could not be written: SQS redelivers the message. */
+export class RecordWriteFailedError extends ResponderError {
+  constructor(messageId: string, options: { cause?: unknown } = {}) {
+    super("RECORD_WRITE_FAILED", `message ${messageId}: the decision record could not be written`, {
+      httpStatus: 503,
+      ...options,
+    });
   }
 }
 
@@ -226,6 +247,8 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
     ...(deps.respondOptions === undefined ? {} : { options: deps.respondOptions }),
+    ...(deps.records === undefined ? {} : { records: deps.records }),
+    ...(deps.recordRetentionDays === undefined ? {} : { recordRetentionDays: deps.recordRetentionDays }),
   });
 
   function callBounds(context: WorkerContext | undefined): RespondCall {
@@ -260,12 +283,15 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
         // Not the SyntaxError's message: it quotes the body.
         throw new PoisonMessageError(record.messageId, "body is not JSON");
       }
+      if (isQueuedRecord(body)) return await writeQueuedRecord(record, body, call);
       invocation = invocationFromMessage(body, record.messageId, deps, record, now());
     } catch (error) {
       if (error instanceof PoisonMessageError) {
         poison(error, record.attributes?.ApproximateReceiveCount);
         throw error;
       }
+      // A record write that failed is logged and counted where it failed.
+      if (error instanceof RecordWriteFailedError) throw error;
       deps.logger.error("message could not be read", {
         messageId: record.messageId,
         error: describeError(error),
@@ -279,6 +305,53 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
     } catch (error) {
       if (!(error instanceof RetryableOutcomeError)) throw error;
       await redeliver(record, invocation, error);
+    }
+  }
+
+  /**
+   * A decision record the http function queued: validated (a bad one is poison: DLQ), then written;
+   * a failed write is a batch item failure, so SQS redelivers it (a put of the same id replaces).
+   */
+  async function writeQueuedRecord(message: SQSRecord, body: unknown, call: RespondCall): Promise<void> {
+    let decisionRecord: DecisionRecord;
+    try {
+      decisionRecord = fromQueuedRecord(body);
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        throw new PoisonMessageError(
+          message.messageId,
+          "decision record failed its schema",
+          error.issues.map((issue) => issue.path || "(root)"),
+        );
+      }
+      throw error;
+    }
+    const fields = {
+      messageId: message.messageId,
+      invocationId: decisionRecord.invocationId,
+      triggerId: decisionRecord.triggerId,
+    };
+    if (deps.records === undefined) {
+      deps.logger.warn("decision record dropped: no decision records store is configured", fields);
+      return;
+    }
+    const timeout = AbortSignal.timeout(respondOptions.ledgerTimeoutMs);
+    const signal = call.signal === undefined ? timeout : AbortSignal.any([call.signal, timeout]);
+    try {
+      await untilAborted(
+        deps.records.put(decisionRecord, { signal }),
+        signal,
+        () => new Error("the decision record write did not finish in time"),
+      );
+    } catch (error) {
+      deps.metrics.record(PipelineMetric.decisionRecordFailures, "Count", 1, {
+        trigger: decisionRecord.triggerId,
+      });
+      deps.logger.warn("decision record not written: SQS redelivers it", {
+        ...fields,
+        error: describeError(error),
+      });
+      throw new RecordWriteFailedError(message.messageId, { cause: error });
     }
   }
 

@@ -12,7 +12,6 @@ import { createCachedCredentialsProvider } from "../../lib/http/auth.ts";
 import { createHttpHandler, type HttpLogger } from "../../lib/http/handler.ts";
 import { type ServedHandler, serveHandler } from "../../lib/local/function-url.ts";
 import type { CompiledRules } from "../../lib/rules/types.ts";
-import type { QueuedInvocation } from "../../lib/triggers/queued-invocation.ts";
 import { payloadOnly } from "../helpers/payload-rules.ts";
 import { buildCorpus, type HostileCase } from "./corpus.ts";
 import { type RecordingServer, startRecordingServer } from "./recording-server.ts";
@@ -89,7 +88,7 @@ describe("hostile input against the HTTP endpoint", () => {
   let tenant: RecordingServer;
   let attacker: RecordingServer;
   let endpoint: ServedHandler;
-  const enqueued: QueuedInvocation[] = [];
+  const enqueued: unknown[] = [];
   const logLines: string[] = [];
   let decisions = 0;
   let corpus: HostileCase[] = [];

@@ -1,13 +1,20 @@
 /**
- * InvocationQueue on SQS: the message body is the JSON QueuedInvocation (it holds the invocation
- * secret, so the queue must be KMS-encrypted and readable only by the worker). Message attributes
- * carry only routing facts (trigger id, mode, invocation id), never the secret.
+ * InvocationQueue on SQS: the message body is the JSON QueuedInvocation. It holds the invocation
+ * secret, so the stack encrypts the queue and its DLQs with a customer-managed KMS key whose policy
+ * admits only the http function and the worker (and listed operator roles); of those, only the worker
+ * may receive (infra/stack.ts, docs/deploy.md "Queue encryption"). Message attributes carry only
+ * routing facts (trigger id, mode, invocation id), never the secret.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { QueuedInvocation } from "../../triggers/queued-invocation.ts";
 import { AwsServiceError } from "../errors.ts";
 import { queueMessageBody } from "../queue-body.ts";
-import { type InvocationQueue, MAX_REDELIVERY_DELAY_SECONDS, type RedeliveryQueue } from "../types.ts";
+import {
+  type InvocationQueue,
+  MAX_REDELIVERY_DELAY_SECONDS,
+  type QueueMessage,
+  type RedeliveryQueue,
+} from "../types.ts";
 import { sqsClient } from "./clients.ts";
 
 export interface SqsInvocationQueueOptions {
@@ -24,7 +31,7 @@ export class SqsInvocationQueue implements InvocationQueue, RedeliveryQueue {
     this.#client = options.client;
   }
 
-  async enqueue(message: QueuedInvocation): Promise<void> {
+  async enqueue(message: QueueMessage): Promise<void> {
     await this.#send(message, undefined, undefined);
   }
 
@@ -34,18 +41,22 @@ export class SqsInvocationQueue implements InvocationQueue, RedeliveryQueue {
   }
 
   async #send(
-    message: QueuedInvocation,
+    message: QueueMessage,
     delaySeconds: number | undefined,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const client = this.#client ?? (await sqsClient());
     const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
+    // A decision record (lib/audit/queued-record.ts) carries its routing facts inside the record.
+    const routed = message.kind === "isc-invocation" ? message : message.record;
     const attributes: Record<string, { DataType: string; StringValue: string }> = {
-      triggerId: { DataType: "String", StringValue: message.triggerId },
-      mode: { DataType: "String", StringValue: message.mode },
+      triggerId: { DataType: "String", StringValue: routed.triggerId },
+      mode: { DataType: "String", StringValue: routed.mode },
     };
-    if (message.invocationId !== undefined) {
-      attributes.invocationId = { DataType: "String", StringValue: message.invocationId };
+    if (message.kind === "decision-record")
+      attributes.kind = { DataType: "String", StringValue: message.kind };
+    if (routed.invocationId !== undefined) {
+      attributes.invocationId = { DataType: "String", StringValue: routed.invocationId };
     }
     try {
       await client.send(

@@ -9,7 +9,12 @@ import { createHash, randomUUID } from "node:crypto";
 import type { SQSBatchResponse, SQSMessageAttributes, SQSRecord } from "aws-lambda";
 import type { QueuedInvocation } from "../../triggers/queued-invocation.ts";
 import { queueMessageBody, sqsBodyProblem } from "../queue-body.ts";
-import { type InvocationQueue, MAX_REDELIVERY_DELAY_SECONDS, type RedeliveryQueue } from "../types.ts";
+import {
+  type InvocationQueue,
+  MAX_REDELIVERY_DELAY_SECONDS,
+  type QueueMessage,
+  type RedeliveryQueue,
+} from "../types.ts";
 
 export interface MemoryQueueOptions {
   name?: string;
@@ -85,7 +90,7 @@ export class MemoryQueue implements InvocationQueue, RedeliveryQueue {
     this.#now = options.now ?? Date.now;
   }
 
-  async enqueue(message: QueuedInvocation): Promise<void> {
+  async enqueue(message: QueueMessage): Promise<void> {
     this.sendLater(message, 0);
   }
 
@@ -94,13 +99,15 @@ export class MemoryQueue implements InvocationQueue, RedeliveryQueue {
   }
 
   /** SendMessage of a queued invocation, visible after `delayMs` (clamped to SQS's 0..900 s). */
-  sendLater(message: QueuedInvocation, delayMs: number): void {
+  sendLater(message: QueueMessage, delayMs: number): void {
     const delay = Number.isFinite(delayMs)
       ? Math.min(Math.max(delayMs, 0), MAX_REDELIVERY_DELAY_SECONDS * 1000)
       : 0;
+    // A decision record (lib/audit/queued-record.ts) has no trigger/mode at its top level.
+    const routed = message.kind === "isc-invocation" ? message : message.record;
     this.send(
       queueMessageBody(message),
-      { triggerId: stringAttribute(message.triggerId), mode: stringAttribute(message.mode) },
+      { triggerId: stringAttribute(routed.triggerId), mode: stringAttribute(routed.mode) },
       delay,
     );
   }

@@ -191,6 +191,36 @@ describe("EventBridge delivery", () => {
       Delivery: "HTTP",
     });
     template.resourceCountIs("AWS::SecretsManager::RotationSchedule", 0);
+    // EventBridge may use the queue key for rules on the partner bus of this account only, with the
+    // two actions SQS needs (not CDK's default Encrypt/ReEncrypt*/GenerateDataKey* on SourceAccount).
+    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, read by path
+    type Json = any;
+    const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: Json }> };
+    const keyPolicy = json.Resources[stack.getLogicalId(stack.queueKey.node.defaultChild as never)]!
+      .Properties.KeyPolicy.Statement as Array<{ Principal: unknown; Action: string[]; Condition?: Json }>;
+    const forEvents = keyPolicy.filter((st) => JSON.stringify(st.Principal).includes("events.amazonaws.com"));
+    expect(forEvents).toHaveLength(1);
+    expect([...forEvents[0]!.Action].sort()).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+    expect(forEvents[0]!.Condition.StringEquals).toEqual({ "aws:SourceAccount": { Ref: "AWS::AccountId" } });
+    expect(JSON.stringify(forEvents[0]!.Condition.ArnLike["aws:SourceArn"])).toContain(
+      ":rule/aws.partner/sailpoint.com/abc123/idn/access-request-pre-approval/*",
+    );
+    // The event DLQ uses the same key; the invocation queue's policy lets this rule (by ARN) send.
+    const eventDlq = Object.entries(json.Resources).find(([id]) => id.startsWith("EventDeadLetterQueue"))!;
+    expect(eventDlq[1].Properties.KmsMasterKeyId).toEqual({
+      "Fn::GetAtt": [stack.getLogicalId(stack.queueKey.node.defaultChild as never), "Arn"],
+    });
+    const queueId = stack.getLogicalId(stack.queue.node.defaultChild as never);
+    const queuePolicy = Object.values(json.Resources).find(
+      (r) => r.Type === "AWS::SQS::QueuePolicy" && JSON.stringify(r.Properties.Queues).includes(queueId),
+    )!;
+    const sends = (queuePolicy.Properties.PolicyDocument.Statement as Array<Record<string, Json>>).filter(
+      (st) => JSON.stringify(st.Principal).includes("events.amazonaws.com"),
+    );
+    expect(sends).toHaveLength(1);
+    expect(sends[0]!.Action).toBe("sqs:SendMessage");
+    const sourceArn = sends[0]!.Condition.ArnEquals["aws:SourceArn"] as { "Fn::GetAtt": [string, string] };
+    expect(sourceArn["Fn::GetAtt"][0]).toMatch(/^PreApprovalEventRule/);
     // Both dead-letter queues are watched.
     const dlqAlarms = Object.values(template.findResources("AWS::CloudWatch::Alarm")).filter(
       (r) => r.Properties.MetricName === "ApproximateNumberOfMessagesVisible",

@@ -25,6 +25,13 @@ import { body, event, example, FakeQueue, TENANT, TOKEN } from "../http/fixtures
 
 const HOUR = 3_600_000;
 
+/** A decision records store that is down (the DecisionRecordFailures alarm's metric). */
+const failingRecords = {
+  put: async () => {
+    throw new Error("decision records table unavailable");
+  },
+};
+
 /** What happens to an invocation, chosen by the last digit of its id. */
 const SCENARIOS = {
   "1": "rule",
@@ -136,6 +143,8 @@ export async function emittedMetricLines(namespace: string, service: string): Pr
     tenantBaseUrl: TENANT,
     responseDeadlineMs: () => HOUR,
     workerId: "metrics-test",
+    // Every record write fails: DecisionRecordFailures (the outcomes stand, so nothing else changes).
+    records: failingRecords,
   });
   const records: SQSEvent["Records"] = [];
   for (const triggerId of [PRE_APPROVAL, DYNAMIC_APPROVER]) {
@@ -178,6 +187,7 @@ export async function emittedMetricLines(namespace: string, service: string): Pr
     metrics,
     tenantBaseUrl: TENANT,
     responseDeadlineMs: () => HOUR,
+    records: failingRecords,
   });
   for (const triggerId of [PRE_APPROVAL, DYNAMIC_APPROVER]) {
     for (const digit of ["1", "3"]) {
@@ -239,6 +249,57 @@ export async function emittedMetricLines(namespace: string, service: string): Pr
       if (reply.statusCode !== 200) throw new Error(`the http handler answered ${reply.statusCode}`);
     }
   }
+  // The http function's failing replies the HttpFailureRate alarm sums: a wrong token (401), credentials
+  // that cannot be read (503), a queue that refuses the hand-over (503), an unexpected throw (500).
+  const failingHttp = (overrides: Partial<Parameters<typeof createHttpHandler>[0]>) =>
+    createHttpHandler({
+      rules,
+      credentials: { get: async () => ({ type: "bearer", current: TOKEN }) },
+      queue: new FakeQueue(),
+      logger: silentLogger,
+      metrics,
+      tenantBaseUrl: TENANT,
+      responseDeadlineMs: () => HOUR,
+      ...overrides,
+    });
+  const asyncEvent = (options: Parameters<typeof event>[1] = {}) =>
+    event(httpBody(PRE_APPROVAL, "ffffffff-0000-4000-8000-000000000001", "async"), options);
+  const expectStatus = async (reply: Promise<{ statusCode: number }>, status: number) => {
+    const { statusCode } = await reply;
+    if (statusCode !== status) throw new Error(`the http handler answered ${statusCode}, not ${status}`);
+  };
+  await expectStatus(failingHttp({})(asyncEvent({ authorization: "Bearer wrong-token" })), 401);
+  await expectStatus(
+    failingHttp({
+      credentials: {
+        get: async () => {
+          throw new Error("Secrets Manager unavailable");
+        },
+      },
+    })(asyncEvent()),
+    503,
+  );
+  await expectStatus(
+    failingHttp({
+      queue: {
+        enqueue: async () => {
+          throw new Error("SQS unavailable");
+        },
+      },
+    })(asyncEvent()),
+    503,
+  );
+  await expectStatus(
+    failingHttp({
+      logger: {
+        ...silentLogger,
+        info() {
+          throw new Error("a bug after the hand-over");
+        },
+      },
+    })(asyncEvent()),
+    500,
+  );
   return lines;
 }
 

@@ -291,7 +291,7 @@ describe("responder stack: queue, ledger, events", () => {
   it("encrypts the queue, enforces TLS, redrives to a DLQ and outlasts 6x the worker timeout", () => {
     const queue = resources[logicalIdOf(stack.queue)]!.Properties!;
     expect(queue).toMatchObject({
-      SqsManagedSseEnabled: true,
+      KmsMasterKeyId: { "Fn::GetAtt": [logicalIdOf(stack.queueKey), "Arn"] },
       VisibilityTimeout: 390,
       RedrivePolicy: {
         maxReceiveCount: 5,
@@ -410,25 +410,40 @@ describe("responder stack: exact grants per function", () => {
     statementsOf(fn)
       .map((st) => {
         const actions = (Array.isArray(st.Action) ? st.Action : [st.Action]) as string[];
-        const resource = JSON.stringify(st.Resource);
-        const named =
-          [stack.webhookSecret, stack.queue, stack.table, stack.subscriptionsFunction]
-            .map((c) => logicalIdOf(c))
-            .find((id) => resource.includes(`"${id}"`)) ??
-          (resource.includes("isc-api-client-??????") ? "IscCredentials" : resource);
+        const named = (Array.isArray(st.Resource) ? st.Resource : [st.Resource])
+          .map((r) => {
+            const resource = JSON.stringify(r);
+            return (
+              [
+                stack.webhookSecret,
+                stack.queue,
+                stack.table,
+                stack.subscriptionsFunction,
+                stack.queueKey,
+                stack.decisionRecords!.table,
+                stack.decisionRecords!.key,
+              ]
+                .map((c) => logicalIdOf(c))
+                .find((id) => resource.includes(`"${id}"`)) ??
+              (resource.includes("isc-api-client-??????") ? "IscCredentials" : resource)
+            );
+          })
+          .sort()
+          .join(" + ");
         return `${[...actions].sort().join(",")} -> ${named}`;
       })
       .sort();
   const READ_SECRET = "secretsmanager:DescribeSecret,secretsmanager:GetSecretValue";
 
-  it("http: reads its webhook secret and, for rules with context, the ISC credentials; sends to the queue; nothing else", () => {
+  it("http: reads (GetSecretValue only) its webhook secret and, for rules with context, the ISC credentials; sends to the queue; nothing else", () => {
     expect(grants(stack.httpFunction)).toEqual(
       [
-        `${READ_SECRET} -> IscCredentials`,
-        `${READ_SECRET} -> ${logicalIdOf(stack.webhookSecret)}`,
-        `sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage -> ${logicalIdOf(stack.queue)}`,
+        `secretsmanager:GetSecretValue -> ${["IscCredentials", logicalIdOf(stack.webhookSecret)].sort().join(" + ")}`,
+        `sqs:SendMessage -> ${logicalIdOf(stack.queue)}`,
       ].sort(),
     );
+    // The extension only calls GetSecretValue: nothing else of Secrets Manager.
+    expect(actionsOf(statementsOf(stack.httpFunction))).not.toContain("secretsmanager:DescribeSecret");
   });
 
   it("http: with payload-only rules, no ISC credentials and no CONTEXT reads", async () => {
@@ -463,7 +478,12 @@ describe("responder stack: exact grants per function", () => {
         `${READ_SECRET} -> IscCredentials`,
         `dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem -> ${logicalIdOf(stack.table)}`,
         `sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage -> ${logicalIdOf(stack.queue)}`,
-        `sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage -> ${logicalIdOf(stack.queue)}`,
+        // Added by the SQS event source; the key policy admits the worker's role anyway.
+        `kms:Decrypt -> ${logicalIdOf(stack.queueKey)}`,
+        `sqs:SendMessage -> ${logicalIdOf(stack.queue)}`,
+        // Decision records: put and replace (Query finds stale person pointers), under their own key.
+        `dynamodb:DeleteItem,dynamodb:PutItem,dynamodb:Query -> ${logicalIdOf(stack.decisionRecords!.table)}`,
+        `kms:Decrypt,kms:Encrypt,kms:GenerateDataKey -> ${logicalIdOf(stack.decisionRecords!.key)}`,
       ].sort(),
     );
   });
@@ -480,13 +500,85 @@ describe("responder stack: exact grants per function", () => {
     );
   });
 
-  it("needs no KMS grant: the queues use SQS-managed keys and the secrets the AWS managed key", () => {
+  it("lets Secrets Manager invoke the rotation function for this secret in this account only", () => {
+    const permissions = Object.values(resources).filter(
+      (r) =>
+        r.Type === "AWS::Lambda::Permission" && r.Properties?.Principal === "secretsmanager.amazonaws.com",
+    );
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]!.Properties).toMatchObject({
+      FunctionName: { "Fn::GetAtt": [logicalIdOf(stack.subscriptionsFunction), "Arn"] },
+      SourceArn: { Ref: logicalIdOf(stack.webhookSecret) },
+      SourceAccount: { Ref: "AWS::AccountId" },
+    });
+  });
+});
+
+describe("responder stack: the queue key", () => {
+  type KeyStatement = {
+    Sid?: string;
+    Action: string | string[];
+    Principal: Record<string, unknown>;
+    Condition?: unknown;
+  };
+  const keyStatements = () =>
+    (
+      resources[logicalIdOf(stack.queueKey)]!.Properties!.KeyPolicy as {
+        Statement: KeyStatement[];
+      }
+    ).Statement;
+  const actions = (st: KeyStatement) => (Array.isArray(st.Action) ? st.Action : [st.Action]);
+  /** Any action that reads or writes data with the key, or hands that right to someone else. */
+  const USES_THE_KEY = /^kms:(\*|Decrypt|Encrypt|ReEncrypt|GenerateDataKey|CreateGrant)/;
+  const roleArn = (fn: { role?: IConstruct | undefined }) => ({
+    "Fn::GetAtt": [stack.getLogicalId(fn.role!.node.defaultChild as CfnElement), "Arn"],
+  });
+
+  it("encrypts the invocation queue and its DLQ with one customer-managed key that rotates", () => {
     for (const q of [stack.queue, stack.deadLetterQueue]) {
       const props = resources[logicalIdOf(q)]!.Properties!;
-      expect(props.SqsManagedSseEnabled).toBe(true);
-      expect(props).not.toHaveProperty("KmsMasterKeyId");
+      expect(props.KmsMasterKeyId).toEqual({ "Fn::GetAtt": [logicalIdOf(stack.queueKey), "Arn"] });
+      expect(props).not.toHaveProperty("SqsManagedSseEnabled");
     }
+    expect(resources[logicalIdOf(stack.queueKey)]!.Properties!.EnableKeyRotation).toBe(true);
+    // The secrets keep the AWS managed key: only their readers' IAM grants apply.
     expect(resources[logicalIdOf(stack.webhookSecret)]!.Properties).not.toHaveProperty("KmsKeyId");
+  });
+
+  it("lets the account administer the key but not use it, and only the http and worker roles use it", () => {
+    const statements = keyStatements();
+    const root = statements.filter((st) => JSON.stringify(st.Principal).includes(":root"));
+    expect(root).toHaveLength(1);
+    expect(actions(root[0]!)).toEqual(
+      expect.arrayContaining(["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]),
+    );
+    expect(actions(root[0]!).filter((a) => USES_THE_KEY.test(a) || a.endsWith("*"))).toEqual([]);
+    const users = statements.filter((st) => actions(st).some((a) => USES_THE_KEY.test(a)));
+    expect(users).toHaveLength(1);
+    expect(actions(users[0]!).sort()).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+    expect(users[0]!.Principal).toEqual({
+      AWS: [roleArn(stack.httpFunction), roleArn(stack.workerFunction)],
+    });
+    // No service principal (EventBridge) without EventBridge delivery; the subscriptions function never.
+    expect(JSON.stringify(statements)).not.toContain("events.amazonaws.com");
+    expect(JSON.stringify(statements)).not.toContain(
+      stack.getLogicalId(stack.subscriptionsFunction.role!.node.defaultChild as CfnElement),
+    );
+  });
+
+  it("admits operator roles named in queueKey.operatorRoleArns to decrypt (DLQ redrive), nobody else", async () => {
+    const operator = "arn:aws:iam::123456789012:role/responder-operator";
+    const built = await buildApp(baseConfig({ queueKey: { operatorRoleArns: [operator] } }), {
+      bundle: false,
+    });
+    const json = Template.fromStack(built.stack).toJSON() as Resources;
+    const key = (json as unknown as { Resources: Resources }).Resources[
+      built.stack.getLogicalId(built.stack.queueKey.node.defaultChild as CfnElement)
+    ]!;
+    const statements = (key.Properties!.KeyPolicy as { Statement: KeyStatement[] }).Statement;
+    const forOperator = statements.filter((st) => JSON.stringify(st.Principal).includes(operator));
+    expect(forOperator).toHaveLength(1);
+    expect(actions(forOperator[0]!).sort()).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
   });
 });
 
@@ -516,7 +608,13 @@ describe("responder stack: subscriptions and monitoring", () => {
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
     expect(byMetric("ApproximateNumberOfMessagesVisible")).toHaveLength(1);
     expect(byMetric("Errors").length).toBeGreaterThanOrEqual(2);
-    for (const name of ["Fallbacks", "DeadlinePassed", "DeadlineMargin", "InvocationOutcomes"]) {
+    for (const name of [
+      "Fallbacks",
+      "DeadlinePassed",
+      "DeadlineMargin",
+      "InvocationOutcomes",
+      "InvocationGone",
+    ]) {
       expect(byMetric(name)).toHaveLength(2);
       for (const alarm of byMetric(name)) {
         expect(alarm.Namespace).toBe("IscTriggerResponder");
@@ -539,6 +637,91 @@ describe("responder stack: subscriptions and monitoring", () => {
       Endpoint: "ops@example.com",
     });
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  });
+});
+
+describe("responder stack: the http failure-rate alarm", () => {
+  type MathAlarm = {
+    Metrics: Array<{
+      Id: string;
+      Expression?: string;
+      ReturnData?: boolean;
+      MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown[] } };
+    }>;
+    Threshold: number;
+    EvaluationPeriods: number;
+    DatapointsToAlarm: number;
+    ComparisonOperator: string;
+    TreatMissingData: string;
+  };
+  const rateAlarm = () => {
+    const found = Object.entries(template.findResources("AWS::CloudWatch::Alarm"))
+      .filter(([id]) => id.includes("HttpFailureRate"))
+      .map(([, r]) => r.Properties as MathAlarm);
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+
+  /** The alarm's expression evaluated in JS for one period's sums (absent = no data point). */
+  const evaluate = (alarm: MathAlarm, sums: Record<string, number | undefined>): number => {
+    const expression = alarm.Metrics.find((m) => m.Expression !== undefined)!.Expression!;
+    const js = expression
+      .replace(/FILL\((\w+), 0\)/g, (_m, id: string) => `(v[${JSON.stringify(id)}] ?? 0)`)
+      .replace(/\bIF\(/g, "iff(");
+    const byId = Object.fromEntries(
+      alarm.Metrics.filter((m) => m.MetricStat).map((m) => {
+        const metric = m.MetricStat!.Metric;
+        const outcome = (metric.Dimensions as Array<{ Name: string; Value: string }> | undefined)?.find(
+          (d) => d.Name === "outcome",
+        )?.Value;
+        return [m.Id, sums[outcome ?? metric.MetricName]];
+      }),
+    );
+    const iff = (condition: boolean, a: number, b: number) => (condition ? a : b);
+    return new Function("v", "iff", `return ${js};`)(byId, iff) as number;
+  };
+
+  it("divides the failing outcomes by the http function's invocations, as a percentage, over 3 of 6 periods", () => {
+    const alarm = rateAlarm();
+    const stats = alarm.Metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+    expect(stats).toContainEqual(
+      expect.objectContaining({
+        Namespace: "AWS/Lambda",
+        MetricName: "Invocations",
+        Dimensions: [{ Name: "FunctionName", Value: { Ref: logicalIdOf(stack.httpFunction) } }],
+      }),
+    );
+    const outcomes = stats
+      .filter((m) => m.MetricName === "HttpRequests")
+      .map(
+        (m) =>
+          (m.Dimensions as Array<{ Name: string; Value: string }>).find((d) => d.Name === "outcome")!.Value,
+      );
+    expect(outcomes.sort()).toEqual([
+      "credentials_unavailable",
+      "enqueue_failed",
+      "internal_error",
+      "unauthorized",
+    ]);
+    expect(alarm.Metrics.filter((m) => m.ReturnData !== false)).toHaveLength(1);
+    expect(alarm).toMatchObject({
+      Threshold: 10,
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 3,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+  });
+
+  it("reads 100 % when every request is refused, 0 % with no requests, and counts a missing outcome as 0", () => {
+    const alarm = rateAlarm();
+    // A botched rotation: every one of ISC's requests gets 401.
+    expect(evaluate(alarm, { Invocations: 4, unauthorized: 4 })).toBe(100);
+    // One 503 in twenty requests: below the threshold, no other outcome reported at all.
+    expect(evaluate(alarm, { Invocations: 20, enqueue_failed: 1 })).toBe(5);
+    expect(evaluate(alarm, { Invocations: 10, credentials_unavailable: 1, internal_error: 1 })).toBe(20);
+    // A quiet period is not a failing one (and does not divide by zero).
+    expect(evaluate(alarm, {})).toBe(0);
+    expect(evaluate(alarm, { Invocations: 0 })).toBe(0);
   });
 });
 
@@ -578,9 +761,10 @@ describe("responder stack: alarms watch metrics the code emits", () => {
           : props.Metrics.flatMap((m) => (m.MetricStat === undefined ? [] : [m.MetricStat.Metric]));
       })
       .filter((a) => !a.Namespace.startsWith("AWS/"));
-    // Fallbacks, completions failing, deadline passed and deadline margin for each of the two
-    // triggers, and the three transient context failure reasons of each ContextUnavailable alarm.
-    expect(alarms).toHaveLength(8 + 2 * 3);
+    // Fallbacks, completions failing, deadline passed, gone, deadline margin and decision records
+    // failing for each of the two triggers, the three transient context failure reasons of each
+    // ContextUnavailable alarm, and the four failing http outcomes of HttpFailureRate.
+    expect(alarms).toHaveLength(2 * 6 + 2 * 3 + 4);
     const keys = new Set(emitted.map(key));
     for (const alarm of alarms) {
       const wanted: EmittedMetric = {

@@ -36,6 +36,30 @@ describe("workerConfigFromEnv", () => {
   });
 });
 
+describe("workerConfigFromEnv: decision records", () => {
+  it("are off without DECISION_RECORDS_TABLE_NAME, on with it, with the configured retention", () => {
+    expect(workerConfigFromEnv(ENV)).toMatchObject({
+      decisionRecordsTableName: undefined,
+      recordRetentionDays: undefined,
+    });
+    expect(
+      workerConfigFromEnv({
+        ...ENV,
+        DECISION_RECORDS_TABLE_NAME: "records",
+        DECISION_RECORDS_RETENTION_DAYS: "730",
+      }),
+    ).toMatchObject({ decisionRecordsTableName: "records", recordRetentionDays: 730 });
+  });
+
+  it("refuses a retention that is not 1..3650 whole days", () => {
+    for (const days of ["0", "3651", "1.5", "a year"]) {
+      expect(() => workerConfigFromEnv({ ...ENV, DECISION_RECORDS_RETENTION_DAYS: days })).toThrow(
+        /DECISION_RECORDS_RETENTION_DAYS must be a whole number of days/,
+      );
+    }
+  });
+});
+
 describe("ISC credentials", () => {
   it("never quote the secret's text in an error", () => {
     const text = '{"clientId": "id", "clientSecret": ""} super-secret-value';
