@@ -14,6 +14,14 @@ const GROUPS: Record<string, { summary: string; load: () => Promise<{ default: C
     load: () => import("./commands/serve.ts"),
   },
   sandbox: { summary: "run the local ISC tenant sandbox", load: () => import("./commands/sandbox.ts") },
+  console: {
+    summary: "serve the console page over a records file or a deployed stack's records (read-only)",
+    load: () => import("./commands/console.ts"),
+  },
+  decisions: {
+    summary: "list and explain the decision records (audit trail)",
+    load: () => import("./commands/decisions.ts"),
+  },
   rules: {
     summary: "check, evaluate and test rules files; print their JSON Schema",
     load: () => import("./commands/rules.ts"),
@@ -32,6 +40,10 @@ const GROUPS: Record<string, { summary: string; load: () => Promise<{ default: C
     load: () => import("./commands/tasks.ts"),
   },
   campaigns: { summary: "complete a certification campaign", load: () => import("./commands/campaigns.ts") },
+  credentials: {
+    summary: "revoke the previous webhook token (after a leak)",
+    load: () => import("./commands/credentials.ts"),
+  },
   "role-insights": {
     summary: "request role insights generation",
     load: () => import("./commands/role-insights.ts"),

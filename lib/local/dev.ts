@@ -5,6 +5,7 @@
  * checked against the sandbox's state.
  */
 import { randomBytes } from "node:crypto";
+import { FileDecisionRecords } from "../adapters/local/file-decision-records.ts";
 import { contextReaderForClient } from "../context/for-client.ts";
 import { IscClient } from "../isc/client.ts";
 import type { SubscriptionPutRequest } from "../isc/schemas.ts";
@@ -13,7 +14,12 @@ import type { CompiledRules } from "../rules/types.ts";
 import { type Sandbox, startSandbox } from "../sandbox/index.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL, type RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 import { createLineLogger, type LogLevel } from "./log.ts";
-import { type LocalResponder, startLocalResponder, type WorkerFactory } from "./responder.ts";
+import {
+  type LocalRecords,
+  type LocalResponder,
+  startLocalResponder,
+  type WorkerFactory,
+} from "./responder.ts";
 import {
   checkInvocation,
   defaultSamples,
@@ -39,6 +45,10 @@ export interface DevOptions {
   visibilityTimeoutMs?: number;
   /** How long to wait for each sample invocation to end (default 15 s). */
   invocationTimeoutMs?: number;
+  /** Decision records go to this JSON-lines file (`--records`)... */
+  recordsPath?: string;
+  /** ...or to this store (tests); neither: none are kept. */
+  records?: LocalRecords;
 }
 
 export interface DevSession {
@@ -49,6 +59,8 @@ export interface DevSession {
   /** The token the sandbox sends as `Authorization: Bearer` (generated per run). */
   bearerToken: string;
   subscriptionIds: Record<RequestResponseTriggerId, string>;
+  /** Where the responder writes decision records (subscribe to see each one as it is written). */
+  records: LocalRecords | undefined;
   /** PUTs the trigger's subscription to this delivery mode. */
   setMode(triggerId: RequestResponseTriggerId, mode: SampleMode): Promise<void>;
   /** Sets the mode, sends a test invocation, waits for it to end and checks it. */
@@ -73,6 +85,9 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
   const rules = options.rules ?? (await loadRulesFile(options.rulesPath)).compiled;
   const logger = createLineLogger(options.log, { level: options.logLevel ?? "info" });
   const bearerToken = generateBearerToken();
+  const records =
+    options.records ??
+    (options.recordsPath === undefined ? undefined : new FileDecisionRecords(options.recordsPath));
 
   // The sandbox needs the sink before the responder exists; the responder needs the sandbox's URL.
   let responder: LocalResponder | undefined;
@@ -100,6 +115,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       // Context read live from the sandbox's directory, as a deployment reads it from the tenant.
       context: contextReaderForClient(client),
       logger,
+      ...(records === undefined ? {} : { records }),
       ...(options.createWorker === undefined ? {} : { createWorker: options.createWorker }),
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.dynamicBudgetMs === undefined ? {} : { dynamicBudgetMs: options.dynamicBudgetMs }),
@@ -162,6 +178,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     rules,
     bearerToken,
     subscriptionIds,
+    records,
     async setMode(triggerId, mode) {
       if (currentMode[triggerId] === mode) return;
       await client.updateSubscription(subscriptionIds[triggerId], subscriptionBody(triggerId, mode));

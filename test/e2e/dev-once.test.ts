@@ -2,6 +2,9 @@
  * `npm start -- --once`, in process: the dev command starts the sandbox and the local responder,
  * fires the samples through every mode, prints the table and exits 0 only if all completed.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../lib/cli/main.ts";
 
@@ -26,7 +29,8 @@ function captureIo() {
 describe("isc-responder dev --once (npm start -- --once)", () => {
   it("prints a table of every trigger and mode, all completed, and exits 0", async () => {
     const { io, out, err } = captureIo();
-    const code = await main(["dev", "--once", "--log-level", "info"], io);
+    const records = join(mkdtempSync(join(tmpdir(), "dev-once-")), "decisions.jsonl");
+    const code = await main(["dev", "--once", "--log-level", "info", "--records", records], io);
     const stdout = out.join("\n");
     expect(code, `${stdout}\n${err.join("\n")}`).toBe(0);
     for (const mode of ["sync", "async", "dynamic", "eventbridge"]) {

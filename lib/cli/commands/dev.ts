@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_RECORDS_PATH } from "../../adapters/local/file-decision-records.ts";
 import type { DevSession } from "../../local/dev.ts";
 import { parseLogLevel } from "../../local/log.ts";
 import { exampleAccessRequestInput } from "../../triggers/examples.ts";
@@ -22,6 +23,11 @@ options:
   --port N             the responder's port (default: a free one)
   --sandbox-port N     the sandbox tenant's port (default: a free one)
   --once               exit after the table: 0 if every invocation completed correctly, else 1
+  --records PATH       where decision records go, JSON lines (default .isc-responder/decisions.jsonl;
+                       read them with isc-responder decisions list)
+  --console-port N     the console page's port (default: a free one, printed; not with --once)
+  --console-host ADDR  the console's address (default 127.0.0.1: the page shows personal data)
+  --no-console         do not serve the console page
   --log-level LEVEL    debug, info, warn (default), error or silent; logs go to stderr
   -h, --help           this help`;
 
@@ -66,6 +72,10 @@ const command: CommandGroup = {
         port: { type: "string" },
         "sandbox-port": { type: "string" },
         once: { type: "boolean", default: false },
+        records: { type: "string" },
+        "console-port": { type: "string" },
+        "console-host": { type: "string" },
+        "no-console": { type: "boolean", default: false },
         "log-level": { type: "string" },
       },
       DEV_HELP,
@@ -77,6 +87,12 @@ const command: CommandGroup = {
       values.rules === undefined ? defaultRulesPath(io) : resolve(io.cwd, values.rules as string);
     const responderPort = port(values.port as string | undefined, "--port");
     const sandboxPort = port(values["sandbox-port"] as string | undefined, "--sandbox-port");
+    const recordsPath = resolve(io.cwd, (values.records as string | undefined) ?? DEFAULT_RECORDS_PATH);
+
+    // The console page (docs/console.md); its options are checked before anything starts.
+    const withConsole = !values.once && !values["no-console"];
+    const consoleModule = withConsole ? await import("../../console/start.ts") : undefined;
+    const consoleOptions = consoleModule?.consoleFlags(values["console-host"], values["console-port"]);
 
     const { startDev } = await import("../../local/dev.ts");
     const { formatTable } = await import("../../local/samples.ts");
@@ -86,19 +102,35 @@ const command: CommandGroup = {
       ...(responderPort === undefined ? {} : { port: responderPort }),
       ...(sandboxPort === undefined ? {} : { sandboxPort }),
       logLevel,
+      recordsPath,
       // Responder lines are JSON (already filtered by level); sandbox lines are plain text.
       log: (line) => {
         if (line.startsWith("{") || sandboxLinesShown) io.stderr(line);
       },
     });
+    let consoleServer: { close(): Promise<void> } | undefined;
+    let consoleLines: string[] = [];
+    let samplesDone!: () => void;
+    const samplesRan = new Promise<void>((resolve) => {
+      samplesDone = resolve;
+    });
     try {
+      if (consoleModule !== undefined && consoleOptions !== undefined && session.records !== undefined) {
+        const started = await consoleModule.startDevConsole(session, session.records, consoleOptions, {
+          ready: samplesRan,
+        });
+        consoleServer = started;
+        consoleLines = consoleModule.consoleBanner(started, consoleOptions);
+      }
       io.stdout(`ISC sandbox tenant   ${session.sandbox.baseUrl}`);
       io.stdout(`local responder      ${session.responder.url}`);
       io.stdout(`rules                ${rulesPath} (${session.rules.version.slice(0, 23)})`);
+      io.stdout(`decision records     ${recordsPath}`);
+      for (const line of consoleLines) io.stdout(line);
       io.stdout("");
       io.stdout("firing sample invocations through sync, async, dynamic and EventBridge delivery...");
       io.stdout("");
-      const results = await session.runSamples();
+      const results = await session.runSamples().finally(samplesDone);
       io.stdout(formatTable(results));
       io.stdout("");
       const failed = results.filter((r) => !r.completed);
@@ -126,6 +158,7 @@ const command: CommandGroup = {
       await waitForStop(io);
       return failed.length === 0 ? 0 : 1;
     } finally {
+      await consoleServer?.close();
       await session.close();
     }
   },
