@@ -21,6 +21,8 @@ import { syntheticDirectory } from "../lib/context/directory.ts";
 import { DEFAULT_CONTEXT_SETTINGS, ttlMsByKind } from "../lib/context/settings.ts";
 import type { ContextKind } from "../lib/context/types.ts";
 import { compileRules } from "../lib/rules/compile.ts";
+// `matches` needs RE2 registered, as the tools and the functions (load-bundled.ts) have it.
+import "../lib/rules/regex-re2.ts";
 import { parseRulesDocument } from "../lib/rules/parse.ts";
 import { BENCH_OUT } from "./support/bundle.ts";
 import { type RateLimit, startContextHarness } from "./support/context-harness.ts";

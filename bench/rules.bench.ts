@@ -26,6 +26,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Engine } from "json-rules-engine";
 import { compileRules } from "../lib/rules/compile.ts";
+// `matches` needs RE2 registered, as the tools and the functions (load-bundled.ts) have it.
+import "../lib/rules/regex-re2.ts";
 import { parseRulesDocument } from "../lib/rules/parse.ts";
 import { invocationForTools } from "../lib/rules/run-tests.ts";
 import type { CompiledRules } from "../lib/rules/types.ts";

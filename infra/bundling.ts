@@ -10,12 +10,17 @@
  *   esbuild without `splitting` would inline a bundled SDK into index.mjs: keeping it external is what
  *   keeps the lazy import lazy.
  * - A `require` shim banner: some CommonJS dependencies call `require("node:…")` inside an ESM bundle.
+ * - `re2.mjs` beside `index.mjs` for the functions that load rules: RE2 (re2js, ~147 KB minified)
+ *   for `matches`, imported at init only when the rules use it (lib/rules/load-bundled.ts), so
+ *   index.mjs stays within its size budget and rules without a regex never load it.
  */
+import { createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BundlingOptions, ICommandHooks } from "aws-cdk-lib/aws-lambda-nodejs";
-import { OutputFormat, SourceMapMode } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogLevel, OutputFormat, SourceMapMode } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { BuildOptions } from "esbuild";
+import { RE2_MODULE_FILE } from "../lib/rules/load-bundled.ts";
 
 export type FunctionName = "http" | "worker" | "subscriptions";
 
@@ -63,7 +68,49 @@ export function esbuildOptions(fn: FunctionName, outdir: string): BuildOptions &
   };
 }
 
-/** NodejsFunction bundling options for `fn`; `rulesJsonPath` (absolute) is copied beside index.mjs. */
+/** The engine module re2.mjs is built from: re2js and nothing of ours that holds state. */
+export const RE2_ENTRY = "lib/rules/regex-re2-engine.ts";
+
+/**
+ * esbuild options for `<outdir>/re2.mjs`. No source map: its frames are re2js's, its errors are
+ * caught and reworded, and Node would parse a map at load (--enable-source-maps) for nothing.
+ */
+export function re2EsbuildOptions(outdir: string): BuildOptions & { outfile: string } {
+  return {
+    entryPoints: [join(PROJECT_ROOT, RE2_ENTRY)],
+    outfile: join(isAbsolute(outdir) ? outdir : resolve(outdir), RE2_MODULE_FILE),
+    bundle: true,
+    platform: "node",
+    target: NODE_TARGET,
+    format: "esm",
+    minify: true,
+    sourcemap: false,
+    mainFields: ["module", "main"],
+    logLevel: "warning",
+  };
+}
+
+/**
+ * Every file esbuild writes for `fn` into `outdir` (index.mjs first): what the stack ships and the
+ * bench measures. rules.json is copied, not built (see esbuildOptions).
+ */
+export function bundleBuilds(fn: FunctionName, outdir: string): Array<BuildOptions & { outfile: string }> {
+  return FUNCTIONS[fn].needsRules
+    ? [esbuildOptions(fn, outdir), re2EsbuildOptions(outdir)]
+    : [esbuildOptions(fn, outdir)];
+}
+
+/**
+ * The afterBundling command that builds re2.mjs into `outputDir`: esbuild's API in a child Node with
+ * the very options object re2EsbuildOptions returns (JSON), so the stack and the bench cannot differ.
+ */
+export function re2BuildCommand(outputDir: string): string {
+  const esbuildMain = createRequire(import.meta.url).resolve("esbuild");
+  const script = `require(${JSON.stringify(esbuildMain)}).build(${JSON.stringify(re2EsbuildOptions(outputDir))}).catch((e) => { console.error(e); process.exit(1); })`;
+  return `${shellQuote(process.execPath)} -e ${shellQuote(script)}`;
+}
+
+/** NodejsFunction bundling options for `fn`; `rulesJsonPath` (absolute) is copied beside index.mjs, with re2.mjs built beside it. */
 export function nodejsBundling(_fn: FunctionName, rulesJsonPath?: string): BundlingOptions {
   const commandHooks: ICommandHooks | undefined =
     rulesJsonPath === undefined
@@ -73,6 +120,7 @@ export function nodejsBundling(_fn: FunctionName, rulesJsonPath?: string): Bundl
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) => [
             `cp ${shellQuote(rulesJsonPath)} ${shellQuote(join(outputDir, "rules.json"))}`,
+            re2BuildCommand(outputDir),
           ],
         };
   return {
@@ -87,6 +135,8 @@ export function nodejsBundling(_fn: FunctionName, rulesJsonPath?: string): Bundl
     mainFields: ["module", "main"],
     externalModules: EXTERNAL_MODULES,
     banner: REQUIRE_SHIM_BANNER,
+    // As esbuildOptions: esbuild's CLI would otherwise print its size table on every synth and test.
+    logLevel: LogLevel.WARNING,
     forceDockerBundling: false,
     ...(commandHooks ? { commandHooks } : {}),
   };

@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RulesFileError } from "../lib/rules/errors.ts";
 import { loadRulesFile } from "../lib/rules/load-file.ts";
+import { SECTION_OF_TRIGGER } from "../lib/rules/schema.ts";
 import { DYNAMIC_APPROVER, POST_APPROVAL, PRE_APPROVAL } from "../lib/triggers/trigger-ids.ts";
+import { PROJECT_ROOT } from "./bundling.ts";
 
 export { RulesFileError };
 
@@ -25,6 +27,10 @@ export interface ValidatedRules {
   version: string;
   /** Some rule reads live ISC context: the http function then needs the ISC API credentials too. */
   usesContext: boolean;
+  /** The trigger ids the file has a section for. */
+  sections: string[];
+  /** `rules check`'s warnings, as `file:line: path: message` lines. */
+  warnings: string[];
 }
 
 /**
@@ -41,7 +47,7 @@ export async function validateRulesFile(file: string): Promise<ValidatedRules> {
       },
     ]);
   }
-  const { document, compiled } = await loadRulesFile(file);
+  const { document, compiled, warnings } = await loadRulesFile(file);
   // Tests and their context stay out of the bundle: the version excludes them, the functions never read them.
   const { tests: _tests, testContext: _testContext, ...deployed } = document;
   const json = JSON.stringify(deployed);
@@ -52,7 +58,64 @@ export async function validateRulesFile(file: string): Promise<ValidatedRules> {
     usesContext: ([PRE_APPROVAL, DYNAMIC_APPROVER, POST_APPROVAL] as const).some(
       (trigger) => compiled.contextNeeds(trigger).size > 0,
     ),
+    sections: Object.entries(SECTION_OF_TRIGGER)
+      .filter(([, section]) => document[section] !== undefined)
+      .map(([trigger]) => trigger),
+    warnings: warnings.map(
+      (w) => `${file}${w.line === undefined ? "" : `:${w.line}`}: ${w.path || "(root)"}: ${w.message}`,
+    ),
   };
+}
+
+/** The tenant every example and test uses: a deployment pointing at it answers no real tenant. */
+export const PLACEHOLDER_TENANT_URL = "https://acme.api.identitynow.com";
+/** The policy the project ships, against which a deployment's rules are compared. */
+export const EXAMPLE_RULES_FILE = join(PROJECT_ROOT, "rules/example.yaml");
+
+export interface DeploymentFindings {
+  /** Fail synth. */
+  errors: string[];
+  /** Printed by synth. */
+  warnings: string[];
+}
+
+/**
+ * What the configuration and the rules say together, checked at synth: every enabled trigger has a
+ * section (else every invocation of it would get the fallback), the tenant is not the placeholder
+ * (unless the CDK context `allowPlaceholderTenant=true` says so: tests, trying synth out), and the
+ * example policy is not deployed unchanged (a warning: it is a real policy, but someone else's).
+ */
+export async function deploymentFindings(
+  rules: ValidatedRules,
+  deployment: { triggerIds: readonly string[]; tenantBaseUrl: string; allowPlaceholderTenant: boolean },
+): Promise<DeploymentFindings> {
+  const errors: string[] = [];
+  const warnings = [...rules.warnings];
+  for (const triggerId of deployment.triggerIds) {
+    const section = SECTION_OF_TRIGGER[triggerId as keyof typeof SECTION_OF_TRIGGER];
+    if (section !== undefined && !rules.sections.includes(triggerId)) {
+      errors.push(
+        `the rules file has no ${section} section, but the ${triggerId} trigger is enabled: every invocation would get the fallback (add the section, or disable the trigger in responder.config.json)`,
+      );
+    }
+  }
+  if (
+    new URL(deployment.tenantBaseUrl).origin === PLACEHOLDER_TENANT_URL &&
+    !deployment.allowPlaceholderTenant
+  ) {
+    errors.push(
+      `tenant.baseUrl is the placeholder ${PLACEHOLDER_TENANT_URL}: set your tenant's API URL in responder.config.json (or -c tenant.baseUrl=...); -c allowPlaceholderTenant=true synthesizes anyway`,
+    );
+  }
+  if (existsSync(EXAMPLE_RULES_FILE)) {
+    const example = await validateRulesFile(EXAMPLE_RULES_FILE);
+    if (example.version === rules.version) {
+      warnings.push(
+        "the rules are the example policy (rules/example.yaml) unchanged: its groups, lists and wording are Acme's; copy it and adapt it to your tenant",
+      );
+    }
+  }
+  return { errors, warnings };
 }
 
 /**

@@ -6,7 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { esbuildOptions, type FunctionName } from "../../infra/bundling.ts";
+import { bundleBuilds, esbuildOptions, type FunctionName } from "../../infra/bundling.ts";
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const BENCH_OUT = join(REPO_ROOT, ".bench-out");
@@ -30,5 +30,11 @@ export async function buildBundle(name: FunctionName | BaselineName): Promise<Bu
   const entry = (options.entryPoints as string[])[0] as string;
   if (!existsSync(entry)) return undefined;
   await build({ ...options, logLevel: "error" });
+  // The files beside index.mjs the stack builds too (re2.mjs for the functions that load rules).
+  if (!isBaseline) {
+    for (const extra of bundleBuilds(name as FunctionName, outdir).slice(1)) {
+      await build({ ...extra, logLevel: "error" });
+    }
+  }
   return { name, file: options.outfile, bytes: statSync(options.outfile).size };
 }

@@ -22,6 +22,8 @@ import { type ServedHandler, serveHandler } from "../../lib/local/function-url.t
 import { createLineLogger } from "../../lib/local/log.ts";
 import { type LocalResponder, startLocalResponder, type WorkerFactory } from "../../lib/local/responder.ts";
 import { compileRules } from "../../lib/rules/compile.ts";
+// `matches` needs RE2 registered, as the tools and the functions (load-bundled.ts) have it.
+import "../../lib/rules/regex-re2.ts";
 import { parseRulesDocument } from "../../lib/rules/parse.ts";
 import type { CompiledRules } from "../../lib/rules/types.ts";
 import {

@@ -34,6 +34,7 @@ import {
   DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT,
   type Problems,
 } from "./sections.ts";
+import { readsClock as conditionReadsClock } from "./time-conditions.ts";
 import type {
   ActionSpec,
   CompiledRules,
@@ -42,6 +43,7 @@ import type {
   Decision,
   DecisionKind,
   Explanation,
+  NotEnforcedMatch,
 } from "./types.ts";
 import { ContextNotReadSignal, loadedMask, requestView } from "./view.ts";
 
@@ -64,9 +66,9 @@ export interface CompileOptions {
 
 const MAX_FALLBACK_REASON = 300;
 
-/** `sha256:<hex>` of the canonical document (sorted keys), without its tests, their context and `$schema`. */
+/** `sha256:<hex>` of the canonical document (sorted keys), without its tests, their context and clock, and `$schema`. */
 export function rulesVersion(document: RulesDocument): string {
-  const { tests: _tests, testContext: _testContext, $schema: _schema, ...rules } = document;
+  const { tests: _tests, testContext: _testContext, testAt: _testAt, $schema: _schema, ...rules } = document;
   // getBuiltinModule, not an ESM import: the import builds node:crypto's ESM facade (~5 ms of cold start).
   const { createHash } = process.getBuiltinModule("node:crypto");
   return `sha256:${createHash("sha256").update(canonicalJson(rules)).digest("hex")}`;
@@ -170,8 +172,17 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
       while (stop < rules.length && ((rules[stop] as CompiledRule).needs & missing) === 0) stop++;
     }
     let hit: number;
+    let shadow: NotEnforcedMatch[] | undefined;
     try {
-      hit = firstMatch(rules, stop, root, ++decisions);
+      const stamp = ++decisions;
+      hit = firstMatch(rules, 0, stop, root, stamp);
+      // Shadow-mode rules (enforce: false) are recorded and passed over: the next match decides.
+      while (hit >= 0 && !(rules[hit] as CompiledRule).enforce) {
+        const passed = rules[hit] as CompiledRule;
+        shadow ??= [];
+        shadow.push({ ruleId: passed.id, matched: passed.matched as string[] });
+        hit = firstMatch(rules, hit + 1, stop, root, stamp);
+      }
     } catch (error) {
       // Custom code read context nobody declared: read it, then decide again.
       if (notRead || notReadSignal(error) !== undefined) return requireAll();
@@ -192,6 +203,7 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
         rule.matched,
         hit + 1,
         start,
+        shadow,
       );
     }
     if (stop < rules.length) return { contextRequired: needsOf((rules[stop] as CompiledRule).required) };
@@ -208,6 +220,7 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
       NO_MATCHED,
       rules.length,
       start,
+      shadow,
     );
   };
 
@@ -235,6 +248,15 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
   };
 
   const contextNeeds = (triggerId: KnownTriggerId) => needsOf(sections.get(triggerId)?.needs ?? 0);
+  const readsClock = (triggerId: KnownTriggerId): boolean => {
+    const section =
+      triggerId === PRE_APPROVAL
+        ? document.preApproval
+        : triggerId === DYNAMIC_APPROVER
+          ? document.dynamicApprover
+          : document.postApproval;
+    return (section?.rules ?? []).some((rule) => rule.enabled !== false && conditionReadsClock(rule.when));
+  };
 
   const conclude = (
     section: CompiledSection,
@@ -247,6 +269,7 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     matched: readonly string[],
     evaluated: number,
     start: number,
+    shadow?: NotEnforcedMatch[],
   ): Decision => {
     const output = decision.output(root, invocation);
     const notes = decision.lastNotes === undefined ? undefined : decision.lastNotes();
@@ -264,6 +287,7 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
       start,
       version,
       uses,
+      shadow,
     );
   };
 
@@ -272,16 +296,23 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     decide,
     evaluate,
     contextNeeds,
+    readsClock,
     fallback: safeFallback(fallback, document.approver),
   });
 }
 
 /**
- * The index of the first of `rules[0..stop)` that matches `root`, or -1. A rule whose guard value
+ * The index of the first of `rules[from..stop)` that matches `root`, or -1. A rule whose guard value
  * differs is skipped without running its closures.
  */
-function firstMatch(rules: readonly CompiledRule[], stop: number, root: unknown, stamp: number): number {
-  for (let i = 0; i < stop; i++) {
+function firstMatch(
+  rules: readonly CompiledRule[],
+  from: number,
+  stop: number,
+  root: unknown,
+  stamp: number,
+): number {
+  for (let i = from; i < stop; i++) {
     const rule = rules[i] as CompiledRule;
     const guard = rule.guard;
     if (guard !== undefined) {
@@ -307,6 +338,7 @@ function build(
   start: number,
   rulesVersion: string,
   context?: ContextUse[],
+  notEnforced?: NotEnforcedMatch[],
 ): Decision {
   const explanation: Explanation = {
     ruleId,
@@ -317,6 +349,7 @@ function build(
     rulesEvaluated,
     evaluationMicros: Math.round((performance.now() - start) * 1000_000) / 1000,
   };
+  if (notEnforced !== undefined) explanation.notEnforced = notEnforced;
   if (context !== undefined && context.length > 0) explanation.context = context;
   return { triggerId, output, actions, explanation } as Decision;
 }

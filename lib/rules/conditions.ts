@@ -13,6 +13,7 @@ import { RulesEvaluationError } from "./errors.ts";
 import { compileField } from "./field-conditions.ts";
 import { compilePathVisitor, type FieldPath, parseFieldPath } from "./paths.ts";
 import type { Condition, Count, RulesDocument, Scalar, TableValue } from "./schema.ts";
+import { compileTime } from "./time-conditions.ts";
 
 export type Test = (subject: unknown) => boolean;
 // biome-ignore lint/suspicious/noExplicitAny: custom predicates are typed at the TypeScript API.
@@ -27,7 +28,7 @@ export interface CompiledCondition {
 }
 
 /**
- * What `$.` paths and `within` read, set by evaluate() before it walks the rules (evaluation is
+ * What `$.` paths, `within` and `time` read, set by evaluate() before it walks the rules (evaluation is
  * synchronous): one cell per compiled rule set, so closures over the payload keep their one argument.
  */
 export interface EvalScope {
@@ -35,6 +36,12 @@ export interface EvalScope {
   root: unknown;
   /** The decision's clock (the invocation's receivedAt), epoch ms. */
   now: number;
+  /**
+   * The requested item the last item quantifier matched (anyItem: the first matching; everyItem: the
+   * first; countItems: the first counted), for `{{item.*}}` templates. Reset before each rule that
+   * uses them.
+   */
+  item: unknown;
 }
 
 export interface ConditionContext {
@@ -42,6 +49,8 @@ export interface ConditionContext {
   lists: ReadonlyMap<string, ReadonlySet<Scalar>>;
   tables: ReadonlyMap<string, ReadonlyMap<string, TableValue>>;
   predicates: Readonly<Record<string, CustomPredicate>>;
+  /** The file's `timeZone`: the zone of `time:` conditions that name none. */
+  timeZone?: string | undefined;
   /** For error messages of custom predicates. */
   ruleId: string;
 }
@@ -56,7 +65,13 @@ export function conditionContext(
   for (const [name, entries] of Object.entries(document.tables ?? {})) {
     tables.set(name, new Map(Object.entries(entries)));
   }
-  return { scope: { root: undefined, now: 0 }, lists, tables, predicates };
+  return {
+    scope: { root: undefined, now: 0, item: undefined },
+    lists,
+    tables,
+    predicates,
+    timeZone: document.timeZone,
+  };
 }
 
 /** The requested items of an input: `requestedItems`, or `requestedItemsStatus` (post-approval). */
@@ -75,6 +90,7 @@ export function compileCondition(condition: Condition, ctx: ConditionContext): C
 }
 
 function compileInner(c: Condition, ctx: ConditionContext): CompiledCondition {
+  const scope = ctx.scope;
   if (c.all !== undefined) {
     const parts = c.all.map((child) => compileCondition(child, ctx));
     const tests = parts.map((p) => p.test);
@@ -101,7 +117,12 @@ function compileInner(c: Condition, ctx: ConditionContext): CompiledCondition {
       test: (s) => {
         const items = itemsOf(s);
         if (items === undefined) return false;
-        for (let i = 0; i < items.length; i++) if (test(items[i])) return true;
+        for (let i = 0; i < items.length; i++) {
+          if (test(items[i])) {
+            scope.item = items[i];
+            return true;
+          }
+        }
         return false;
       },
       description: `any requested item: ${inner.description}`,
@@ -116,6 +137,7 @@ function compileInner(c: Condition, ctx: ConditionContext): CompiledCondition {
         const items = itemsOf(s);
         if (items === undefined || items.length === 0) return false;
         for (let i = 0; i < items.length; i++) if (!test(items[i])) return false;
+        scope.item = items[0];
         return true;
       },
       description: `every requested item: ${inner.description}`,
@@ -129,14 +151,25 @@ function compileInner(c: Condition, ctx: ConditionContext): CompiledCondition {
       test: (s) => {
         const items = itemsOf(s);
         let count = 0;
-        if (items !== undefined) for (let i = 0; i < items.length; i++) if (test(items[i])) count++;
-        return compare(count);
+        let first: unknown;
+        if (items !== undefined) {
+          for (let i = 0; i < items.length; i++) {
+            if (test(items[i])) {
+              if (count === 0) first = items[i];
+              count++;
+            }
+          }
+        }
+        if (!compare(count)) return false;
+        scope.item = first;
+        return true;
       },
       description: `count of requested items where ${inner.description} ${symbol}`,
     };
   }
   if (c.count !== undefined) return compileCount(c.count, ctx);
   if (c.custom !== undefined) return compileCustom(c.custom, ctx);
+  if (c.time !== undefined) return compileTime(c.time, ctx.timeZone, scope);
   if (c.field !== undefined) return compileField(c, c.field, ctx);
   throw new Error("condition was not validated");
 }

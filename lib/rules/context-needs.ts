@@ -10,7 +10,7 @@
  * function classifies every path. Needs are bit masks: testing a rule costs one AND.
  */
 import type { ContextNeeds, ContextSource } from "../context/types.ts";
-import { type PathKey, parseFieldPath, templatePaths } from "./paths.ts";
+import { MATCHED_ITEM, type PathKey, parseFieldPath, templatePaths } from "./paths.ts";
 import type {
   ActionConfig,
   ApproverSpec,
@@ -176,7 +176,11 @@ export class NeedsCollector {
   template(text: string | undefined): void {
     if (text === undefined) return;
     const result = templatePaths(text);
-    if ("paths" in result) for (const keys of result.paths) this.rootPath(keys);
+    if (!("paths" in result)) return;
+    for (const keys of result.paths) {
+      // `{{item.x}}`: the matched requested item, read like any item's.
+      this.rootPath(keys[0] === MATCHED_ITEM ? [...ITEM_SCOPE, ...keys.slice(1)] : keys);
+    }
   }
 
   actions(actions: readonly ActionConfig[] | undefined): void {

@@ -63,14 +63,15 @@ export function preApprovalDecision(
   then: PreApprovalDecisionConfig,
   fileApprover: string | undefined,
   options: DecisionOptions,
+  matched?: { item: unknown },
 ): CompiledDecision {
-  const actions = compileActions(then.actions);
+  const actions = compileActions(then.actions, matched);
   if (then.custom !== undefined)
     return customDecision(then.custom, PreApprovalOutputSchema, options, actions);
   const approved = then.decision === "approve";
-  const comment = compileTemplate(then.comment ?? "");
+  const comment = compileTemplate(then.comment ?? "", matched);
   const approverText = then.approver ?? fileApprover ?? "";
-  const approver = compileTemplate(approverText);
+  const approver = compileTemplate(approverText, matched);
   // Fixed parts are checked now; interpolated text is a string by construction.
   const sample: PreApprovalOutput = { approved, comment: then.comment ?? "", approver: approverText };
   if (!z.safeParse(PreApprovalOutputSchema, sample).success)
@@ -86,7 +87,7 @@ export function dynamicApproverDecision(
   options: DecisionOptions,
   ctx: ConditionContext,
 ): CompiledDecision {
-  const actions = compileActions(then.actions);
+  const actions = compileActions(then.actions, ctx.scope);
   if (then.custom !== undefined)
     return customDecision(then.custom, DynamicApproverOutputSchema, options, actions);
   const spec = then.approver;
@@ -296,9 +297,12 @@ function customDecision(
   };
 }
 
-export function compileActions(configs: readonly ActionConfig[] | undefined): ActionsOf {
+export function compileActions(
+  configs: readonly ActionConfig[] | undefined,
+  matched?: { item: unknown },
+): ActionsOf {
   if (configs === undefined || configs.length === 0) return noActions;
-  const builders = configs.map(compileAction);
+  const builders = configs.map((config) => compileAction(config, matched));
   return (root) => {
     const out: ActionSpec[] = [];
     for (const make of builders) {
@@ -310,10 +314,13 @@ export function compileActions(configs: readonly ActionConfig[] | undefined): Ac
   };
 }
 
-function compileAction(config: ActionConfig): (root: unknown) => ActionSpec | undefined {
+function compileAction(
+  config: ActionConfig,
+  matched: { item: unknown } | undefined,
+): (root: unknown) => ActionSpec | undefined {
   switch (config.type) {
     case "update-task-status": {
-      const taskId: Template = compileTemplate(config.taskId);
+      const taskId: Template = compileTemplate(config.taskId, matched);
       const status = config.completionStatus;
       const completed = config.completed;
       return (root) => {
@@ -326,7 +333,7 @@ function compileAction(config: ActionConfig): (root: unknown) => ActionSpec | un
       };
     }
     case "complete-campaign": {
-      const campaignId = compileTemplate(config.campaignId);
+      const campaignId = compileTemplate(config.campaignId, matched);
       const autoCompleteAction = config.autoCompleteAction;
       return (root) => {
         const id = campaignId(root);

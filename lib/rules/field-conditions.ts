@@ -10,7 +10,7 @@
 import { parseIsoDuration } from "../triggers/duration.ts";
 import type { ConditionContext, EvalScope, Test } from "./conditions.ts";
 import { compilePathTest, compileValuesGetter, type FieldPath, isPresent, parseFieldPath } from "./paths.ts";
-import { MAX_TESTED_LENGTH } from "./regex-guard.ts";
+import { compileMatches } from "./regex.ts";
 import type { Condition, FieldRef, Scalar, TableValue } from "./schema.ts";
 
 export interface CompiledField {
@@ -110,15 +110,24 @@ export function compileField(c: Condition, field: string, ctx: ConditionContext)
     }
     text = `${verb} ${show(needle)}`;
   } else if (c.matches !== undefined) {
-    const re = new RegExp(c.matches, ignoreCase ? "i" : "");
-    valueTest = (v) =>
-      typeof v === "string" && re.test(v.length > MAX_TESTED_LENGTH ? v.slice(0, MAX_TESTED_LENGTH) : v);
+    valueTest = compileMatches(c.matches, ignoreCase);
     text = `matches /${c.matches}/${ignoreCase ? "i" : ""}`;
   } else if (c.within !== undefined) {
     const ms = parseIsoDuration(c.within);
     // NaN (not a date-time) compares false: it never matches.
     valueTest = (v) => dateTimeMs(v) >= scope.now - ms;
     text = `within ${c.within}`;
+  } else if (c.minLength !== undefined || c.maxLength !== undefined) {
+    const min = c.minLength;
+    const max = c.maxLength;
+    const trim = c.trim === true;
+    // Characters, not UTF-16 units: an emoji counts once. Not text (null, a number) never matches.
+    const length = (v: string): number => [...(trim ? v.trim() : v)].length;
+    valueTest =
+      min !== undefined
+        ? (v) => typeof v === "string" && length(v) >= min
+        : (v) => typeof v === "string" && length(v) <= (max as number);
+    text = `${min !== undefined ? `has at least ${min}` : `has at most ${max}`} characters${trim ? " (trimmed)" : ""}`;
   } else {
     [text, valueTest] = numericTest({ gt: c.gt, gte: c.gte, lt: c.lt, lte: c.lte });
   }

@@ -12,6 +12,8 @@ import type { ValidationIssue } from "../errors.ts";
 import { formatPath } from "../errors.ts";
 import { type CompileOptions, compileRules } from "./compile.ts";
 import { RulesDocumentError, RulesFileError } from "./errors.ts";
+// Tools match `matches` with RE2 (linear time), and `rules check` asks RE2 whether it can run a pattern.
+import "./regex-re2.ts";
 import { type RulesDocument, type RulesTestCase, RulesTestCaseSchema } from "./schema.ts";
 import type { CompiledRules } from "./types.ts";
 import { type IssuePath, validateRulesDocument } from "./validate.ts";
@@ -19,6 +21,8 @@ import { type IssuePath, validateRulesDocument } from "./validate.ts";
 export interface LoadedRules {
   document: RulesDocument;
   compiled: CompiledRules;
+  /** What may not mean what its author meant (`rules check` prints them), with lines; never fatal. */
+  warnings: ValidationIssue[];
 }
 
 interface ParsedText {
@@ -73,6 +77,14 @@ function syntaxMessage(code: string, message: string): string {
 
 /** YAML or JSON text → a validated RulesDocument; throws RulesFileError with {path, line, message} issues. */
 export function parseRulesFile(text: string, filename: string): RulesDocument {
+  return parseRulesFileWithWarnings(text, filename).document;
+}
+
+/** parseRulesFile, with the warnings (lines included) of a valid file. */
+export function parseRulesFileWithWarnings(
+  text: string,
+  filename: string,
+): { document: RulesDocument; warnings: ValidationIssue[] } {
   const parsed = parseYamlWithLines(text, filename);
   const result = validateRulesDocument(parsed.value);
   if (!result.ok) {
@@ -87,7 +99,12 @@ export function parseRulesFile(text: string, filename: string): RulesDocument {
       ),
     );
   }
-  return result.document;
+  const warnings = result.warnings.map((issue) => ({
+    path: formatPath(issue.path),
+    line: parsed.lineOf(issue.path),
+    message: issue.message,
+  }));
+  return { document: result.document, warnings: byLine(warnings) };
 }
 
 /** Reads, validates and compiles a rules file. Compile problems (unregistered custom names) carry lines too. */
@@ -105,9 +122,9 @@ export async function loadRulesFile(path: string, options: CompileOptions = {}):
 
 /** parseRulesFile + compileRules, with compile problems mapped to lines. */
 export function compileRulesText(text: string, filename: string, options: CompileOptions = {}): LoadedRules {
-  const document = parseRulesFile(text, filename);
+  const { document, warnings } = parseRulesFileWithWarnings(text, filename);
   try {
-    return { document, compiled: compileRules(document, { ...options, source: filename }) };
+    return { document, compiled: compileRules(document, { ...options, source: filename }), warnings };
   } catch (error) {
     if (!(error instanceof RulesDocumentError)) throw error;
     const parsed = parseYamlWithLines(text, filename);

@@ -3,8 +3,9 @@
  * load into key arrays and closures, so evaluating an invocation never splits a string.
  *
  * A path that crosses a list without an index means "any element" in conditions and "the first
- * element that has the value" in templates and lookups. That makes `requestedFor` (one identity or a
- * list of them) read the same either way.
+ * element that has the value" in templates and lookups; an index on a value that is not a list reads
+ * it as a list of one (`requestedFor[0]` is the object ISC sends). That makes `requestedFor` (one
+ * identity or a list of them) read the same either way.
  */
 
 export type PathKey = string | number;
@@ -102,7 +103,10 @@ function fastPathTest(keys: readonly PathKey[], test: Test, generic: Test): Test
 
 function stepTest(key: PathKey, next: Test): Test {
   if (typeof key === "number") {
-    return (value) => Array.isArray(value) && key < value.length && next(value[key]);
+    return (value) =>
+      Array.isArray(value)
+        ? key < value.length && next(value[key])
+        : key === 0 && isPresent(value) && next(value);
   }
   return (value) => {
     if (value === null || typeof value !== "object") return false;
@@ -141,6 +145,9 @@ export function compileSingleValueGetter(keys: readonly PathKey[]): (root: unkno
       if (Array.isArray(value)) {
         if (typeof key !== "number") return SEVERAL_VALUES;
         value = value[key];
+      } else if (typeof key === "number") {
+        // One value reads as a list of one (requestedFor as an object or a list).
+        if (key !== 0) return undefined;
       } else {
         value = (value as Record<string, unknown>)[key as string];
       }
@@ -164,7 +171,14 @@ export function compilePathGetter(
 
 function stepGet(key: PathKey, next: Getter): Getter {
   if (typeof key === "number") {
-    return (value) => (Array.isArray(value) && key < value.length ? next(value[key]) : undefined);
+    return (value) =>
+      Array.isArray(value)
+        ? key < value.length
+          ? next(value[key])
+          : undefined
+        : key === 0 && isPresent(value)
+          ? next(value)
+          : undefined;
   }
   return (value) => {
     if (value === null || typeof value !== "object") return undefined;
@@ -217,7 +231,11 @@ function visitPath(
   if (value === null || typeof value !== "object") return;
   const key = keys[depth] as PathKey;
   if (typeof key === "number") {
-    if (Array.isArray(value) && key < value.length) visitPath(keys, value[key], depth + 1, visit);
+    if (Array.isArray(value)) {
+      if (key < value.length) visitPath(keys, value[key], depth + 1, visit);
+    } else if (key === 0) {
+      visitPath(keys, value, depth + 1, visit);
+    }
     return;
   }
   if (Array.isArray(value)) {
@@ -239,6 +257,9 @@ export function isPresent(value: unknown): boolean {
 export const MAX_INTERPOLATED_LENGTH = 256;
 
 export type Template = (root: unknown) => string;
+
+/** The template root naming the requested item a rule's item quantifier matched. */
+export const MATCHED_ITEM = "item";
 
 export interface TemplateProblem {
   message: string;
@@ -264,7 +285,7 @@ export function templatePaths(template: string): { paths: PathKey[][] } | Templa
  * `Hello {{requestedFor.name}}` → a function building the string from literal parts and getters.
  * A missing value interpolates as an empty string; numbers and booleans as text; objects not at all.
  */
-export function compileTemplate(template: string): Template {
+export function compileTemplate(template: string, matched?: { item: unknown }): Template {
   const literals: string[] = [];
   const getters: Getter[] = [];
   let last = 0;
@@ -272,7 +293,13 @@ export function compileTemplate(template: string): Template {
     literals.push(template.slice(last, match.index));
     const parsed = parseFieldPath(match[1] ?? "");
     if (parsed === undefined) throw new Error("template path was not validated");
-    getters.push(compilePathGetter(parsed.keys, isScalar));
+    if (parsed.keys[0] === MATCHED_ITEM && matched !== undefined) {
+      // `{{item.name}}`: the requested item the rule's anyItem / everyItem / countItems matched.
+      const get = compilePathGetter(parsed.keys.slice(1), isScalar);
+      getters.push(() => get(matched.item));
+    } else {
+      getters.push(compilePathGetter(parsed.keys, isScalar));
+    }
     last = (match.index ?? 0) + match[0].length;
   }
   const tail = template.slice(last);

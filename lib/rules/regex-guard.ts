@@ -1,11 +1,12 @@
 /**
- * Guard against regular expressions that can backtrack catastrophically (ReDoS): a rules file is
- * configuration, but one bad pattern must not stall a Lambda past ISC's deadline. Checked at load;
- * at evaluation the tested text is also capped (MAX_TESTED_LENGTH).
- *
- * Conservative on purpose: a repeated group may contain neither a repetition nor an alternative
- * (`(a+)+`, `(a|ab)*`), and backreferences are refused. Plain alternations and repeated classes are fine.
+ * What `matches` accepts, checked at load (`rules check`, synth). Patterns are matched by RE2 (linear
+ * time, everywhere: regex.ts), so what RE2 cannot run is refused with a message saying why:
+ * backreferences (`\1`, `\k<name>`) and lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`). A pattern must also
+ * be valid JavaScript, so it reads the same to its author as to the engine. Nested repetition
+ * (`(a+)+`) is accepted: it costs RE2 nothing, and no function matches with a backtracking engine.
+ * At evaluation the tested text is capped (MAX_TESTED_LENGTH).
  */
+import { registeredRegexEngine } from "./regex.ts";
 
 export const MAX_PATTERN_LENGTH = 200;
 /** Only the first characters of a value are matched against a pattern. */
@@ -16,19 +17,35 @@ export function regexProblem(pattern: string): string | undefined {
   if (pattern.length > MAX_PATTERN_LENGTH) {
     return `pattern is longer than ${MAX_PATTERN_LENGTH} characters`;
   }
+  const unsupported = re2Unsupported(pattern);
+  if (unsupported !== undefined) return unsupported;
   try {
     new RegExp(pattern);
   } catch {
     return "is not a valid regular expression";
   }
-  if (/\\[1-9]|\\k</.test(pattern)) return "backreferences are not allowed";
+  // Registered wherever rules are checked (tools) or loaded with a pattern (load-bundled.ts); where
+  // it is not, compiling the pattern fails anyway (regex.ts).
+  const engine = registeredRegexEngine();
+  if (engine === undefined) return undefined;
+  try {
+    engine.compile(pattern, false);
+  } catch (error) {
+    return `RE2 cannot run it (${re2Message(error)})`;
+  }
+  return undefined;
+}
 
-  // One frame per open group: did it contain a repetition or an alternative?
-  const stack: Array<{ risky: boolean }> = [{ risky: false }];
+/** Backreferences and lookaround, which a linear-time engine cannot run, outside character classes. */
+function re2Unsupported(pattern: string): string | undefined {
   let inClass = false;
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i];
     if (ch === "\\") {
+      const next = pattern[i + 1] ?? "";
+      if (!inClass && (/[1-9]/.test(next) || next === "k")) {
+        return `backreferences ("\\${next}") need backtracking, which RE2 (linear-time matching) does not do`;
+      }
       i++;
       continue;
     }
@@ -36,30 +53,22 @@ export function regexProblem(pattern: string): string | undefined {
       if (ch === "]") inClass = false;
       continue;
     }
-    const top = stack[stack.length - 1] as { risky: boolean };
     if (ch === "[") inClass = true;
-    else if (ch === "(") stack.push({ risky: false });
-    else if (ch === "|") top.risky = true;
-    else if (ch === ")") {
-      const closed = stack.pop() as { risky: boolean };
-      const parent = stack[stack.length - 1];
-      const repeated = isQuantifierAt(pattern, i + 1);
-      if (closed.risky && repeated) {
-        return "a repeated group contains a repetition or alternatives (nested quantifiers can backtrack catastrophically)";
+    else if (ch === "(" && pattern[i + 1] === "?") {
+      const kind = pattern.slice(i + 2, i + 4);
+      if (kind[0] === "=" || kind[0] === "!" || kind === "<=" || kind === "<!") {
+        const written = pattern.slice(i, i + 3 + (kind[0] === "<" ? 1 : 0));
+        return `lookaround "${written}" is not supported by RE2 (linear-time matching): use two conditions under all/not instead`;
       }
-      if (parent !== undefined && (closed.risky || repeated)) parent.risky = true;
-    } else if (isQuantifierAt(pattern, i)) {
-      top.risky = true;
     }
   }
   return undefined;
 }
 
-function isQuantifierAt(pattern: string, i: number): boolean {
-  const ch = pattern[i];
-  if (ch === "*" || ch === "+") return true;
-  // `?` after `(` is a group modifier, not a quantifier.
-  if (ch === "?") return pattern[i - 1] !== "(";
-  if (ch === "{") return /^\{\d+(,\d*)?\}/.test(pattern.slice(i, i + 12));
-  return false;
+/** re2js's message without its "error parsing regexp: " prefix, bounded. */
+function re2Message(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const text = message.replace(/^error parsing regexp: /, "");
+  const hint = /`\\u/.test(text) ? "; write \\x{00e9} for a code point" : "";
+  return `${text.slice(0, 120)}${hint}`;
 }

@@ -17,6 +17,8 @@ import { type Invocation, invocationFromAnyPayload } from "../triggers/invocatio
 import { DynamicApproverOutputSchema, PreApprovalOutputSchema } from "../triggers/schemas.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../triggers/trigger-ids.ts";
 import type { RulesTestCase } from "./schema.ts";
+import { CLOCK_NOT_FIXED } from "./time-checks.ts";
+import { parseInstant } from "./time-conditions.ts";
 import type { CompiledRules, Decision } from "./types.ts";
 import { TRIGGER_ALIASES } from "./validate.ts";
 
@@ -26,13 +28,18 @@ const ONE_HOUR_MS = 3_600_000;
 
 /**
  * An Invocation for tools (`rules eval`, `rules test`): tenant taken from the payload's callbackURL
- * (or a placeholder), PT1H deadline. `trigger` may be a section name or a trigger id.
+ * (or a placeholder), PT1H deadline. `trigger` may be a section name or a trigger id; `receivedAt`
+ * (epoch ms) is the decision's clock, now when absent.
  */
-export function invocationForTools(payload: unknown, trigger?: string): Invocation {
+export function invocationForTools(payload: unknown, trigger?: string, receivedAt?: number): Invocation {
   const triggerId = trigger === undefined ? undefined : (TRIGGER_ALIASES[trigger] ?? trigger);
   return invocationFromAnyPayload(
     payload,
-    { tenantBaseUrl: callbackOrigin(payload) ?? PLACEHOLDER_TENANT, responseDeadlineMs: () => ONE_HOUR_MS },
+    {
+      tenantBaseUrl: callbackOrigin(payload) ?? PLACEHOLDER_TENANT,
+      responseDeadlineMs: () => ONE_HOUR_MS,
+      ...(receivedAt === undefined ? {} : { receivedAt }),
+    },
     triggerId,
   );
 }
@@ -69,6 +76,8 @@ export interface RulesTestReport {
 export interface RulesTestOptions {
   /** The document's `testContext`: the directory every test's `context` is merged over. */
   testContext?: Record<string, unknown> | undefined;
+  /** The document's `testAt`: the clock of every test without its own `at`. */
+  testAt?: string | undefined;
 }
 
 export async function runRulesTests(
@@ -90,7 +99,15 @@ async function runOne(
   let decision: Decision;
   const failures: string[] = [];
   try {
-    const invocation = invocationForTools(test.input, test.trigger);
+    const at = test.at ?? options.testAt;
+    const invocation = invocationForTools(
+      test.input,
+      test.trigger,
+      at === undefined ? undefined : parseInstant(at),
+    );
+    if (at === undefined && compiled.readsClock?.(invocation.triggerId) === true) {
+      return { name: test.name, passed: false, failures: [CLOCK_NOT_FIXED] };
+    }
     const first = decideFromPayload(invocation, compiled);
     if ("contextRequired" in first) {
       if (options.testContext === undefined && test.context === undefined) {
@@ -103,7 +120,8 @@ async function runOne(
           ],
         };
       }
-      const directory = testDirectory(options.testContext, test.context, test.name);
+      // `ago` in the directory counts back from the test's clock, as `within` does.
+      const directory = testDirectory(options.testContext, test.context, test.name, invocation.receivedAt);
       const result = await decideWithReadContext(invocation, compiled, first.contextRequired, {
         reader: new CachedContextReader(
           new DirectoryFetcher(directory, { failWith: failureOf(test.contextFailure) }),
@@ -134,6 +152,11 @@ async function runOne(
   if (expect.rule !== undefined && expect.rule !== decision.explanation.ruleId) {
     failures.push(`rule: expected ${expect.rule}, got ${decision.explanation.ruleId}`);
   }
+  if (expect.notEnforced !== undefined) {
+    const got = (decision.explanation.notEnforced ?? []).map((m) => m.ruleId);
+    if (JSON.stringify(got) !== JSON.stringify(expect.notEnforced))
+      failures.push(`notEnforced: expected [${expect.notEnforced.join(", ")}], got [${got.join(", ")}]`);
+  }
   if (expect.output !== undefined) partialMatch(expect.output, decision.output, "output", failures);
   if (expect.actions !== undefined) partialMatch(expect.actions, decision.actions, "actions", failures);
   return { name: test.name, passed: failures.length === 0, failures, decision };
@@ -144,6 +167,7 @@ function testDirectory(
   shared: Record<string, unknown> | undefined,
   own: Record<string, unknown> | undefined,
   testName: string,
+  now: number,
 ): Directory {
   const merged: Record<string, unknown> = { ...(shared ?? {}) };
   for (const [kind, entries] of Object.entries(own ?? {})) {
@@ -160,7 +184,7 @@ function testDirectory(
     const replaced = new Set<unknown>(entries.map(idOf).filter((id) => id !== undefined));
     merged[kind] = [...base.filter((entry) => !replaced.has(idOf(entry))), ...entries];
   }
-  return directoryFrom(merged, { source: `context of test "${testName}"` });
+  return directoryFrom(merged, { source: `context of test "${testName}"`, now });
 }
 
 /** A contextFailure as the directory fetcher's failWith: an ISC error of that status on every matching read. */

@@ -8,6 +8,9 @@
  */
 import * as z from "zod/mini";
 import { CONTEXT_SOURCE_NAMES } from "./sources.ts";
+import { AT_MESSAGE } from "./time-checks.ts";
+import type { TimeCondition } from "./time-conditions.ts";
+import { parseInstant } from "./time-conditions.ts";
 
 function described<T extends z.ZodMiniType>(schema: T, description: string): T {
   z.globalRegistry.add(schema, { description });
@@ -58,6 +61,46 @@ const InListSchema = z.union([
   FieldRefSchema,
 ]);
 
+const TimeOfDay = described(z.string(), "a time of day, HH:MM (24-hour)");
+const IsoDate = described(z.string(), "a date, YYYY-MM-DD");
+
+/** `time: {zone, weekdays, between, date}`: the decision's clock (the invocation's receipt) in a zone. */
+const TimeConditionSchema = described(
+  z.strictObject({
+    zone: z.optional(
+      described(
+        z.string(),
+        "IANA time zone the clock is read in (Europe/Berlin, America/New_York, UTC); default: the file's timeZone",
+      ),
+    ),
+    weekdays: z.optional(
+      described(
+        z.union([z.string(), z.array(z.string()).check(z.minLength(1))]),
+        'Mon-Fri, Sat, "Sat, Sun", or a list: [Mon, Wed, Fri], [Mon-Thu, Sat]',
+      ),
+    ),
+    between: z.optional(
+      described(
+        z.tuple([TimeOfDay, TimeOfDay]),
+        "times of day [from, until]: from included, until excluded; [22:00, 06:00] crosses midnight",
+      ),
+    ),
+    date: z.optional(
+      described(
+        z.strictObject({
+          after: z.optional(described(IsoDate, "later than this date (the date excluded)")),
+          before: z.optional(described(IsoDate, "earlier than this date (the date excluded)")),
+          between: z.optional(
+            described(z.tuple([IsoDate, IsoDate]), "from the first to the last date, both included"),
+          ),
+        }),
+        "the local date",
+      ),
+    ),
+  }),
+  "the decision's clock (when the invocation was received) in a time zone: every part given holds",
+);
+
 /** The sources a rule reads beyond its paths (a custom predicate or decision reading context). */
 const NeedsSchema = described(
   z.array(z.enum(CONTEXT_SOURCE_NAMES)),
@@ -74,6 +117,7 @@ export interface Condition {
   countItems?: CountItems | undefined;
   count?: Count | undefined;
   custom?: string | undefined;
+  time?: TimeCondition | undefined;
   field?: string | undefined;
   lookup?: string | undefined;
   ignoreCase?: boolean | undefined;
@@ -92,6 +136,9 @@ export interface Condition {
   lt?: number | undefined;
   lte?: number | undefined;
   within?: string | undefined;
+  minLength?: number | undefined;
+  maxLength?: number | undefined;
+  trim?: boolean | undefined;
 }
 
 export interface CountItems {
@@ -124,6 +171,7 @@ export const COMBINATOR_KEYS = [
   "countItems",
   "count",
   "custom",
+  "time",
   "field",
 ] as const;
 export const FIELD_OPERATOR_KEYS = [
@@ -142,6 +190,8 @@ export const FIELD_OPERATOR_KEYS = [
   "lt",
   "lte",
   "within",
+  "minLength",
+  "maxLength",
 ] as const;
 export type FieldOperator = (typeof FIELD_OPERATOR_KEYS)[number];
 
@@ -176,6 +226,7 @@ export const ConditionSchema: z.ZodMiniType<Condition> = z
       return z.optional(CountSchema);
     },
     custom: z.optional(name("name of a predicate registered in TypeScript")),
+    time: z.optional(TimeConditionSchema),
     field: z.optional(
       described(
         z.string(),
@@ -192,7 +243,7 @@ export const ConditionSchema: z.ZodMiniType<Condition> = z
     endsWith: z.optional(z.string()),
     contains: z.optional(z.string()),
     matches: z.optional(
-      described(z.string(), "a regular expression (no nested repetition, no backreferences)"),
+      described(z.string(), "a regular expression, run by RE2 (no backreferences, no lookaround)"),
     ),
     exists: z.optional(described(z.boolean(), "true: the field has a value (false = missing)")),
     missing: z.optional(described(z.boolean(), "true: the field has no value (false = exists)")),
@@ -206,11 +257,26 @@ export const ConditionSchema: z.ZodMiniType<Condition> = z
         "ISO-8601 duration (PT24H, P7D): the field is a date-time no older than that before the decision",
       ),
     ),
+    minLength: z.optional(
+      described(
+        z.number().check(z.int(), z.minimum(0)),
+        "the field is text of at least this many characters",
+      ),
+    ),
+    maxLength: z.optional(
+      described(z.number().check(z.int(), z.minimum(0)), "the field is text of at most this many characters"),
+    ),
+    trim: z.optional(
+      described(
+        z.boolean(),
+        "minLength / maxLength: count the characters once leading and trailing spaces are removed",
+      ),
+    ),
   })
   .register(z.globalRegistry, {
     id: "Condition",
     description:
-      "one of: all, any, not, anyItem, everyItem, countItems, count, custom, or field + one operator",
+      "one of: all, any, not, anyItem, everyItem, countItems, count, custom, time, or field + one operator",
   });
 
 const CountItemsSchema: z.ZodMiniType<CountItems> = described(
@@ -365,6 +431,12 @@ function ruleSchema<T extends z.ZodMiniType>(then: T) {
       described(z.number().check(z.int()), "higher first; equal priorities in file order (default 0)"),
     ),
     enabled: z.optional(z.boolean()),
+    enforce: z.optional(
+      described(
+        z.boolean(),
+        "false: shadow mode, the rule is evaluated and recorded when it matches (explanation.notEnforced) but does not decide",
+      ),
+    ),
     needs: z.optional(NeedsSchema),
     when: ConditionSchema,
     then,
@@ -405,6 +477,13 @@ export const PostApprovalSectionSchema = z.strictObject({
 export const TableValueSchema = z.union([Scalar, ApproverRefSchema]);
 export type TableValue = z.infer<typeof TableValueSchema>;
 
+function TestInstant(description: string) {
+  return described(
+    z.string().check(z.refine((text) => parseInstant(text) !== undefined, { message: AT_MESSAGE })),
+    `${description}: an ISO-8601 date-time with its zone (2026-03-02T07:30:00Z)`,
+  );
+}
+
 export const RulesTestCaseSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
   trigger: described(
@@ -415,6 +494,7 @@ export const RulesTestCaseSchema = z.strictObject({
     z.record(z.string(), z.unknown()),
     "a bare trigger input, an HTTP body with _metadata, or an EventBridge event",
   ),
+  at: z.optional(TestInstant("the decision's clock for this test (default: the file's testAt)")),
   context: z.optional(
     described(
       z.record(z.string(), z.unknown()),
@@ -441,11 +521,24 @@ export const RulesTestCaseSchema = z.strictObject({
       "make reading context fail (every kind, or `kind`) with this HTTP status: the decision must be the fallback",
     ),
   ),
-  expect: z.strictObject({
-    output: z.optional(described(z.unknown(), "expected output; objects match partially")),
-    rule: z.optional(described(z.string(), "expected rule id, or `default` / `fallback`")),
-    actions: z.optional(z.array(z.record(z.string(), z.unknown()))),
-  }),
+  expect: z
+    .strictObject({
+      output: z.optional(described(z.unknown(), "expected output; objects match partially")),
+      rule: z.optional(described(z.string(), "expected rule id, or `default` / `fallback`")),
+      notEnforced: z.optional(
+        described(
+          z.array(z.string()),
+          "the rules with `enforce: false` that matched before the deciding rule, in evaluation order ([] = none)",
+        ),
+      ),
+      actions: z.optional(z.array(z.record(z.string(), z.unknown()))),
+    })
+    .check(
+      // `expect: {}` would pass whatever the rules decide.
+      z.refine((expect) => Object.values(expect).some((v) => v !== undefined), {
+        message: "expects nothing, so the test would always pass: give rule, output, actions or notEnforced",
+      }),
+    ),
 });
 export type RulesTestCase = z.infer<typeof RulesTestCaseSchema>;
 
@@ -457,6 +550,9 @@ export const RulesDocumentSchema = z
     description: z.optional(z.string()),
     approver: z.optional(
       described(z.string(), "default approver username of pre-approval decisions (a real identity)"),
+    ),
+    timeZone: z.optional(
+      described(z.string(), "IANA time zone of `time:` conditions that name none (Europe/Berlin)"),
     ),
     lists: z.optional(
       described(z.record(z.string().check(z.regex(NAME_PATTERN)), z.array(Scalar)), "named lists of values"),
@@ -482,6 +578,7 @@ export const RulesDocumentSchema = z
         "the ISC context the tests share, as a directory (docs/sandbox.md); each test's `context` is merged over it",
       ),
     ),
+    testAt: z.optional(TestInstant("the decision's clock of every test that gives no `at`")),
     tests: z.optional(z.array(RulesTestCaseSchema)),
   })
   .register(z.globalRegistry, {

@@ -57,6 +57,8 @@ export interface Guard {
 
 export interface CompiledRule {
   id: string;
+  /** false: shadow mode (a match is recorded in explanation.notEnforced, evaluation goes on). */
+  enforce: boolean;
   guard: Guard | undefined;
   guardValue: unknown;
   test: (subject: unknown) => boolean;
@@ -87,6 +89,7 @@ interface RuleConfig<T> {
   id: string;
   priority?: number | undefined;
   enabled?: boolean | undefined;
+  enforce?: boolean | undefined;
   needs?: readonly ContextSource[] | undefined;
   when: Condition;
   then: T;
@@ -149,6 +152,15 @@ export function compileSections(
       try {
         const ctx: ConditionContext = { ...base, ruleId: rule.id };
         const condition = compileCondition(rule.when, ctx);
+        // `{{item.*}}` names what this rule's quantifier matched, never what an earlier rule's did.
+        const scope = ctx.scope;
+        const inner = condition.test;
+        const test = usesMatchedItem(rule.then)
+          ? (s: unknown) => {
+              scope.item = undefined;
+              return inner(s);
+            }
+          : inner;
         const guarded = guardOf(rule.when);
         const collector = new NeedsCollector();
         collector.condition(rule.when);
@@ -157,9 +169,10 @@ export function compileSections(
         section.merge(collector);
         out.push({
           id: rule.id,
+          enforce: rule.enforce !== false,
           guard: guarded?.guard,
           guardValue: guarded?.value,
-          test: condition.test,
+          test,
           matched: Object.freeze([...matchedLines(condition)]),
           decision: decisionOf(rule.then, `${path}.then`, ctx),
           needs: collector.mask,
@@ -219,8 +232,8 @@ export function compileSections(
   if (document.preApproval !== undefined) {
     const section = document.preApproval;
     const fileApprover = document.approver;
-    const decisionOf = (then: PreApprovalDecisionConfig, path: string) =>
-      safely(path, () => preApprovalDecision(then, fileApprover, options));
+    const decisionOf = (then: PreApprovalDecisionConfig, path: string, ctx: ConditionContext) =>
+      safely(path, () => preApprovalDecision(then, fileApprover, options, ctx.scope));
     const fallbackConfig = section.fallback;
     const fallbackOutput: PreApprovalOutput = {
       approved: fallbackConfig?.decision === "approve",
@@ -299,8 +312,12 @@ function checkedFixed<T extends Output>(
   return output;
 }
 
-/** The top-level conjuncts of a rule's condition, each as one line of the explanation. */
 /** One line per part of a top-level `all` (as compiled: not compiled again), else the condition's one line. */
 function matchedLines(compiled: CompiledCondition): readonly string[] {
   return compiled.partDescriptions ?? [compiled.description];
+}
+
+/** Whether a decision's templates (comment, approver, action ids) name `{{item.*}}`. */
+function usesMatchedItem(then: unknown): boolean {
+  return /\{\{\s*item[.[]/.test(JSON.stringify(then));
 }

@@ -37,8 +37,19 @@ export interface Explanation {
   evaluationMicros: number;
   /** For fallbacks: what went wrong (no secrets, no payload values). */
   fallbackReason?: string;
+  /**
+   * Rules with `enforce: false` (shadow mode) that matched before the deciding rule, in evaluation
+   * order: what they would have decided is not applied, only recorded. Absent when none matched.
+   */
+  notEnforced?: NotEnforcedMatch[];
   /** The context values the decision's rules used: source, object id, and the fields read. */
   context?: ContextUse[];
+}
+
+/** A shadow-mode rule that matched: its id and the explanation lines of its conditions. */
+export interface NotEnforcedMatch {
+  ruleId: string;
+  matched: string[];
 }
 
 /** One context object a decision used, with the fields its rules reference (ids, states, names: no secrets). */
@@ -93,6 +104,11 @@ export interface CompiledRules {
    * evaluate() without context, throwing ContextRequiredError where this returns ContextRequired.
    */
   evaluate(invocation: Invocation, context?: ContextData): Decision | ContextRequired;
+  /**
+   * Whether the trigger's rules read the decision's clock (`time`, `within`): a test of them must
+   * fix it (`at`), or it would pass only at some hours. Absent: unknown (read as no).
+   */
+  readsClock?(triggerId: KnownTriggerId): boolean;
   /** The trigger's configured fallback (deny by default), for when deciding or anything after it fails. */
   fallback(triggerId: KnownTriggerId, reason: string): Decision;
 }

@@ -62,6 +62,8 @@ export interface TsRule<Then> {
   description?: string;
   priority?: number;
   enabled?: boolean;
+  /** false: shadow mode (evaluated and recorded when it matches, never decides). */
+  enforce?: boolean;
   /** Context sources the rule's predicates or custom decision read. */
   needs?: ContextSource[];
   when: TsCondition | InputPredicate;

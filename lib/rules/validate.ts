@@ -8,6 +8,7 @@
 import * as z from "zod/mini";
 import { formatPath } from "../errors.ts";
 import { parseIsoDuration } from "../triggers/duration.ts";
+import { checkIntent } from "./intent-checks.ts";
 import { PATH_SYNTAX_HELP, parseFieldPath, templatePaths } from "./paths.ts";
 import { regexProblem } from "./regex-guard.ts";
 import {
@@ -21,6 +22,8 @@ import {
   type RulesDocument,
   RulesDocumentSchema,
 } from "./schema.ts";
+import { CLOCK_NOT_FIXED, checkTimeCondition, zoneProblem } from "./time-checks.ts";
+import { readsClock, type TimeCondition } from "./time-conditions.ts";
 
 /** Most `from` / `lookup` steps an approver chain takes before its fixed approver or none. */
 export const MAX_APPROVER_CHAIN = 5;
@@ -31,7 +34,10 @@ export interface RawIssue {
   message: string;
 }
 
-export type ValidationResult = { ok: true; document: RulesDocument } | { ok: false; issues: RawIssue[] };
+/** `warnings`: what may not be what the author meant (rules check prints them; they do not fail). */
+export type ValidationResult =
+  | { ok: true; document: RulesDocument; warnings: RawIssue[] }
+  | { ok: false; issues: RawIssue[] };
 
 /** Accepted in `tests[].trigger` and by `rules eval --trigger`: section names or trigger ids. */
 export const TRIGGER_ALIASES: Record<string, string> = {
@@ -47,8 +53,10 @@ export function validateRulesDocument(json: unknown): ValidationResult {
   const parsed = z.safeParse(RulesDocumentSchema, json);
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error.issues, [], json) };
   const issues: RawIssue[] = [];
+  const warnings: RawIssue[] = [];
   checkDocument(parsed.data, issues);
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, document: parsed.data };
+  checkIntent(parsed.data, issues, warnings);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, document: parsed.data, warnings };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,6 +227,10 @@ function checkDocument(doc: RulesDocument, issues: RawIssue[]): void {
     });
     checkActions(ctx, section.default?.actions, ["postApproval", "default", "actions"]);
   }
+  if (doc.timeZone !== undefined) {
+    const problem = zoneProblem(doc.timeZone);
+    if (problem !== undefined) issues.push({ path: ["timeZone"], message: problem });
+  }
   doc.tests?.forEach((test, i) => {
     if (test.trigger !== undefined && TRIGGER_ALIASES[test.trigger] === undefined) {
       issues.push({
@@ -226,7 +238,29 @@ function checkDocument(doc: RulesDocument, issues: RawIssue[]): void {
         message: "expected preApproval, dynamicApprover, postApproval or a trigger id",
       });
     }
+    if (test.at === undefined && doc.testAt === undefined && testReadsClock(doc, test)) {
+      issues.push({ path: ["tests", i], message: CLOCK_NOT_FIXED });
+    }
   });
+}
+
+const SECTION_OF: Record<string, "preApproval" | "dynamicApprover" | "postApproval"> = {
+  "idn:access-request-pre-approval": "preApproval",
+  "idn:access-request-dynamic-approver": "dynamicApprover",
+  "idn:access-request-post-approval": "postApproval",
+};
+
+/** Whether the rules of a test's trigger (named, or in the input's _metadata) read the clock. */
+function testReadsClock(doc: RulesDocument, test: { trigger?: string | undefined; input: unknown }): boolean {
+  const input = test.input as {
+    _metadata?: { triggerId?: unknown };
+    detail?: { _metadata?: { triggerId?: unknown } };
+  };
+  const named = test.trigger === undefined ? undefined : TRIGGER_ALIASES[test.trigger];
+  const triggerId = named ?? input._metadata?.triggerId ?? input.detail?._metadata?.triggerId;
+  const section = typeof triggerId === "string" ? SECTION_OF[triggerId] : undefined;
+  if (section === undefined) return false;
+  return (doc[section]?.rules ?? []).some((rule) => rule.enabled !== false && readsClock(rule.when));
 }
 
 interface Ctx {
@@ -273,7 +307,7 @@ function checkCondition(
   if (kind !== "field") {
     for (const key of [
       ...operators,
-      ...(["lookup", "ignoreCase"] as const).filter((k) => condition[k] !== undefined),
+      ...(["lookup", "ignoreCase", "trim"] as const).filter((k) => condition[k] !== undefined),
     ]) {
       ctx.issues.push({ path: [...path, key], message: `"${key}" belongs with "field", not with "${kind}"` });
     }
@@ -308,6 +342,11 @@ function checkCondition(
       return;
     }
     case "custom":
+      return;
+    case "time":
+      ctx.issues.push(
+        ...checkTimeCondition(condition.time as TimeCondition, ctx.doc.timeZone, [...path, "time"]),
+      );
       return;
     case "field":
       checkFieldCondition(ctx, condition, operators, path, negated, inItem);
@@ -378,6 +417,12 @@ function checkFieldCondition(
     }
   }
   if (condition.lookup !== undefined) checkTableRef(ctx, condition.lookup, [...path, "lookup"]);
+  if (condition.trim !== undefined && operator !== "minLength" && operator !== "maxLength") {
+    ctx.issues.push({
+      path: [...path, "trim"],
+      message: `applies to minLength and maxLength, not to "${operator}"`,
+    });
+  }
   if (condition.ignoreCase === true && !TEXT_OPERATORS.has(operator)) {
     ctx.issues.push({ path: [...path, "ignoreCase"], message: `does not apply to "${operator}"` });
   }

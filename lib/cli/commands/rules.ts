@@ -1,6 +1,6 @@
 /**
- * `isc-responder rules check|eval|test|schema`: validate a rules file with line numbers, evaluate one
- * payload, run the file's test cases, print the format's JSON Schema.
+ * `isc-responder rules check|eval|test|schema|replay`: validate a rules file with line numbers, evaluate one
+ * payload, run the file's test cases, print the format's JSON Schema; `replay` lives in replay.ts.
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -24,8 +24,11 @@ import {
 } from "../../rules/load-file.ts";
 import { formatRulesTestReport, invocationForTools, runRulesTests } from "../../rules/run-tests.ts";
 import { rulesJsonSchema } from "../../rules/schema.ts";
+import { AT_MESSAGE } from "../../rules/time-checks.ts";
+import { parseInstant } from "../../rules/time-conditions.ts";
 import { TRIGGER_ALIASES } from "../../rules/validate.ts";
 import { type CliIo, type CommandGroup, printJson, readJsonArgument, UsageError } from "../io.ts";
+import { REPLAY_HELP, replay } from "./replay.ts";
 
 const HELP = {
   group: [
@@ -35,6 +38,7 @@ const HELP = {
     "  check <file>                              validate a rules file (YAML or JSON)",
     "  eval <file> --trigger ID --input JSON|@f  decide one payload; prints {output, explanation, actions}",
     "  test <file> [--tests FILE]                run the file's test cases; exit 1 on failure",
+    "  replay <candidate> --records P|--stack N  re-decide recorded invocations; report what changes",
     "  schema                                    print the JSON Schema of the rules format",
     "",
     "The format is described in docs/rules.md; an example is rules/example.yaml.",
@@ -46,13 +50,15 @@ const HELP = {
     "  --json   print the validated document as JSON (what the Lambda functions load)",
   ].join("\n"),
   eval: [
-    "usage: isc-responder rules eval <file> --input JSON|@payload.json [--trigger ID] [--context FILE | --live]",
+    "usage: isc-responder rules eval <file> --input JSON|@payload.json [--trigger ID] [--at ISO] [--context FILE | --live]",
     "",
     "Decides one payload: a bare trigger input (then --trigger is required), an HTTP body with",
     "_metadata, or an EventBridge event. Tenant checks are not applied; the deadline is PT1H.",
     "Prints {output, explanation, actions} and, when the rules read live context, what was read.",
     "  --trigger  preApproval | dynamicApprover | postApproval | a trigger id",
     "  --input    the payload, inline JSON or @file",
+    "  --at       the decision's clock, an ISO date-time with its zone (2026-03-02T07:30:00Z); default: now",
+    "             (access requests' `ago` in --context count back from it)",
     "  --context  read context offline from a directory file (JSON or YAML; docs/sandbox.md)",
     "  --live     read context from the tenant in SAIL_BASE_URL, SAIL_CLIENT_ID, SAIL_CLIENT_SECRET",
     "Without either, rules that need context fall back (the reason says so).",
@@ -124,6 +130,12 @@ async function check(argv: string[], io: CliIo): Promise<number> {
   const file = oneFile(parsed, "check");
   const loaded = await load(io, file);
   if (loaded === undefined) return 1;
+  // Warnings do not fail the check: the rule may be what its author meant (a field ISC adds, say).
+  for (const w of loaded.warnings) {
+    io.stderr(
+      `${file}${w.line === undefined ? "" : `:${w.line}`}: ${w.path || "(root)"}: warning: ${w.message}`,
+    );
+  }
   if (parsed.options.json === true) {
     printJson(io, loaded.document);
     return 0;
@@ -138,7 +150,7 @@ async function check(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function evaluate(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(argv, ["trigger", "input", "context"], ["live"]);
+  const parsed = parseArgs(argv, ["trigger", "input", "context", "at"], ["live"]);
   const file = oneFile(parsed, "eval");
   const input = parsed.options.input;
   if (typeof input !== "string") throw new UsageError("rules eval: --input JSON|@file is required");
@@ -150,10 +162,18 @@ async function evaluate(argv: string[], io: CliIo): Promise<number> {
   if (typeof contextFile === "string" && parsed.options.live === true) {
     throw new UsageError("rules eval: --context and --live exclude each other");
   }
+  const at = parsed.options.at;
+  const receivedAt = typeof at === "string" ? parseInstant(at) : undefined;
+  if (typeof at === "string" && receivedAt === undefined)
+    throw new UsageError(`rules eval: --at ${AT_MESSAGE}`);
   const payload = await readJsonArgument(io, input, "--input");
   const loaded = await load(io, file);
   if (loaded === undefined) return 1;
-  const invocation = invocationForTools(payload, typeof trigger === "string" ? trigger : undefined);
+  const invocation = invocationForTools(
+    payload,
+    typeof trigger === "string" ? trigger : undefined,
+    receivedAt,
+  );
   const first = decideFromPayload(invocation, loaded.compiled);
   let result: ContextDecideResult;
   if (!("contextRequired" in first)) {
@@ -162,7 +182,11 @@ async function evaluate(argv: string[], io: CliIo): Promise<number> {
     const reader =
       typeof contextFile === "string"
         ? new CachedContextReader(
-            new DirectoryFetcher(await loadDirectoryFile(resolveFrom(io, contextFile.replace(/^@/, "")))),
+            new DirectoryFetcher(
+              await loadDirectoryFile(resolveFrom(io, contextFile.replace(/^@/, "")), {
+                now: invocation.receivedAt,
+              }),
+            ),
           )
         : parsed.options.live === true
           ? contextReaderForClient(IscClient.fromEnv(io.env))
@@ -222,7 +246,10 @@ async function test(argv: string[], io: CliIo): Promise<number> {
     );
     return 1;
   }
-  const report = await runRulesTests(loaded.compiled, cases, { testContext: loaded.document.testContext });
+  const report = await runRulesTests(loaded.compiled, cases, {
+    testContext: loaded.document.testContext,
+    testAt: loaded.document.testAt,
+  });
   (report.failed > 0 ? io.stderr : io.stdout)(formatRulesTestReport(report));
   return report.failed > 0 ? 1 : 0;
 }
@@ -231,6 +258,7 @@ const SUBCOMMANDS: Record<string, { help: string; run: (argv: string[], io: CliI
   check: { help: HELP.check, run: check },
   eval: { help: HELP.eval, run: evaluate },
   test: { help: HELP.test, run: test },
+  replay: { help: REPLAY_HELP, run: (argv, io) => replay(argv, io) },
   schema: {
     help: HELP.schema,
     run: async (argv, io) => {

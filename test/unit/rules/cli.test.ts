@@ -46,7 +46,7 @@ describe("isc-responder rules", () => {
   it("check accepts the example and prints its version", async () => {
     const result = await run(["check", "rules/example.yaml"]);
     expect(result.code).toBe(0);
-    expect(result.out).toMatch(/^rules\/example\.yaml: OK \(preApproval: 4 rules, dynamicApprover: 2 rules/);
+    expect(result.out).toMatch(/^rules\/example\.yaml: OK \(preApproval: 5 rules, dynamicApprover: 2 rules/);
   });
 
   it("check --json prints the validated document", async () => {

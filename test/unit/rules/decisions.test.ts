@@ -321,7 +321,7 @@ describe("version", () => {
     const b = parseRulesDocument({
       preApproval: { default: { comment: "c", decision: "approve" } },
       approver: "s",
-      tests: [{ name: "t", trigger: "preApproval", input: {}, expect: {} }],
+      tests: [{ name: "t", trigger: "preApproval", input: {}, expect: { rule: "default" } }],
     });
     expect(rulesVersion(a)).toBe(rulesVersion(b));
     expect(compileRules(a).version).toBe(rulesVersion(a));

@@ -35,6 +35,7 @@ preApproval:
           - { field: requestedFor.id, lookup: kind, equals: contractor }
           - { field: "requestedItems[0].comment", missing: true }
           - { field: extra.score, gte: 3 }
+          - { time: { zone: Pacific/Chatham, weekdays: [Mon-Thu, Sat], between: ["22:00", "06:00"] } }
       then: { decision: deny, comment: "{{requestedFor.name}} / {{requestedItems[1].name}} / {{extra.score}}" }
     - id: r2
       priority: 5
