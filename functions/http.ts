@@ -24,8 +24,11 @@ import { httpConfigFromEnv } from "../lib/http/config.ts";
 import { createExtensionSecretReader } from "../lib/http/extension-secret.ts";
 import { createHttpHandler } from "../lib/http/handler.ts";
 import { createJsonLineLogger } from "../lib/http/logger.ts";
+import { createOriginVerifyProvider } from "../lib/http/origin-check.ts";
 import { emfMetrics, writeStdoutLine } from "../lib/observability/emf.ts";
+import { parseShadowSettings } from "../lib/responder/shadow.ts";
 import { compileRules } from "../lib/rules/compile.ts";
+import { prepareRegexEngine } from "../lib/rules/load-bundled.ts";
 import type { RulesDocument } from "../lib/rules/schema.ts";
 
 const env = process.env;
@@ -57,6 +60,13 @@ async function readSecret(secretId: string): Promise<string> {
 const credentials = createCachedCredentialsProvider(() => readSecret(config.webhookCredentialsSecretId), {
   ttlMs: 60_000,
 });
+// With the CloudFront front the stack sets ORIGIN_VERIFY_SECRET_ID: a request without the front's
+// x-origin-verify value is refused (403) before its credentials are looked at. Read like them.
+const originVerifySecretId = env.ORIGIN_VERIFY_SECRET_ID?.trim() || undefined;
+const originVerify =
+  originVerifySecretId === undefined
+    ? undefined
+    : createOriginVerifyProvider(() => readSecret(originVerifySecretId));
 
 // Rules that read live context (the stack then sets ISC_CREDENTIALS_SECRET_ID): the ISC client and
 // the reader are loaded on the first read, not at init, so cold start and payload-only decisions
@@ -68,24 +78,25 @@ function lazyContextReader(secretId: string): ContextReader {
       { CachedSecretsStore },
       { contextReaderForClient },
       { iscRateLimits },
-      { IscClient },
-      { rotatingIscClient },
+      { IscContextClient },
+      { rotatingIscContextClient },
       { countThrottles },
     ] = await Promise.all([
       import("../lib/adapters/cached-secrets.ts"),
       import("../lib/context/for-client.ts"),
       import("../lib/context/settings.ts"),
-      import("../lib/isc/client.ts"),
+      // The context reads only: the full IscClient (every seed endpoint, its schemas) is the worker's.
+      import("../lib/isc/context-client.ts"),
       import("../lib/isc/credentials.ts"),
       import("../lib/responder/observability.ts"),
     ]);
     const secrets = new CachedSecretsStore({ getSecretString: readSecret }, { ttlMs: 300_000 });
     const limits = iscRateLimits(config.context);
-    const client = rotatingIscClient(
+    const client = rotatingIscContextClient(
       secrets,
       secretId,
       (iscCredentials) =>
-        new IscClient({
+        new IscContextClient({
           baseUrl: config.tenantBaseUrl,
           ...iscCredentials,
           ...limits,
@@ -123,8 +134,11 @@ function lazyContextReader(secretId: string): ContextReader {
 // rules.json was validated at synth by the same code as `isc-responder rules check` (docs/runtime-contract.md);
 // validating it again here cost about 25 ms of every cold start. The worker validates it at its own start.
 const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", import.meta.url));
+const rulesDocument = JSON.parse(readFileSync(rulesPath, "utf8")) as RulesDocument;
+// RE2 from re2.mjs beside this bundle, only if a rule uses `matches`; init fails if it does not load.
+await prepareRegexEngine(rulesDocument);
 // Its version (sha256 of the canonical document) was computed at synth too: RULES_VERSION saves hashing it here.
-const rules = compileRules(JSON.parse(readFileSync(rulesPath, "utf8")) as RulesDocument, {
+const rules = compileRules(rulesDocument, {
   source: rulesPath,
   version: config.bundledRulesVersion,
 });
@@ -151,6 +165,9 @@ const core = createHttpHandler({
     : { records: queueRecordSink(queue), recordRetentionDays: retentionDays }),
   logger,
   metrics,
+  ...(originVerify === undefined ? {} : { originVerify }),
+  // SHADOW_MODE (set by the stack for triggers with `shadow` on): their shadow answer goes to ISC.
+  ...(env.SHADOW_MODE?.trim() ? { shadow: parseShadowSettings(env.SHADOW_MODE) } : {}),
   ...(config.iscCredentialsSecretId === undefined
     ? {}
     : { context: lazyContextReader(config.iscCredentialsSecretId) }),

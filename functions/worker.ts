@@ -20,6 +20,7 @@ import { IscClient } from "../lib/isc/client.ts";
 import { createLogger } from "../lib/observability/logger.ts";
 import { countThrottles, type PipelineLogger } from "../lib/responder/observability.ts";
 import { compileRules } from "../lib/rules/compile.ts";
+import { prepareRegexEngine } from "../lib/rules/load-bundled.ts";
 import { parseRulesDocument } from "../lib/rules/parse.ts";
 import { emfMetrics, rotatingIscClient, workerConfigFromEnv } from "../lib/worker/from-env.ts";
 import { createWorkerHandler, type WorkerContext, type WorkerHandler } from "../lib/worker/handler.ts";
@@ -39,7 +40,10 @@ async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
   };
   const metrics = emfMetrics(env.POWERTOOLS_METRICS_NAMESPACE ?? "IscTriggerResponder", service);
   const rulesPath = config.rulesPath ?? fileURLToPath(new URL("./rules.json", import.meta.url));
-  const rules = compileRules(parseRulesDocument(JSON.parse(readFileSync(rulesPath, "utf8")), rulesPath));
+  const rulesDocument: unknown = JSON.parse(readFileSync(rulesPath, "utf8"));
+  // RE2 (re2.mjs beside the bundle) before validating: the check asks it whether it can run each pattern.
+  await prepareRegexEngine(rulesDocument);
+  const rules = compileRules(parseRulesDocument(rulesDocument, rulesPath));
   const secrets = secretsStoreFromEnv(env);
   // One client per container for completions, actions and context reads, limited to this
   // container's share of the tenant's budget per API version (CONTEXT_SETTINGS, docs/pipeline.md).
@@ -70,6 +74,7 @@ async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
       ? {}
       : { records: new DynamoDbDecisionRecords({ tableName: config.decisionRecordsTableName }) }),
     ...(config.recordRetentionDays === undefined ? {} : { recordRetentionDays: config.recordRetentionDays }),
+    shadow: config.shadow,
   });
 }
 

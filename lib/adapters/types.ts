@@ -47,6 +47,8 @@ export interface LedgerDecision {
    * between deciding and completing) runs the same actions after completing. Persist as given.
    */
   actions?: ActionSpec[];
+  /** Epoch ms when it was decided: a later delivery that reuses it records that time (lib/audit). */
+  decidedAt?: number;
 }
 
 export interface LedgerRecord {

@@ -4,14 +4,17 @@
  * was written); nothing is spread from the invocation, so its secret, callbackURL and the request's
  * Authorization cannot come along. `assertNoSecret` runs before every put all the same.
  *
- * No zod here: the http function builds records on its reply path and never parses one.
+ * The worker builds the http function's records from their drafts (answer-draft.ts, queued-record.ts):
+ * this builder is not in the http bundle.
  */
 import type { LedgerDecision } from "../adapters/types.ts";
 import type { ContextData } from "../context/types.ts";
 import { ResponderError } from "../errors.ts";
 import type { ContextDecideResult, ContextReport } from "../responder/context-decide.ts";
+import { shadowNoteOf } from "../responder/shadow.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import { DYNAMIC_APPROVER, isRequestResponseTrigger, PRE_APPROVAL } from "../triggers/trigger-ids.ts";
+import { holdsSecret, iso, MAX_RECORD_CONTEXT_DATA_BYTES } from "./answer-draft.ts";
 import { DECISION_RECORD_VERSION, DEFAULT_RECORD_RETENTION_DAYS, type DecisionLabel } from "./constants.ts";
 import type {
   DecisionRecord,
@@ -23,8 +26,7 @@ import type {
   RecordTimelineEntry,
 } from "./record.ts";
 
-/** Context data above this many bytes of JSON is left out of the record (`dataOmitted`). */
-export const MAX_RECORD_CONTEXT_DATA_BYTES = 65_536;
+export { iso, MAX_RECORD_CONTEXT_DATA_BYTES } from "./answer-draft.ts";
 /** The schema's bound on timeline entries. */
 export const MAX_TIMELINE_ENTRIES = 100;
 
@@ -42,6 +44,8 @@ export interface BuildRecordParams {
   context?: ContextReport;
   /** The data the rules evaluated over; default: the ContextDecideResult's own `contextData`. */
   contextData?: ContextData;
+  /** The size of context data the sender left out as too large (an http draft): the record says so. */
+  contextDataBytes?: number;
   completion: RecordCompletion;
   /** Epoch ms. */
   decidedAt: number;
@@ -81,21 +85,31 @@ export function recordKey(invocation: Invocation): string {
 
 export function buildDecisionRecord(params: BuildRecordParams): DecisionRecord {
   const { invocation } = params;
-  const decided = normalize(params.decision, invocation.triggerId);
+  const sent = normalize(params.decision, invocation.triggerId);
+  // Shadow mode: what was sent is the shadow answer; the rules' own decision travels in the explanation.
+  const note = params.answer === undefined ? shadowNoteOf(sent.explanation) : undefined;
+  const decided =
+    note === undefined
+      ? sent
+      : {
+          ...sent,
+          output: note.rulesOutput,
+          actions: Array.isArray(note.rulesActions) ? note.rulesActions : [],
+        };
+  const answered =
+    params.answer ?? (note === undefined ? undefined : { output: sent.output, by: "shadow" as const });
   const report = params.context ?? ("decision" in params.decision ? params.decision.context : undefined);
   const data =
     params.contextData ?? ("decision" in params.decision ? params.decision.contextData : undefined);
   const decision = recordDecision(decided, invocation.triggerId);
   const answerOutput =
-    params.answer === undefined
-      ? decision.output
-      : (clone(params.answer.output) as Record<string, unknown> | null);
+    answered === undefined ? decision.output : (clone(answered.output) as Record<string, unknown> | null);
   const answer: DecisionRecord["answer"] = {
     output: answerOutput,
     label: decisionLabel(invocation.triggerId, answerOutput),
-    by: params.answer?.by ?? "rules",
+    by: answered?.by ?? "rules",
   };
-  if (params.answer !== undefined) answer.differs = canonical(answerOutput) !== canonical(decision.output);
+  if (answered !== undefined) answer.differs = canonical(answerOutput) !== canonical(decision.output);
   const days = params.retentionDays ?? DEFAULT_RECORD_RETENTION_DAYS;
 
   const record: DecisionRecord = {
@@ -121,7 +135,7 @@ export function buildDecisionRecord(params: BuildRecordParams): DecisionRecord {
     record.people = people.map(person);
     record.items = input.requestedItems.map(item);
   }
-  if (report !== undefined) record.context = recordContext(report, data);
+  if (report !== undefined) record.context = recordContext(report, data, params.contextDataBytes);
   if (params.timeline !== undefined && params.timeline.length > 0)
     record.timeline = timeline(params.timeline);
   return record;
@@ -132,14 +146,7 @@ export function buildDecisionRecord(params: BuildRecordParams): DecisionRecord {
  * callbackURL): the last check before any write. The message names the record, never the value.
  */
 export function assertNoSecret(record: DecisionRecord, invocation: Invocation): void {
-  const json = JSON.stringify(record);
-  const forbidden = [invocation.secret?.reveal(), invocation.callbackUrl];
-  for (const value of forbidden) {
-    if (value === undefined || value.length < 4) continue;
-    if (json.includes(value) || json.includes(JSON.stringify(value).slice(1, -1))) {
-      throw new RecordHoldsSecretError(record.invocationId);
-    }
-  }
+  if (holdsSecret(JSON.stringify(record), invocation)) throw new RecordHoldsSecretError(record.invocationId);
 }
 
 interface NormalizedDecision {
@@ -214,7 +221,11 @@ function recordDecision(d: NormalizedDecision, triggerId: string): RecordDecisio
   return decision;
 }
 
-function recordContext(report: ContextReport, data: ContextData | undefined): RecordContext {
+function recordContext(
+  report: ContextReport,
+  data: ContextData | undefined,
+  omittedBytes: number | undefined,
+): RecordContext {
   const context: RecordContext = {
     needs: report.needs.map((need) => clip(need, 40)),
     reads: clone(report.reads) as Array<Record<string, unknown>>,
@@ -222,17 +233,22 @@ function recordContext(report: ContextReport, data: ContextData | undefined): Re
     ms: report.ms,
   };
   if (report.failure !== undefined) context.failure = clone(report.failure) as Record<string, unknown>;
+  if (data === undefined && omittedBytes !== undefined) context.dataOmitted = omitted(omittedBytes);
   if (data !== undefined) {
     const { provenance: _where, ...values } = data;
     const json = JSON.stringify(values);
     const bytes = Buffer.byteLength(json, "utf8");
     if (bytes > MAX_RECORD_CONTEXT_DATA_BYTES) {
-      context.dataOmitted = `context data of ${bytes} bytes is above the record's bound of ${MAX_RECORD_CONTEXT_DATA_BYTES}`;
+      context.dataOmitted = omitted(bytes);
     } else {
       context.data = JSON.parse(json) as Record<string, unknown>;
     }
   }
   return context;
+}
+
+function omitted(bytes: number): string {
+  return `context data of ${bytes} bytes is above the record's bound of ${MAX_RECORD_CONTEXT_DATA_BYTES}`;
 }
 
 function timings(invocation: Invocation, params: BuildRecordParams): DecisionRecord["timings"] {
@@ -291,12 +307,6 @@ function item(i: {
   if (i.comment === null) out.comment = null;
   else if (typeof i.comment === "string") out.comment = clip(i.comment, 2_000);
   return out;
-}
-
-/** Epoch ms → ISO 8601 (a bad clock gives the epoch rather than a RangeError). */
-export function iso(epochMs: number): string {
-  const date = new Date(epochMs);
-  return Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
 }
 
 function clip(value: string, max: number): string {

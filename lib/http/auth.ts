@@ -193,20 +193,35 @@ export function createCachedCredentialsProvider(
   readSecretString: () => Promise<string>,
   options: CachedCredentialsOptions = {},
 ): WebhookCredentialsProvider {
+  return createCachedSecretProvider(readSecretString, parseWebhookCredentials, options);
+}
+
+/** A parsed secret, cached as the webhook credentials are (the front's origin secret uses it too). */
+export interface CachedSecretProvider<T> {
+  get(options?: { forceRefresh?: boolean }): Promise<T>;
+  peek(): T | undefined;
+}
+
+/** createCachedCredentialsProvider's cache for any secret: `parse` turns its string into the value. */
+export function createCachedSecretProvider<T>(
+  readSecretString: () => Promise<string>,
+  parse: (text: string) => T,
+  options: CachedCredentialsOptions = {},
+): CachedSecretProvider<T> {
   const ttlMs = options.ttlMs ?? 60_000;
   const minRefreshIntervalMs = options.minRefreshIntervalMs ?? FORCED_REFRESH_INTERVAL_MS;
   const now = options.now ?? Date.now;
-  let cached: { value: WebhookCredentials; readAt: number } | undefined;
-  let inFlight: Promise<WebhookCredentials> | undefined;
+  let cached: { value: T; readAt: number } | undefined;
+  let inFlight: Promise<T> | undefined;
 
-  const load = (): Promise<WebhookCredentials> => {
+  const load = (): Promise<T> => {
     // A value's age counts from when its read started: a read in flight across a promotion may
     // return the old value, and must not look newer than the promotion (or the forced re-read that
     // would find the new token is held back for minRefreshIntervalMs).
     const startedAt = now();
     inFlight ??= readSecretString()
       .then((text) => {
-        const value = parseWebhookCredentials(text);
+        const value = parse(text);
         cached = { value, readAt: startedAt };
         return value;
       })

@@ -2,7 +2,8 @@
  * The HTTP (Lambda Function URL, payload format 2.0) handler's core, free of AWS and middy so that it
  * runs the same in Lambda, in the local runner and in tests.
  *
- * Order of work, cheapest refusal first: authenticate (nothing else happens for a wrong caller), method,
+ * Order of work, cheapest refusal first: the front's origin header when one is configured (403), then
+ * authenticate (nothing else happens for a wrong caller), method,
  * size, JSON, schema + callbackURL guard, then the mode:
  * - sync: decide and reply 200 with the output;
  * - async and FIRE_AND_FORGET: enqueue, reply 200 `{}`; the worker completes the invocation;
@@ -19,7 +20,7 @@
  * the enqueue fails we answer 503 and ISC marks the invocation failed, ledger or not.
  */
 import type { InvocationQueue } from "../adapters/types.ts";
-import type { DecisionRecordSink } from "../audit/types.ts";
+import type { AnswerRecordSink } from "../audit/answer-draft.ts";
 import type { ContextReader } from "../context/types.ts";
 import { ResponderError, type ValidationIssue } from "../errors.ts";
 import {
@@ -29,12 +30,14 @@ import {
   recordContextReport,
 } from "../responder/context-decide.ts";
 import { PipelineMetric, type PipelineMetrics } from "../responder/observability.ts";
+import { applyShadow, type ShadowSettings, shadowNoteOf } from "../responder/shadow.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import { type Invocation, invocationFromHttpBody } from "../triggers/invocation.ts";
 import { toQueuedInvocation } from "../triggers/queued-invocation.ts";
 import type { RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 import { isAuthorized, type WebhookCredentials, type WebhookCredentialsProvider } from "./auth.ts";
 import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBodyText } from "./body.ts";
+import { ORIGIN_VERIFY_HEADER, type OriginVerifyProvider, originVerified } from "./origin-check.ts";
 import { answerRecorder } from "./record-answer.ts";
 import {
   describeError,
@@ -76,6 +79,8 @@ export interface HttpHandlerDeps {
   metrics?: HttpMetrics;
   /** Reads live context for rules that need it; absent: such a decision falls back. */
   context?: ContextReader;
+  /** Triggers in shadow mode and the answer ISC gets meanwhile (lib/responder/shadow.ts); absent: none. */
+  shadow?: ShadowSettings;
   /** `SAIL_BASE_URL`: callbackURLs must have its origin. */
   tenantBaseUrl: string;
   /** The subscription's responseDeadline in ms, per trigger. */
@@ -91,6 +96,11 @@ export interface HttpHandlerDeps {
   maxBodyBytes?: number;
   /** Reading the credentials may take this long before we answer 503 (default 3000). */
   credentialsTimeoutMs?: number;
+  /**
+   * With the CloudFront front (ORIGIN_VERIFY_SECRET_ID): the `x-origin-verify` values; a request
+   * without the right one is refused 403 before its credentials are looked at. Absent: no check.
+   */
+  originVerify?: OriginVerifyProvider;
   /** Enqueueing may take this long before we answer 503 (default 4000): the reply must leave within 10 s. */
   enqueueTimeoutMs?: number;
   /**
@@ -103,7 +113,7 @@ export interface HttpHandlerDeps {
    * in AWS the queue (lib/audit/queue-sink.ts), the worker writes them. A failure costs the record,
    * never the answer. Deferred invocations are recorded by the worker.
    */
-  records?: DecisionRecordSink;
+  records?: AnswerRecordSink;
   /** Retention of those records in days (default DEFAULT_RECORD_RETENTION_DAYS). */
   recordRetentionDays?: number;
   /** Handing a record over may take this long (default 1000), cut to the reply budget. */
@@ -140,7 +150,49 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     return typeof timeEpoch === "number" && timeEpoch <= now && now - timeEpoch < 60_000 ? timeEpoch : now;
   }
 
+  /** The front's header: 403 without the right one (a wrong one re-reads the secret, rate-limited). */
+  async function checkOrigin(
+    origin: OriginVerifyProvider,
+    event: HttpEvent,
+    receivedAt: number,
+  ): Promise<HttpResult | undefined> {
+    const given = header(event, ORIGIN_VERIFY_HEADER);
+    try {
+      let expected =
+        origin.peek() ??
+        (await withTimeout(
+          origin.get(),
+          bounded(credentialsTimeoutMs, receivedAt),
+          "reading the origin secret",
+        ));
+      if (given !== undefined && !originVerified(given, expected)) {
+        // The value may have been changed since we cached it.
+        expected = await withTimeout(
+          origin.get({ forceRefresh: true }),
+          bounded(credentialsTimeoutMs, receivedAt),
+          "reading the origin secret",
+        );
+      }
+      if (originVerified(given, expected)) return undefined;
+    } catch (error) {
+      logger.error("origin secret unavailable", describeError(error));
+      count("credentials_unavailable");
+      return errorReply(503, "CREDENTIALS_UNAVAILABLE", "the responder cannot check requests right now");
+    }
+    // Neither the header's value nor its length is logged.
+    logger.warn("request refused: not through the front", {
+      originHeaderPresent: given !== undefined,
+      sourceIp: event.requestContext?.http?.sourceIp,
+    });
+    count("origin_refused");
+    return errorReply(403, "FORBIDDEN", "requests must come through the responder's front");
+  }
+
   async function authenticate(event: HttpEvent, receivedAt: number): Promise<HttpResult | undefined> {
+    if (deps.originVerify !== undefined) {
+      const refused = await checkOrigin(deps.originVerify, event, receivedAt);
+      if (refused !== undefined) return refused;
+    }
     const authorization = header(event, "authorization");
     let credentials: WebhookCredentials;
     try {
@@ -264,12 +316,17 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     deadline: number,
   ): ContextDecideResult | Promise<ContextDecideResult> {
     const first = decideFromPayload(invocation, deps.rules);
-    if (!("contextRequired" in first)) return logged(invocation, first);
+    if (!("contextRequired" in first)) return logged(invocation, shadowed(invocation, first));
     return decideWithReadContext(invocation, deps.rules, first.contextRequired, {
       reader: deps.context,
       deadline,
       clock,
-    }).then((result) => logged(invocation, result));
+    }).then((result) => logged(invocation, shadowed(invocation, result)));
+  }
+
+  /** Shadow mode: the trigger's shadow answer goes out, the rules' own stays in the explanation (counted once sent). */
+  function shadowed(invocation: Invocation, result: ContextDecideResult): ContextDecideResult {
+    return deps.shadow === undefined ? result : applyShadow(invocation, result, deps.shadow);
   }
 
   function logged(invocation: Invocation, result: ContextDecideResult): ContextDecideResult {
@@ -301,6 +358,13 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     const kind = result.fallback ? "fallback" : result.decision.explanation.kind;
     metrics?.record(PipelineMetric.decisions, "Count", 1, { ...trigger, kind });
     if (result.fallback) metrics?.record(PipelineMetric.fallbacks, "Count", 1, trigger);
+    const shadow = shadowNoteOf(result.decision.explanation);
+    if (shadow !== undefined) {
+      metrics?.record(PipelineMetric.shadowDecisions, "Count", 1, {
+        ...trigger,
+        differs: shadow.differs ? "yes" : "no",
+      });
+    }
     return jsonReply(200, result.decision.output);
   }
 

@@ -1,18 +1,19 @@
 /**
  * The decision record of an answer the http function gave in its reply (sync, dynamic answered in
- * time), handed to `records` within the reply budget. It never throws: a failure costs the record
- * (DecisionRecordFailures, a log line without the record's content), never the answer.
+ * time): its draft (lib/audit/answer-draft.ts) is handed to `records` within the reply budget, and
+ * the record is built behind the sink (by the worker in AWS), so the builder is not in this bundle.
+ * It never throws: a failure costs the record (DecisionRecordFailures, a log line without the
+ * record's content), never the answer.
  */
-import { assertNoSecret, buildDecisionRecord, iso } from "../audit/build.ts";
+import { type AnswerRecordSink, answerDraft, iso } from "../audit/answer-draft.ts";
 import type { RecordTimelineEntry } from "../audit/record.ts";
-import type { DecisionRecordSink } from "../audit/types.ts";
 import type { ContextDecideResult } from "../responder/context-decide.ts";
 import { PipelineMetric, type PipelineMetrics } from "../responder/observability.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import { describeError, invocationFields, withTimeout } from "./replies.ts";
 
 export interface AnswerRecorderDeps {
-  records?: DecisionRecordSink;
+  records?: AnswerRecordSink;
   recordRetentionDays?: number;
   metrics?: PipelineMetrics;
   logger: { warn(message: string, fields?: Record<string, unknown>): void };
@@ -33,19 +34,20 @@ export function answerRecorder(deps: AnswerRecorderDeps): AnswerRecorder {
     if (sink === undefined) return;
     try {
       const answeredAt = deps.clock();
-      const record = buildDecisionRecord({
+      const draft = answerDraft({
         invocation,
-        decision: result,
-        completion: { outcome: "answered" },
+        result,
         decidedAt,
-        completedAt: answeredAt,
+        answeredAt,
         timeline: timeline(invocation, result, decidedAt, answeredAt),
-        recordedBy: "http",
         ...(deps.recordRetentionDays === undefined ? {} : { retentionDays: deps.recordRetentionDays }),
       });
-      assertNoSecret(record, invocation);
       const ms = deps.timeoutMs(invocation.receivedAt);
-      await withTimeout(sink.put(record, { signal: AbortSignal.timeout(ms) }), ms, "recording the decision");
+      await withTimeout(
+        sink.putAnswer(draft, { signal: AbortSignal.timeout(ms) }),
+        ms,
+        "recording the decision",
+      );
     } catch (error) {
       deps.metrics?.record(PipelineMetric.decisionRecordFailures, "Count", 1, {
         trigger: invocation.triggerId,

@@ -8,8 +8,8 @@ import { issuesFromZod } from "../errors.ts";
 import { IscApiError, IscResponseError } from "./errors.ts";
 import { parseErrorResponse } from "./http-errors.ts";
 import type { SlidingWindowLimiter } from "./rate-limiter.ts";
-import { OAuthTokenSchema } from "./schemas.ts";
 import type { Clock, Sleep } from "./timing.ts";
+import { OAuthTokenSchema } from "./transport-schemas.ts";
 
 export interface TokenProviderOptions {
   /** Tenant origin, e.g. `https://acme.api.identitynow.com`. */

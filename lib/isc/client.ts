@@ -4,8 +4,15 @@
  * a personal access token's id and secret work the same).
  */
 
-import { TokenProvider } from "./auth.ts";
+import type { TokenProvider } from "./auth.ts";
 import { checkCallbackUrl, isInvocationId } from "./callback-url.ts";
+import {
+  ENV_BASE_URL,
+  ENV_CLIENT_ID,
+  ENV_CLIENT_SECRET,
+  type IscClientOptions,
+  iscTransport,
+} from "./context-client.ts";
 import { IscContextApi } from "./context-reads.ts";
 import {
   ConfigError,
@@ -15,8 +22,7 @@ import {
   IscRequestRefusedError,
   isInvocationGoneResponse,
 } from "./errors.ts";
-import { DEFAULT_RETRY, HttpCore, type RetryEvent, type RetryOptions } from "./http.ts";
-import { ISC_RATE_LIMIT, PerVersionLimiter, type RateLimitOptions, TOKEN_WINDOW } from "./rate-limiter.ts";
+import type { HttpCore } from "./http.ts";
 import {
   AcceptedSchema,
   type InvocationStatus,
@@ -38,7 +44,7 @@ import {
   type ValidateFilterResult,
   ValidateFilterResultSchema,
 } from "./schemas.ts";
-import { type Clock, realSleep, type Sleep } from "./timing.ts";
+import type { Clock } from "./timing.ts";
 import type {
   CallOptions,
   CompletionBody,
@@ -49,29 +55,17 @@ import type {
   ListQuery,
 } from "./types.ts";
 
+export {
+  ENV_BASE_URL,
+  ENV_CLIENT_ID,
+  ENV_CLIENT_SECRET,
+  type IscClientOptions,
+  IscContextClient,
+  type IscTransport,
+  iscTransport,
+  RATE_LIMIT_GUARD,
+} from "./context-client.ts";
 export type { ListQuery } from "./types.ts";
-
-export interface IscClientOptions {
-  /** Tenant API base URL, e.g. `https://acme.api.identitynow.com` (http only for loopback hosts). */
-  baseUrl: string;
-  clientId: string;
-  clientSecret: string;
-  fetch?: typeof fetch;
-  /**
-   * Client-side limiter, applied per API version (beta, v3, v2025, ... each its own window, the OAuth
-   * token endpoint too); default ISC's 100 requests / 10 s. `false` turns it off.
-   */
-  rateLimit?: RateLimitOptions | false;
-  /** Per-version exceptions to `rateLimit` (e.g. `{beta: ...}` for completions); ignored when it is false. */
-  rateLimitByVersion?: Readonly<Record<string, RateLimitOptions>>;
-  retry?: Partial<RetryOptions>;
-  now?: Clock;
-  sleep?: Sleep;
-  /** Jitter source in [0, 1). */
-  random?: () => number;
-  onRetry?: (event: RetryEvent) => void;
-  userAgent?: string;
-}
 
 export interface TestInvocationRequest {
   triggerId: string;
@@ -79,15 +73,6 @@ export interface TestInvocationRequest {
   contentJson?: Record<string, unknown>;
   subscriptionIds?: string[];
 }
-
-export const ENV_BASE_URL = "SAIL_BASE_URL";
-export const ENV_CLIENT_ID = "SAIL_CLIENT_ID";
-export const ENV_CLIENT_SECRET = "SAIL_CLIENT_SECRET";
-
-/** Each client-side window is this much longer than the tenant's, so late sends stay under its limit. */
-export const RATE_LIMIT_GUARD = 1.05;
-
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export class IscClient implements IscCompletionApi, IscActionsApi {
   /** The tenant origin every request goes to. */
@@ -120,59 +105,12 @@ export class IscClient implements IscCompletionApi, IscActionsApi {
   }
 
   constructor(options: IscClientOptions) {
-    this.baseUrl = checkBaseUrl(options.baseUrl);
-    if (!options.clientId)
-      throw new ConfigError(`the ISC client id is empty (${ENV_CLIENT_ID})`, [ENV_CLIENT_ID]);
-    if (!options.clientSecret) {
-      throw new ConfigError(`the ISC client secret is empty (${ENV_CLIENT_SECRET})`, [ENV_CLIENT_SECRET]);
-    }
-    const retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.#now = options.now ?? Date.now;
-    const sleep = options.sleep ?? realSleep;
-    const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    const rateLimit = options.rateLimit === undefined ? ISC_RATE_LIMIT : options.rateLimit;
-    // Slots count from their reserved start; a request sent a little late (timer lateness, the event
-    // loop, the network) would let a window at the tenant hold more than the limit: each window is
-    // kept 5 % longer than the tenant's (measured: 101-104 sends per window without it).
-    const guarded = (limit: RateLimitOptions): RateLimitOptions => ({
-      requests: limit.requests,
-      windowMs: Math.round(limit.windowMs * RATE_LIMIT_GUARD),
-    });
-    const limiter =
-      rateLimit === false
-        ? undefined
-        : new PerVersionLimiter(
-            guarded(rateLimit),
-            this.#now,
-            Object.fromEntries(
-              Object.entries(options.rateLimitByVersion ?? {}).map(([version, limit]) => [
-                version,
-                guarded(limit),
-              ]),
-            ),
-          );
-    this.#tokens = new TokenProvider({
-      origin: this.baseUrl,
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
-      fetch: doFetch,
-      now: this.#now,
-      requestTimeoutMs: retry.attemptTimeoutMs,
-      sleep,
-      ...(limiter === undefined ? {} : { limiter: limiter.window(TOKEN_WINDOW) }),
-    });
-    this.#http = new HttpCore({
-      origin: this.baseUrl,
-      fetch: doFetch,
-      tokens: this.#tokens,
-      ...(limiter === undefined ? {} : { limiter }),
-      retry,
-      now: this.#now,
-      sleep,
-      random: options.random ?? Math.random,
-      userAgent: options.userAgent ?? "isc-trigger-responder",
-      ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }),
-    });
+    // The same transport as IscContextClient (context-client.ts): one set-up of token, limiter and retries.
+    const transport = iscTransport(options);
+    this.baseUrl = transport.baseUrl;
+    this.#tokens = transport.tokens;
+    this.#http = transport.http;
+    this.#now = transport.now;
     this.context = new IscContextApi(this.#http);
   }
 
@@ -490,34 +428,6 @@ export function clearPendingTaskPatch(
     { op: "replace", path: "/completionStatus", value: change.completionStatus },
     { op: "replace", path: "/completed", value: change.completed ?? new Date(now()).toISOString() },
   ];
-}
-
-/** Validates and normalises the tenant base URL to its origin. */
-function checkBaseUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`${ENV_BASE_URL} is not a valid URL`, [ENV_BASE_URL]);
-  }
-  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
-    throw new ConfigError(`${ENV_BASE_URL} must not carry credentials, a query or a fragment`, [
-      ENV_BASE_URL,
-    ]);
-  }
-  if (url.pathname !== "/" && url.pathname !== "") {
-    throw new ConfigError(
-      `${ENV_BASE_URL} must be the tenant API origin without a path, e.g. https://acme.api.identitynow.com`,
-      [ENV_BASE_URL],
-    );
-  }
-  // Credentials and invocation secrets travel in these requests: cleartext only to this machine.
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
-    throw new ConfigError(`${ENV_BASE_URL} must use https (http is accepted for loopback only)`, [
-      ENV_BASE_URL,
-    ]);
-  }
-  return url.origin;
 }
 
 /** Ids go into URL paths (and `getSubscription`'s filter): accept only plain id characters. */

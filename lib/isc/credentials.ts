@@ -6,7 +6,7 @@
 import * as z from "zod/mini";
 import type { SecretsStore } from "../adapters/types.ts";
 import { ResponderError } from "../errors.ts";
-import type { IscClientOptions } from "./client.ts";
+import type { IscClientOptions } from "./context-client.ts";
 import type { IscContextReads } from "./context-reads.ts";
 import type {
   CallOptions,
@@ -70,20 +70,16 @@ const CONTEXT_READS = [
   "listAccessRequestStatus",
 ] as const satisfies ReadonlyArray<keyof IscContextReads>;
 
-/**
- * An ISC client that follows credential rotation: every call reads the credentials secret (the
- * store caches it) and builds a new client when its value changed, so a rotated client secret is
- * picked up without a cold start. Its `context` reads go through the same client.
- */
-export function rotatingIscClient(
+type MakeClient<T> = (options: Pick<IscClientOptions, "clientId" | "clientSecret">) => T | Promise<T>;
+
+/** The client for the credentials secret's current value: a new one only when that value changed. */
+function followRotation<T>(
   secrets: SecretsStore,
   secretId: string,
-  makeClient: (
-    options: Pick<IscClientOptions, "clientId" | "clientSecret">,
-  ) => IscApiWithContext | Promise<IscApiWithContext>,
-): IscApi & { context: IscContextReads } {
-  let current: { secretText: string; client: Promise<IscApiWithContext> } | undefined;
-  const client = async (): Promise<IscApiWithContext> => {
+  makeClient: MakeClient<T>,
+): () => Promise<T> {
+  let current: { secretText: string; client: Promise<T> } | undefined;
+  return async () => {
     const secretText = await secrets.getSecretString(secretId);
     if (current?.secretText !== secretText) {
       const credentials = parseIscCredentials(secretText, secretId);
@@ -91,8 +87,11 @@ export function rotatingIscClient(
     }
     return current.client;
   };
-  // One client per credentials value serves completions, actions and context reads: one limiter per container.
-  const context = Object.fromEntries(
+}
+
+/** Context reads that each go through the client `client()` gives at the time of the call. */
+function contextThrough(client: () => Promise<{ context?: IscContextReads }>): IscContextReads {
+  return Object.fromEntries(
     CONTEXT_READS.map((name) => [
       name,
       async (...args: unknown[]) => {
@@ -102,6 +101,21 @@ export function rotatingIscClient(
       },
     ]),
   ) as unknown as IscContextReads;
+}
+
+/**
+ * An ISC client that follows credential rotation: every call reads the credentials secret (the
+ * store caches it) and builds a new client when its value changed, so a rotated client secret is
+ * picked up without a cold start. Its `context` reads go through the same client.
+ */
+export function rotatingIscClient(
+  secrets: SecretsStore,
+  secretId: string,
+  makeClient: MakeClient<IscApiWithContext>,
+): IscApi & { context: IscContextReads } {
+  const client = followRotation(secrets, secretId, makeClient);
+  // One client per credentials value serves completions, actions and context reads: one limiter per container.
+  const context = contextThrough(client);
   return {
     context,
     async completeInvocation(target: CompletionTarget, body: CompletionBody, options?: CallOptions) {
@@ -117,4 +131,16 @@ export function rotatingIscClient(
       return (await client()).createRoleInsightsRequest(options);
     },
   };
+}
+
+/**
+ * The context reads of a client that follows credential rotation, as rotatingIscClient's: for the
+ * http function, which reads context with an IscContextClient and completes nothing.
+ */
+export function rotatingIscContextClient(
+  secrets: SecretsStore,
+  secretId: string,
+  makeClient: MakeClient<{ context: IscContextReads }>,
+): { context: IscContextReads } {
+  return { context: contextThrough(followRotation(secrets, secretId, makeClient)) };
 }

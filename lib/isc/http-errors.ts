@@ -1,8 +1,8 @@
 /** Reads ISC error replies: ErrorResponseDto, the 401 `{error}` form and the 429 `{message}` form. */
 import * as z from "zod/mini";
 import type { IscApiErrorDetails } from "./errors.ts";
-import { IscErrorBodySchema } from "./schemas.ts";
 import type { Clock } from "./timing.ts";
+import { IscErrorBodySchema } from "./transport-schemas.ts";
 
 export function parseErrorResponse(
   operation: string,

@@ -39,6 +39,17 @@ export async function writeDecisionRecord(run: RespondRun, outcome: RespondOutco
       recordedBy: "worker",
       ...(run.deps.recordRetentionDays === undefined ? {} : { retentionDays: run.deps.recordRetentionDays }),
     });
+    if (!ours && record.context === undefined && (record.decision.contextUsed?.length ?? 0) > 0) {
+      // Decided by an earlier delivery: the ledger keeps the decision, not the context it was read
+      // over, so replay must say it cannot re-decide offline rather than "context never read".
+      record.context = {
+        needs: [...new Set((record.decision.contextUsed ?? []).map((use) => use.source))],
+        reads: [],
+        cacheHits: 0,
+        ms: 0,
+        dataOmitted: "decided by an earlier delivery: the ledger keeps the decision, not its context data",
+      };
+    }
     assertNoSecret(record, run.invocation);
     let ms = run.options.ledgerTimeoutMs;
     if (run.call.endsAt !== undefined) ms = Math.min(ms, run.call.endsAt - run.now());

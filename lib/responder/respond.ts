@@ -126,10 +126,11 @@ export class RespondRun {
   /** The decision this run goes on with. */
   chose(decision: LedgerDecision): LedgerDecision {
     this.audit.decision = decision;
+    // A decision reused from the ledger keeps the time it was made (a ledger without it: now).
     this.audit.decidedAt =
       this.audit.fresh !== undefined && this.audit.fresh.decision === decision
         ? this.audit.fresh.decidedAt
-        : this.now();
+        : (decision.decidedAt ?? this.now());
     return decision;
   }
 

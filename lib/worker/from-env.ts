@@ -3,9 +3,11 @@
  * kept out of functions/worker.ts so they can be tested. A missing or malformed setting fails the
  * first invocation loudly (and the batch is retried) rather than answering wrongly.
  */
+
 import { type ContextSettings, contextSettingsFromEnv } from "../context/settings.ts";
 import { ResponderError } from "../errors.ts";
 import { tenantOrigin } from "../isc/callback-url.ts";
+import { parseShadowSettings, type ShadowSettings } from "../responder/shadow.ts";
 import { responseDeadlineMs } from "../triggers/duration.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL, type RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
 
@@ -32,6 +34,8 @@ export interface WorkerConfig {
   decisionRecordsTableName: string | undefined;
   /** DECISION_RECORDS_RETENTION_DAYS (1..3650); undefined: the default. */
   recordRetentionDays: number | undefined;
+  /** SHADOW_MODE: the triggers in shadow mode and their shadow answers. */
+  shadow: ShadowSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -71,6 +75,7 @@ export function workerConfigFromEnv(env: Env): WorkerConfig {
     context: contextSettings(env),
     decisionRecordsTableName: env.DECISION_RECORDS_TABLE_NAME?.trim() || undefined,
     recordRetentionDays: retentionDays(env),
+    shadow: parseShadowSettings(env.SHADOW_MODE),
   };
 }
 

@@ -16,6 +16,7 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { untilAborted } from "../adapters/abortable.ts";
 import type { InvocationLedger, RedeliveryQueue } from "../adapters/types.ts";
+import { RecordHoldsSecretError } from "../audit/build.ts";
 import { fromQueuedRecord, isQueuedRecord } from "../audit/queued-record.ts";
 import type { DecisionRecord } from "../audit/record.ts";
 import type { DecisionRecordSink } from "../audit/types.ts";
@@ -33,6 +34,7 @@ import {
   type RespondOutcome,
   respond,
 } from "../responder/respond.ts";
+import type { ShadowSettings } from "../responder/shadow.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import {
   type Invocation,
@@ -78,6 +80,8 @@ export interface WorkerDeps {
   records?: DecisionRecordSink;
   /** Retention of the worker's own records in days (default DEFAULT_RECORD_RETENTION_DAYS). */
   recordRetentionDays?: number;
+  /** Triggers in shadow mode (SHADOW_MODE): ISC gets their shadow answer, the records the rules' one. */
+  shadow?: ShadowSettings;
 }
 
 /** The subset of the Lambda context the worker reads. */
@@ -249,6 +253,7 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
     ...(deps.respondOptions === undefined ? {} : { options: deps.respondOptions }),
     ...(deps.records === undefined ? {} : { records: deps.records }),
     ...(deps.recordRetentionDays === undefined ? {} : { recordRetentionDays: deps.recordRetentionDays }),
+    ...(deps.shadow === undefined ? {} : { shadow: deps.shadow }),
   });
 
   function callBounds(context: WorkerContext | undefined): RespondCall {
@@ -309,8 +314,9 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
   }
 
   /**
-   * A decision record the http function queued: validated (a bad one is poison: DLQ), then written;
-   * a failed write is a batch item failure, so SQS redelivers it (a put of the same id replaces).
+   * A decision record the http function queued, as a draft (built here: recordedBy http) or, from
+   * earlier versions, built: validated (a bad one is poison: DLQ), then written; a failed write is a
+   * batch item failure, so SQS redelivers it (a put of the same id replaces).
    */
   async function writeQueuedRecord(message: SQSRecord, body: unknown, call: RespondCall): Promise<void> {
     let decisionRecord: DecisionRecord;
@@ -323,6 +329,10 @@ export function createWorkerHandler(deps: WorkerDeps): WorkerHandler {
           "decision record failed its schema",
           error.issues.map((issue) => issue.path || "(root)"),
         );
+      }
+      // Redelivering would build the same record again: to the DLQ, named, never quoted.
+      if (error instanceof RecordHoldsSecretError) {
+        throw new PoisonMessageError(message.messageId, "decision record holds the invocation's secret");
       }
       throw error;
     }

@@ -14,7 +14,9 @@
  * refuses empty keys and nesting past 32 levels, which ISC context data may have), and its size
  * against DynamoDB's 400 KB item limit is known before the write.
  */
+
 import type { DynamoDBDocumentClient, TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { isExpired } from "../../audit/filter.ts";
 import type { DecisionRecord } from "../../audit/record.ts";
 import { parseDecisionRecord } from "../../audit/record.ts";
 import {
@@ -188,7 +190,9 @@ export class DynamoDbDecisionRecords implements DecisionRecordStore {
     for await (const keys of this.#candidatePages(plan, filter, budget, options?.signal)) {
       const records = await this.#bodies(keys, budget, options?.signal);
       for (const record of records) {
-        if (seen.has(record.invocationId) || !matchesFilter(record, filter)) continue;
+        // TTL deletes lazily (within days): a record past its retention is not returned meanwhile.
+        if (seen.has(record.invocationId) || isExpired(record, this.#now()) || !matchesFilter(record, filter))
+          continue;
         seen.add(record.invocationId);
         found.push(record);
       }
@@ -220,7 +224,10 @@ export class DynamoDbDecisionRecords implements DecisionRecordStore {
       this.list({ accessRequestId: id, limit: MAX_LIST_LIMIT }, options),
     ]);
     const records = byRequest.filter((r) => r.invocationId !== id);
-    if (direct.Item !== undefined) records.push(this.#parse(direct.Item));
+    if (direct.Item !== undefined) {
+      const record = this.#parse(direct.Item);
+      if (!isExpired(record, this.#now())) records.push(record);
+    }
     return newestFirst(records);
   }
 

@@ -90,6 +90,7 @@ export function fromItem(item: Item): LedgerRecord {
       explanation: explanation === undefined ? undefined : JSON.parse(explanation),
       fallback: item.decisionFallback?.BOOL === true,
       ...actionsFrom(item.decisionActions?.S),
+      ...(Number(item.decidedAt?.N ?? 0) > 0 ? { decidedAt: Number(item.decidedAt?.N) } : {}),
     } satisfies LedgerDecision;
   }
   record.attempts ??= 0;
@@ -113,6 +114,8 @@ function decisionAttributes(decision: LedgerDecision): Item {
     decisionFallback: { BOOL: decision.fallback },
     // Stored so that a delivery resuming after a crash runs the same actions as the one that decided.
     decisionActions: { S: JSON.stringify(decision.actions ?? null) },
+    // When it was decided, for the decision record of a later delivery that reuses it.
+    decidedAt: { N: String(decision.decidedAt ?? 0) },
   };
 }
 
@@ -185,7 +188,7 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
     const attributes = decisionAttributes(decision);
     const result = await this.#update(invocationId, options?.signal, {
       UpdateExpression:
-        "SET #output = :output, #explanation = :explanation, #fallback = :fallback, #actions = :actions, #state = :decided, #updatedAt = :now",
+        "SET #output = :output, #explanation = :explanation, #fallback = :fallback, #actions = :actions, #decidedAt = :decidedAt, #state = :decided, #updatedAt = :now",
       ConditionExpression: "attribute_exists(#id) AND #state = :received AND attribute_not_exists(#output)",
       ExpressionAttributeNames: {
         "#id": "invocationId",
@@ -194,10 +197,12 @@ export class DynamoDbInvocationLedger implements InvocationLedger {
         "#explanation": "decisionExplanation",
         "#fallback": "decisionFallback",
         "#actions": "decisionActions",
+        "#decidedAt": "decidedAt",
         "#updatedAt": "updatedAt",
       },
       ExpressionAttributeValues: {
         ":actions": attributes.decisionActions!,
+        ":decidedAt": attributes.decidedAt!,
         ":output": attributes.decisionOutput!,
         ":explanation": attributes.decisionExplanation!,
         ":fallback": attributes.decisionFallback!,

@@ -47,8 +47,13 @@ export class SqsInvocationQueue implements InvocationQueue, RedeliveryQueue {
   ): Promise<void> {
     const client = this.#client ?? (await sqsClient());
     const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
-    // A decision record (lib/audit/queued-record.ts) carries its routing facts inside the record.
-    const routed = message.kind === "isc-invocation" ? message : message.record;
+    // A decision record (lib/audit/queued-record.ts) carries its routing facts inside the record or its draft.
+    const routed =
+      message.kind === "isc-invocation"
+        ? message
+        : message.version === 1
+          ? message.record
+          : message.draft.invocation;
     const attributes: Record<string, { DataType: string; StringValue: string }> = {
       triggerId: { DataType: "String", StringValue: routed.triggerId },
       mode: { DataType: "String", StringValue: routed.mode },

@@ -103,8 +103,13 @@ export class MemoryQueue implements InvocationQueue, RedeliveryQueue {
     const delay = Number.isFinite(delayMs)
       ? Math.min(Math.max(delayMs, 0), MAX_REDELIVERY_DELAY_SECONDS * 1000)
       : 0;
-    // A decision record (lib/audit/queued-record.ts) has no trigger/mode at its top level.
-    const routed = message.kind === "isc-invocation" ? message : message.record;
+    // A decision record (lib/audit/queued-record.ts) has no trigger/mode at its top level: its record's or draft's.
+    const routed =
+      message.kind === "isc-invocation"
+        ? message
+        : message.version === 1
+          ? message.record
+          : message.draft.invocation;
     this.send(
       queueMessageBody(message),
       { triggerId: stringAttribute(routed.triggerId), mode: stringAttribute(routed.mode) },

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed, vi } from "vitest";
 import { DEFAULT_DIRECTORY_IDS } from "../../../lib/context/directory.ts";
 import { loadRulesFile } from "../../../lib/rules/load-file.ts";
 import { type Sandbox, startSandbox } from "../../../lib/sandbox/index.ts";
@@ -58,6 +58,23 @@ beforeAll(async () => {
   ({ handler } = (await import("../../../functions/http.ts")) as unknown as { handler: typeof handler });
 });
 
+// The function writes its log and EMF lines straight to stdout, as in Lambda: each test keeps them
+// (the EMF test reads them) and shows them only if it fails.
+let written: string[] = [];
+beforeEach(() => {
+  written = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  onTestFailed(() => {
+    process.stderr.write(`stdout of the failed test:\n${written.join("")}`);
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 afterAll(async () => {
   await sandbox.close();
   extension.closeAllConnections();
@@ -94,16 +111,7 @@ describe("functions/http.ts", () => {
     const sync = body("sync");
     delete sync._metadata.callbackURL;
     delete sync._metadata.secret;
-    const written: string[] = [];
-    const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
-      expect((await handler(event(sync), {} as Context)).statusCode).toBe(200);
-    } finally {
-      stdout.mockRestore();
-    }
+    expect((await handler(event(sync), {} as Context)).statusCode).toBe(200);
     const decisions = written
       .map(
         (line) => JSON.parse(line) as Record<string, unknown> & { _aws?: { CloudWatchMetrics: unknown[] } },

@@ -1,9 +1,10 @@
 /** The http function records the answers it gives in the reply; a failing record never costs the answer. */
 import { describe, expect, it } from "vitest";
 import { MemoryDecisionRecords } from "../../../lib/adapters/local/memory-decision-records.ts";
+import type { AnswerRecordSink } from "../../../lib/audit/answer-draft.ts";
 import { queueRecordSink } from "../../../lib/audit/queue-sink.ts";
-import { fromQueuedRecord } from "../../../lib/audit/queued-record.ts";
-import type { DecisionRecordSink } from "../../../lib/audit/types.ts";
+import { buildingAnswerSink, fromQueuedRecord } from "../../../lib/audit/queued-record.ts";
+import type { DecisionRecord } from "../../../lib/audit/record.ts";
 import { PipelineMetric } from "../../../lib/responder/observability.ts";
 import { DYNAMIC_APPROVER } from "../../../lib/triggers/trigger-ids.ts";
 import { RecordingMetrics } from "../responder/fixtures.ts";
@@ -21,7 +22,7 @@ function syncBody(keepCallback = false) {
 describe("http handler: decision records", () => {
   it("sync: records the answer (outcome answered, recordedBy http) without secret, token or callbackURL", async () => {
     const records = new MemoryDecisionRecords();
-    const { handler } = setup({ records, recordRetentionDays: 7 });
+    const { handler } = setup({ records: buildingAnswerSink(records), recordRetentionDays: 7 });
     const b = syncBody();
     const result = await handler(event(b));
     expect(result.statusCode).toBe(200);
@@ -50,22 +51,26 @@ describe("http handler: decision records", () => {
 
   it("dynamic answered in time: recorded; deferred to the worker, or async: not recorded here", async () => {
     const records = new MemoryDecisionRecords();
-    const { handler } = setup({ records });
+    const { handler } = setup({ records: buildingAnswerSink(records) });
     expect((await handler(event(body("dynamic", DYNAMIC_APPROVER)))).statusCode).toBe(200);
     expect(records.all.map((r) => [r.mode, r.completion.outcome, r.decision.label])).toEqual([
       ["dynamic", "answered", "approver"],
     ]);
 
     const later = new MemoryDecisionRecords();
-    const slow = setup({ records: later, rules: fakeRules({ slowMs: 30 }), dynamicBudgetMs: 10 });
+    const slow = setup({
+      records: buildingAnswerSink(later),
+      rules: fakeRules({ slowMs: 30 }),
+      dynamicBudgetMs: 10,
+    });
     expect((await slow.handler(event(body("dynamic")))).statusCode).toBe(202);
     expect((await slow.handler(event(body("async")))).statusCode).toBe(200);
     expect(later.all).toEqual([]);
   });
 
   it("a failing records sink still answers, counted and logged without the record", async () => {
-    const failing: DecisionRecordSink = {
-      put: async () => {
+    const failing: AnswerRecordSink = {
+      putAnswer: async () => {
         throw Object.assign(new Error("queue down"), { name: "QueueDown" });
       },
     };
@@ -81,20 +86,38 @@ describe("http handler: decision records", () => {
   });
 
   it("a hanging records sink is cut at recordTimeoutMs: the reply still leaves", async () => {
-    const hanging: DecisionRecordSink = { put: () => new Promise(() => {}) };
+    const hanging: AnswerRecordSink = { putAnswer: () => new Promise(() => {}) };
     const { handler } = setup({ records: hanging, recordTimeoutMs: 30 });
     const started = Date.now();
     expect((await handler(event(syncBody()))).statusCode).toBe(200);
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-  it("queueRecordSink hands the record to the worker as a decision-record message", async () => {
+  it("queueRecordSink hands the worker the record's draft: no secret, token or callbackURL; the worker's build equals the local one", async () => {
     const queue = new FakeQueue();
-    const { handler } = setup({ queue, records: queueRecordSink(queue) });
-    await handler(event(syncBody()));
+    const { handler } = setup({ queue, records: queueRecordSink(queue), recordRetentionDays: 9 });
+    const withCallback = syncBody(true);
+    await handler(event(withCallback));
     expect(queue.messages).toHaveLength(1);
     const message = queue.messages[0] as unknown as { kind: string; version: number };
-    expect(message).toMatchObject({ kind: "decision-record", version: 1 });
-    expect(fromQueuedRecord(message).completion.outcome).toBe("answered");
+    expect(message).toMatchObject({ kind: "decision-record", version: 2 });
+    const json = JSON.stringify(message);
+    for (const forbidden of [SECRET, TOKEN, withCallback._metadata.callbackURL as string, "callbackUrl"]) {
+      expect(json).not.toContain(forbidden);
+    }
+    const built = fromQueuedRecord(JSON.parse(json));
+    expect(built).toMatchObject({ recordedBy: "http", completion: { outcome: "answered" }, mode: "sync" });
+    expect(built.timeline?.map((step) => step.event)).toEqual(["received", "decided", "answered"]);
+    expect(built.expiresAt - Math.floor(Date.parse(built.timings.decidedAt) / 1000)).toBe(9 * 86_400);
+
+    // The same request through the local (building) sink gives the same record.
+    const local = new MemoryDecisionRecords();
+    const direct = setup({ records: buildingAnswerSink(local), recordRetentionDays: 9 });
+    await direct.handler(event(withCallback));
+    const timeless = (record: DecisionRecord | undefined) => {
+      const { timings: _t, timeline: _l, expiresAt: _e, ...rest } = record as DecisionRecord;
+      return rest;
+    };
+    expect(timeless(local.all[0])).toEqual(timeless(built));
   });
 });
