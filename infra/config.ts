@@ -9,6 +9,7 @@ import { z } from "zod";
 import { DEFAULT_RECORD_RETENTION_DAYS } from "../lib/audit/constants.ts";
 import { formatPath, ValidationError, type ValidationIssue } from "../lib/errors.ts";
 import { DEFAULT_RESPOND_OPTIONS } from "../lib/responder/respond.ts";
+import { defaultShadowAnswer } from "../lib/responder/shadow.ts";
 import { responseDeadlineMs } from "../lib/triggers/duration.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../lib/triggers/trigger-ids.ts";
 
@@ -89,8 +90,39 @@ export const ResponderConfigSchema = z
     rulesFile: z.string().min(1, "expected the path of the rules file").default("rules/rules.yaml"),
     triggers: z
       .strictObject({
-        preApproval: TriggerConfigSchema.prefault({}),
-        dynamicApprover: TriggerConfigSchema.prefault({}),
+        preApproval: TriggerConfigSchema.extend({
+          /**
+           * Shadow mode (docs/going-live.md): the rules decide and are recorded, ISC gets `answer`
+           * (true: approve, so the request goes on to its usual approvals).
+           */
+          shadow: z
+            .union([
+              z.boolean(),
+              z.strictObject({
+                answer: z.strictObject({
+                  approved: z.boolean(),
+                  comment: z.string().max(2000),
+                  approver: z.string().max(200).optional(),
+                }),
+              }),
+            ])
+            .default(false),
+        }).prefault({}),
+        dynamicApprover: TriggerConfigSchema.extend({
+          /** Shadow mode: ISC gets `answer` (true: no extra approver). */
+          shadow: z
+            .union([
+              z.boolean(),
+              z.strictObject({
+                answer: z.strictObject({
+                  id: z.string().min(1),
+                  name: z.string(),
+                  type: z.enum(["IDENTITY", "GOVERNANCE_GROUP"]),
+                }),
+              }),
+            ])
+            .default(false),
+        }).prefault({}),
       })
       .prefault({}),
     eventBridge: z
@@ -469,4 +501,22 @@ export function contextSettingsFor(config: ResponderConfig): {
     ttlSeconds: config.context.cacheTtlSeconds,
     maxEntries: config.context.maxCacheEntries,
   };
+}
+
+/**
+ * SHADOW_MODE for the http function and the worker (lib/responder/shadow.ts): the shadow answer of each
+ * trigger in shadow mode, as JSON; "" when none is.
+ */
+export function shadowModeOf(config: ResponderConfig): string {
+  const settings: Record<string, unknown> = {};
+  const { preApproval, dynamicApprover } = config.triggers;
+  if (preApproval.shadow !== false) {
+    settings[PRE_APPROVAL] =
+      preApproval.shadow === true ? defaultShadowAnswer(PRE_APPROVAL) : preApproval.shadow.answer;
+  }
+  if (dynamicApprover.shadow !== false) {
+    settings[DYNAMIC_APPROVER] =
+      dynamicApprover.shadow === true ? defaultShadowAnswer(DYNAMIC_APPROVER) : dynamicApprover.shadow.answer;
+  }
+  return Object.keys(settings).length === 0 ? "" : JSON.stringify(settings);
 }

@@ -33,6 +33,8 @@ export const METRIC = {
   throttled: "IscThrottled",
   /** Count, dimensions {service, trigger}: decision records that could not be written (the outcome stands). */
   decisionRecordFailures: "DecisionRecordFailures",
+  /** Count, dimensions {service, trigger, differs: yes|no}: decisions of a trigger in shadow mode. */
+  shadowDecisions: "ShadowDecisions",
   /** Count, dimensions {service, outcome}: http requests by how the handler answered (lib/http/handler.ts HttpMetric). */
   httpRequests: "HttpRequests",
 } as const;
@@ -56,4 +58,5 @@ export const DIMENSION = {
   outcome: "outcome",
   reason: "reason",
   api: "api",
+  differs: "differs",
 } as const;

@@ -274,6 +274,12 @@ export class Monitoring extends Construct {
         rightYAxis: { min: 0, max: 100, showUnits: false },
       }),
       new cloudwatch.GraphWidget({
+        // Shadow mode (docs/going-live.md): how often the rules' answer is not what ISC got.
+        title: "Shadow decisions: the rules' answer differs from what ISC got",
+        width: 12,
+        left: [search(METRIC.shadowDecisions, [DIMENSION.trigger, DIMENSION.differs], "shadow")],
+      }),
+      new cloudwatch.GraphWidget({
         title: "Context reads (ISC requests by kind) and cache hits",
         width: 12,
         left: [

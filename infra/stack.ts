@@ -35,7 +35,7 @@ import {
   nodejsBundling,
   PROJECT_ROOT,
 } from "./bundling.ts";
-import { contextSettingsFor, enabledTriggers, type ResponderConfig } from "./config.ts";
+import { contextSettingsFor, enabledTriggers, type ResponderConfig, shadowModeOf } from "./config.ts";
 import { DecisionRecords } from "./decision-records.ts";
 import { Front } from "./front.ts";
 import { Monitoring } from "./monitoring.ts";
@@ -169,6 +169,8 @@ export class ResponderStack extends Stack {
       RESPONSE_DEADLINE_DYNAMIC_APPROVER: config.triggers.dynamicApprover.responseDeadline,
       // Each container's share of the tenant's read budget, cache TTLs and bound (docs/pipeline.md).
       CONTEXT_SETTINGS: JSON.stringify(contextSettingsFor(config)),
+      // Triggers in shadow mode and the answer ISC gets meanwhile ("" when none is).
+      SHADOW_MODE: shadowModeOf(config),
     };
     // As configured (name or complete ARN): a partial ARN built from a name that ends in "-" and six
     // characters (like the documented ".../isc-api-client") is read by Secrets Manager as a complete ARN.

@@ -4,11 +4,13 @@
  * PUT between sync, async, dynamic and EventBridge delivery, and sample invocations through each,
  * checked against the sandbox's state.
  */
+
 import { randomBytes } from "node:crypto";
 import { FileDecisionRecords } from "../adapters/local/file-decision-records.ts";
 import { contextReaderForClient } from "../context/for-client.ts";
 import { IscClient } from "../isc/client.ts";
 import type { SubscriptionPutRequest } from "../isc/schemas.ts";
+import type { ShadowSettings } from "../responder/shadow.ts";
 import { loadRulesFile } from "../rules/load-file.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import { type Sandbox, startSandbox } from "../sandbox/index.ts";
@@ -49,6 +51,8 @@ export interface DevOptions {
   recordsPath?: string;
   /** ...or to this store (tests); neither: none are kept. */
   records?: LocalRecords;
+  /** Triggers in shadow mode (`--shadow`): the samples then expect the shadow answer. */
+  shadow?: ShadowSettings;
 }
 
 export interface DevSession {
@@ -116,6 +120,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       context: contextReaderForClient(client),
       logger,
       ...(records === undefined ? {} : { records }),
+      ...(options.shadow === undefined ? {} : { shadow: options.shadow }),
       ...(options.createWorker === undefined ? {} : { createWorker: options.createWorker }),
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.dynamicBudgetMs === undefined ? {} : { dynamicBudgetMs: options.dynamicBudgetMs }),
@@ -186,7 +191,13 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     },
     async fire(sample, mode) {
       await session.setMode(sample.triggerId, mode);
-      const expected = await expectedDecision(rules, sample, sandbox.baseUrl, sandbox.directory);
+      const expected = await expectedDecision(
+        rules,
+        sample,
+        sandbox.baseUrl,
+        sandbox.directory,
+        options.shadow,
+      );
       const [created] = await client.testInvocation({
         triggerId: sample.triggerId,
         input: sample.input,

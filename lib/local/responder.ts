@@ -5,18 +5,21 @@
  * draining the queue as Lambda's event source mapping would. EventBridge deliveries go onto the
  * same queue as the full event, as an EventBridge rule with an SQS target puts them.
  */
+
 import { hostname } from "node:os";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { MemoryInvocationLedger } from "../adapters/local/memory-ledger.ts";
 import { type Consumer, MemoryQueue } from "../adapters/local/memory-queue.ts";
 import { MemorySecretsStore } from "../adapters/local/secrets.ts";
 import type { RedeliveryQueue } from "../adapters/types.ts";
+import { buildingAnswerSink } from "../audit/queued-record.ts";
 import type { DecisionRecordStore, WatchableRecords } from "../audit/types.ts";
 import type { ContextReader } from "../context/types.ts";
 import { createCachedCredentialsProvider, type WebhookCredentials } from "../http/auth.ts";
 import { createHttpHandler, type HttpHandler } from "../http/handler.ts";
 import type { IscActionsApi, IscCompletionApi } from "../isc/types.ts";
 import type { PipelineLogger, PipelineMetrics } from "../responder/observability.ts";
+import type { ShadowSettings } from "../responder/shadow.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import type { EventBridgeTriggerEvent } from "../triggers/schemas.ts";
 import type { RequestResponseTriggerId } from "../triggers/trigger-ids.ts";
@@ -38,6 +41,8 @@ export interface LocalWorkerDeps {
   workerId: string;
   /** Where the worker writes decision records (the same store as the http handler's). */
   records?: LocalRecords;
+  /** Triggers in shadow mode (the same settings as the http handler's). */
+  shadow?: ShadowSettings;
 }
 
 /** A local decision records store: the file (dev, serve) or memory (tests); the console subscribes to it. */
@@ -74,6 +79,8 @@ export interface LocalResponderOptions {
    * "http"/"worker"; in AWS the http function queues its records instead). Absent: none are kept.
    */
   records?: LocalRecords;
+  /** Triggers in shadow mode (`--shadow`): ISC gets their shadow answer, the records the rules' one. */
+  shadow?: ShadowSettings;
 }
 
 export interface LocalResponder {
@@ -126,7 +133,9 @@ export async function startLocalResponder(options: LocalResponderOptions): Promi
     responseDeadlineMs,
     ...(options.context === undefined ? {} : { context: options.context }),
     ...(options.dynamicBudgetMs === undefined ? {} : { dynamicBudgetMs: options.dynamicBudgetMs }),
-    ...(options.records === undefined ? {} : { records: options.records }),
+    // Built at once here (the local runtime is not size-bound), through the sink the http code knows.
+    ...(options.records === undefined ? {} : { records: buildingAnswerSink(options.records) }),
+    ...(options.shadow === undefined ? {} : { shadow: options.shadow }),
   });
 
   const workerId = `${hostname()}:${process.pid}`;
@@ -144,6 +153,7 @@ export async function startLocalResponder(options: LocalResponderOptions): Promi
       redelivery,
       workerId: `${workerId}:${++generation}`,
       ...(options.records === undefined ? {} : { records: options.records }),
+      ...(options.shadow === undefined ? {} : { shadow: options.shadow }),
     });
 
   const startConsumer = (worker: SqsBatchHandler): Consumer =>

@@ -2,11 +2,13 @@
  * Sample invocations the dev runner fires through every delivery mode, and the check of each one
  * against the sandbox's state: completed once, with the output the rules give for its input.
  */
+
 import { isDeepStrictEqual } from "node:util";
 import { DEFAULT_DIRECTORY_IDS, type Directory, defaultDirectory } from "../context/directory.ts";
 import { DirectoryFetcher } from "../context/directory-fetcher.ts";
 import { CachedContextReader } from "../context/reader.ts";
 import { decideFromPayload, decideWithReadContext } from "../responder/context-decide.ts";
+import { applyShadow, type ShadowSettings } from "../responder/shadow.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import type { SandboxInvocation } from "../sandbox/index.ts";
 import { exampleAccessRequestInput } from "../triggers/examples.ts";
@@ -145,6 +147,7 @@ export async function expectedDecision(
   sample: Sample,
   tenantBaseUrl: string,
   directory: Directory = defaultDirectory(),
+  shadow?: ShadowSettings,
 ): Promise<Expected> {
   const invocation = invocationFromAnyPayload(
     sample.input,
@@ -152,13 +155,15 @@ export async function expectedDecision(
     sample.triggerId,
   );
   const first = decideFromPayload(invocation, rules);
-  const result =
+  const decided =
     "contextRequired" in first
       ? await decideWithReadContext(invocation, rules, first.contextRequired, {
           reader: new CachedContextReader(new DirectoryFetcher(directory)),
           deadline: Date.now() + 10_000,
         })
       : first;
+  // In shadow mode ISC gets the trigger's shadow answer, whatever the rules decided.
+  const result = applyShadow(invocation, decided, shadow);
   return {
     output: result.decision.output as Record<string, unknown>,
     ruleId: result.decision.explanation.ruleId,

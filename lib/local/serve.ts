@@ -9,6 +9,7 @@ import { contextReaderForClient } from "../context/for-client.ts";
 import type { WebhookCredentials } from "../http/auth.ts";
 import { IscClient } from "../isc/client.ts";
 import type { PipelineLogger } from "../responder/observability.ts";
+import type { ShadowSettings } from "../responder/shadow.ts";
 import { loadRulesFile } from "../rules/load-file.ts";
 import { responseDeadlineMs } from "../triggers/duration.ts";
 import {
@@ -58,6 +59,8 @@ export interface ServeOptions {
   recordsPath?: string;
   /** ...or to this store (tests); neither: none are kept. */
   records?: LocalRecords;
+  /** Triggers in shadow mode (`--shadow`). */
+  shadow?: ShadowSettings;
 }
 
 export async function startServe(options: ServeOptions): Promise<LocalResponder & { tenantBaseUrl: string }> {
@@ -97,6 +100,7 @@ export async function startServe(options: ServeOptions): Promise<LocalResponder 
     ...(options.dynamicBudgetMs === undefined ? {} : { dynamicBudgetMs: options.dynamicBudgetMs }),
     ...(options.createWorker === undefined ? {} : { createWorker: options.createWorker }),
     ...(records === undefined ? {} : { records }),
+    ...(options.shadow === undefined ? {} : { shadow: options.shadow }),
   });
   return Object.assign(responder, { tenantBaseUrl });
 }

@@ -16,6 +16,7 @@ import { isValidOutput } from "./decide.ts";
 import { PipelineMetric } from "./observability.ts";
 import type { RespondRun } from "./respond.ts";
 import { canonicalJson, decisionFields, sameDecision } from "./run-support.ts";
+import { applyShadow } from "./shadow.ts";
 
 /**
  * Decides over the payload and, when a rule needs it, live context. A transient context failure
@@ -52,6 +53,8 @@ export async function decideNow(
   } else {
     result = first;
   }
+  // Shadow mode: ISC gets the trigger's shadow answer, the rules' own is kept in the explanation.
+  if (counted) result = applyShadow(run.invocation, result, run.deps.shadow, run.deps.metrics);
   const { decision, fallback, fallbackReason } = result;
   const kind = fallback ? "fallback" : decision.explanation.kind;
   if (counted) run.deps.metrics.record(PipelineMetric.decisions, "Count", 1, { ...run.dims(), kind });
@@ -60,16 +63,18 @@ export async function decideNow(
     run.deps.logger.warn("decision fell back", { ...run.fields, reason: fallbackReason });
   }
   Object.assign(run.fields, decisionFields(run.invocation.triggerId, decision.output, decision.explanation));
+  const decidedAt = run.now();
   const decided: LedgerDecision = {
     // FIRE_AND_FORGET decisions have no output; the ledger stores an empty one.
     output: decision.output ?? {},
     explanation: decision.explanation,
     fallback,
     actions: decision.actions,
+    decidedAt,
   };
   run.audit.fresh = {
     decision: decided,
-    decidedAt: run.now(),
+    decidedAt,
     ...(result.context === undefined ? {} : { context: result.context }),
     ...(result.contextData === undefined ? {} : { contextData: result.contextData }),
   };

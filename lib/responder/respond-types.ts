@@ -1,6 +1,7 @@
 /**
  * respond()'s options, dependencies and outcomes (lib/responder/respond.ts re-exports them).
  */
+
 import type { InvocationLedger, LedgerDecision, LedgerState } from "../adapters/types.ts";
 import type { DecisionRecordSink } from "../audit/types.ts";
 import type { ContextReader } from "../context/types.ts";
@@ -8,6 +9,7 @@ import type { IscActionsApi, IscCompletionApi } from "../isc/types.ts";
 import type { CompiledRules } from "../rules/types.ts";
 import { type ActionOutcome, DEFAULT_ACTION_TIMEOUT_MS } from "./actions.ts";
 import type { PipelineLogger, PipelineMetrics } from "./observability.ts";
+import type { ShadowSettings } from "./shadow.ts";
 
 export interface RespondOptions {
   /** Completion calls stop this long before the invocation's deadline (clock skew, ISC's own latency). */
@@ -77,6 +79,8 @@ export interface RespondDeps {
   records?: DecisionRecordSink;
   /** Retention of those records in days (default DEFAULT_RECORD_RETENTION_DAYS). */
   recordRetentionDays?: number;
+  /** Triggers in shadow mode and the answer ISC gets meanwhile (lib/responder/shadow.ts); absent: none. */
+  shadow?: ShadowSettings;
 }
 
 /** Bounds of one call: the worker passes the Lambda's remaining time. */

@@ -2,6 +2,7 @@
  * `isc-responder dev` (what `npm start` runs): sandbox tenant + local responder + sample invocations
  * through every delivery mode, a table checked against the sandbox, then stays up for curl.
  */
+
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +11,7 @@ import type { DevSession } from "../../local/dev.ts";
 import { parseLogLevel } from "../../local/log.ts";
 import { exampleAccessRequestInput } from "../../triggers/examples.ts";
 import { type CliIo, type CommandGroup, parseCommandOptions, UsageError } from "../io.ts";
+import { SHADOW_FLAG_HELP, shadowFromFlags } from "../shadow-flag.ts";
 
 export const DEV_HELP = `usage: isc-responder dev [options]     (npm start -- [options])
 
@@ -25,6 +27,7 @@ options:
   --once               exit after the table: 0 if every invocation completed correctly, else 1
   --records PATH       where decision records go, JSON lines (default .isc-responder/decisions.jsonl;
                        read them with isc-responder decisions list)
+  ${SHADOW_FLAG_HELP}
   --console-port N     the console page's port (default: a free one, printed; not with --once)
   --console-host ADDR  the console's address (default 127.0.0.1: the page shows personal data)
   --no-console         do not serve the console page
@@ -73,6 +76,7 @@ const command: CommandGroup = {
         "sandbox-port": { type: "string" },
         once: { type: "boolean", default: false },
         records: { type: "string" },
+        shadow: { type: "string", multiple: true },
         "console-port": { type: "string" },
         "console-host": { type: "string" },
         "no-console": { type: "boolean", default: false },
@@ -88,6 +92,7 @@ const command: CommandGroup = {
     const responderPort = port(values.port as string | undefined, "--port");
     const sandboxPort = port(values["sandbox-port"] as string | undefined, "--sandbox-port");
     const recordsPath = resolve(io.cwd, (values.records as string | undefined) ?? DEFAULT_RECORDS_PATH);
+    const shadow = shadowFromFlags(values.shadow);
 
     // The console page (docs/console.md); its options are checked before anything starts.
     const withConsole = !values.once && !values["no-console"];
@@ -103,6 +108,7 @@ const command: CommandGroup = {
       ...(sandboxPort === undefined ? {} : { sandboxPort }),
       logLevel,
       recordsPath,
+      ...(shadow === undefined ? {} : { shadow }),
       // Responder lines are JSON (already filtered by level); sandbox lines are plain text.
       log: (line) => {
         if (line.startsWith("{") || sandboxLinesShown) io.stderr(line);

@@ -2,10 +2,12 @@
  * `isc-responder serve`: only the local responder, against the tenant in SAIL_BASE_URL, with the
  * worker in process. Point a subscription (or a tunnel to it) at the printed URL.
  */
+
 import { resolve } from "node:path";
 import { DEFAULT_RECORDS_PATH } from "../../adapters/local/file-decision-records.ts";
 import { createLineLogger, parseLogLevel } from "../../local/log.ts";
 import { type CommandGroup, parseCommandOptions, UsageError } from "../io.ts";
+import { shadowFromFlags } from "../shadow-flag.ts";
 
 export const SERVE_HELP = `usage: isc-responder serve --rules FILE [--port N] [options]
 
@@ -19,6 +21,8 @@ options:
   --response-deadline DUR   the subscriptions' responseDeadline, ISO-8601 (default PT1H)
   --dynamic-budget MS       dynamic mode: answer in the reply only within this budget (default 2000)
   --records PATH            where decision records go, JSON lines (default .isc-responder/decisions.jsonl)
+  --shadow TRIGGER          run pre-approval or dynamic-approver in shadow mode: the rules decide and are
+                            recorded, ISC gets approve / no extra approver (repeatable; docs/going-live.md)
   --console                 also serve the console page over those records (read-only; docs/console.md)
   --console-port N          its port (default: a free one, printed)
   --console-host ADDRESS    its address (default 127.0.0.1: the page shows personal data)
@@ -45,6 +49,7 @@ const command: CommandGroup = {
         "response-deadline": { type: "string" },
         "dynamic-budget": { type: "string" },
         records: { type: "string" },
+        shadow: { type: "string", multiple: true },
         console: { type: "boolean", default: false },
         "console-port": { type: "string" },
         "console-host": { type: "string" },
@@ -83,7 +88,9 @@ const command: CommandGroup = {
     });
     let responder: Awaited<ReturnType<typeof startServe>>;
     try {
+      const shadow = shadowFromFlags(values.shadow);
       responder = await startServe({
+        ...(shadow === undefined ? {} : { shadow }),
         rulesPath: resolve(io.cwd, values.rules),
         port,
         ...(typeof values.host === "string" ? { host: values.host } : {}),

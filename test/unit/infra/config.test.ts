@@ -33,6 +33,7 @@ describe("configuration", () => {
       delivery: "HTTP",
       httpDispatchMode: "DYNAMIC",
       responseDeadline: "PT1H",
+      shadow: false,
     });
     expect(config.triggers.dynamicApprover.enabled).toBe(false);
     expect(config.subscriptions).toMatchObject({ retainOnDelete: false, tokenRotationDays: 30 });

@@ -25,10 +25,13 @@ import { body, event, example, FakeQueue, TENANT, TOKEN } from "../http/fixtures
 
 const HOUR = 3_600_000;
 
-/** A decision records store that is down (the DecisionRecordFailures alarm's metric). */
+/** A decision records store that is down (the DecisionRecordFailures alarm's metric): the worker's sink and the http one. */
 const failingRecords = {
   put: async () => {
     throw new Error("decision records table unavailable");
+  },
+  putAnswer: async () => {
+    throw new Error("decision records queue unavailable");
   },
 };
 

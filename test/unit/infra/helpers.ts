@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { App } from "aws-cdk-lib";
@@ -6,6 +6,14 @@ import { type BuiltResponderApp, buildResponderApp } from "../../../infra/build.
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 export const EXAMPLE_RULES = join(REPO_ROOT, "rules/example.yaml");
+
+/**
+ * cdk.json's `context` (the feature flags): `npx cdk synth` hands it to the app, `new App()` in a
+ * test does not, so without it the tests would assert a template other than the one deployed.
+ */
+export const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(join(REPO_ROOT, "cdk.json"), "utf8")) as { context: Record<string, unknown> }
+).context;
 
 /** A valid configuration object (HTTP delivery for both triggers). */
 export function baseConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -48,10 +56,33 @@ export async function buildApp(
   const app = new App({
     outdir,
     context: {
+      ...CDK_JSON_CONTEXT,
       ...(options.bundle === false ? { "aws:cdk:bundling-stacks": [] } : {}),
       ...options.context,
     },
   });
-  const built = await buildResponderApp(app, { configFile: writeConfig(config) });
+  const build = () => buildResponderApp(app, { configFile: writeConfig(config) });
+  const built = options.bundle === false ? await build() : await withoutBundlingNotices(build);
   return { ...built, app, outdir };
+}
+
+/**
+ * Runs `build` with CDK's "Bundling asset <path>..." progress lines (written straight to stderr, one
+ * per function) left out of the test output; anything else written to stderr still passes.
+ */
+async function withoutBundlingNotices<T>(build: () => Promise<T>): Promise<T> {
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk === "string" && /^Bundling asset \S+\.\.\.\n$/.test(chunk)) {
+      const callback = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
+      callback?.();
+      return true;
+    }
+    return (write as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
+  }) as typeof process.stderr.write;
+  try {
+    return await build();
+  } finally {
+    process.stderr.write = write;
+  }
 }

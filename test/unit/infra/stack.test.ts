@@ -156,8 +156,12 @@ describe("responder stack: functions", () => {
     for (const fn of [stack.httpFunction, stack.workerFunction]) {
       expect(existsSync(join(assetDir(fn), "index.mjs"))).toBe(true);
       expect(readFileSync(join(assetDir(fn), "rules.json"), "utf8")).toBe(expected);
+      // RE2 for `matches`, built by afterBundling (infra/bundling.ts), loaded only by rules that use it.
+      const re2 = readFileSync(join(assetDir(fn), "re2.mjs"), "utf8");
+      expect(re2.includes("invalid nested repetition")).toBe(true);
     }
     expect(existsSync(join(assetDir(stack.subscriptionsFunction), "rules.json"))).toBe(false);
+    expect(existsSync(join(assetDir(stack.subscriptionsFunction), "re2.mjs"))).toBe(false);
     // The RulesVersion output is the version the functions compute from that file (and put in every
     // decision's explanation and log line), so a deployment can be matched to its decisions.
     const bundled = JSON.parse(readFileSync(join(assetDir(stack.workerFunction), "rules.json"), "utf8"));
@@ -185,6 +189,8 @@ const PLATFORM_VARIABLE =
 const LAMBDA_PROVIDED = new Set(["AWS_SESSION_TOKEN", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"]);
 /** Read, but left unset so the default applies: RULES_PATH defaults to rules.json beside index.mjs. */
 const UNSET_ON_PURPOSE = ["RULES_PATH"];
+/** Read by the http function, set only with config `front.enabled` (checked on a front stack below). */
+const SET_WITH_THE_FRONT = ["ORIGIN_VERIFY_SECRET_ID"];
 
 /**
  * The variables a function's code reads: `env.NAME`, `env["NAME"]` and `helper(env, "NAME")` /
@@ -234,10 +240,32 @@ describe("responder stack: environment = what each function reads", () => {
       const set = Object.keys(environmentOf(fn))
         .filter((key) => !PLATFORM_VARIABLE.test(key))
         .sort();
-      const read = [...variablesReadBy(sources[name]), ...readByPowertools[name]].sort();
+      const read = [...variablesReadBy(sources[name]), ...readByPowertools[name]]
+        .filter((variable) => !SET_WITH_THE_FRONT.includes(variable))
+        .sort();
       expect(set).toEqual([...new Set(read)].sort());
     },
   );
+
+  it("http with the front: also sets ORIGIN_VERIFY_SECRET_ID, which the code reads, and nothing else", async () => {
+    const front = await buildApp(
+      baseConfig({ alarms: { email: "ops@example.com" }, front: { enabled: true } }),
+      {
+        bundle: false,
+      },
+    );
+    const frontResources = Template.fromStack(front.stack).toJSON().Resources as Resources;
+    const httpId = front.stack.getLogicalId(front.stack.httpFunction.node.defaultChild as never);
+    const withFront = Object.keys(
+      (frontResources[httpId]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables,
+    );
+    const without = Object.keys(environmentOf(stack.httpFunction));
+    expect(withFront.filter((key) => !without.includes(key))).toEqual(SET_WITH_THE_FRONT);
+    expect(without.filter((key) => !withFront.includes(key))).toEqual([]);
+    for (const variable of SET_WITH_THE_FRONT) {
+      expect(variablesReadBy(sources.http).has(variable)).toBe(true);
+    }
+  });
 
   it("gives the http function and the worker the extension layer's port, its cache off", () => {
     for (const fn of [stack.httpFunction, stack.workerFunction]) {
