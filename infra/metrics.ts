@@ -42,10 +42,13 @@ export const METRIC = {
 /**
  * HttpRequests outcomes that mean ISC's request failed on our side: a wrong or unreadable token (401,
  * 503: a botched rotation, a Secrets Manager outage), the queue refusing the hand-over (503), a bug
- * (500). All are ordinary replies, so the Lambda Errors metric never sees them.
+ * (500), and with the CloudFront front a wrong or missing origin header (403: a botched header
+ * change refuses every request ISC sends through it). All are ordinary replies, so the Lambda Errors
+ * metric never sees them.
  */
 export const HTTP_FAILING_OUTCOMES = [
   "unauthorized",
+  "origin_refused",
   "credentials_unavailable",
   "enqueue_failed",
   "internal_error",

@@ -161,7 +161,7 @@ export class Monitoring extends Construct {
       threshold: HTTP_FAILURE_RATE_PERCENT,
       evaluationPeriods: HTTP_FAILURE_WINDOW,
       datapointsToAlarm: HTTP_FAILURE_PERIODS,
-      alarmDescription: `At least ${HTTP_FAILURE_RATE_PERCENT} % of the http function's requests failed (401 unauthorized, 503 credentials unavailable or enqueue failed, 500) in ${HTTP_FAILURE_PERIODS} of the last ${HTTP_FAILURE_WINDOW} 5-minute periods: a rotation ISC did not follow, a Secrets Manager or SQS outage, or a bug.`,
+      alarmDescription: `At least ${HTTP_FAILURE_RATE_PERCENT} % of the http function's requests failed (401 unauthorized, 403 origin refused behind the front, 503 credentials unavailable or enqueue failed, 500) in ${HTTP_FAILURE_PERIODS} of the last ${HTTP_FAILURE_WINDOW} 5-minute periods: a rotation ISC did not follow, a Secrets Manager or SQS outage, or a bug.`,
     });
     props.triggerIds.forEach((triggerId) => {
       const key = triggerId

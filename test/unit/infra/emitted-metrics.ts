@@ -5,9 +5,11 @@
  * alarm's metric against these lines: an alarm on a metric or dimension set that is never emitted
  * never fires.
  */
+
 import type { SQSEvent } from "aws-lambda";
 import { MemoryInvocationLedger } from "../../../lib/adapters/local/memory-ledger.ts";
 import { createHttpHandler } from "../../../lib/http/handler.ts";
+import { createOriginVerifyProvider } from "../../../lib/http/origin-check.ts";
 import { InvocationGoneError, IscApiError } from "../../../lib/isc/errors.ts";
 import type { CompletionTarget, IscActionsApi, IscCompletionApi } from "../../../lib/isc/types.ts";
 import { emfMetrics } from "../../../lib/observability/emf.ts";
@@ -252,7 +254,7 @@ export async function emittedMetricLines(namespace: string, service: string): Pr
       if (reply.statusCode !== 200) throw new Error(`the http handler answered ${reply.statusCode}`);
     }
   }
-  // The http function's failing replies the HttpFailureRate alarm sums: a wrong token (401), credentials
+  // The http function's failing replies the HttpFailureRate alarm sums: a wrong token (401), no origin header (403), credentials
   // that cannot be read (503), a queue that refuses the hand-over (503), an unexpected throw (500).
   const failingHttp = (overrides: Partial<Parameters<typeof createHttpHandler>[0]>) =>
     createHttpHandler({
@@ -272,6 +274,15 @@ export async function emittedMetricLines(namespace: string, service: string): Pr
     if (statusCode !== status) throw new Error(`the http handler answered ${statusCode}, not ${status}`);
   };
   await expectStatus(failingHttp({})(asyncEvent({ authorization: "Bearer wrong-token" })), 401);
+  // Behind the CloudFront front: a request without the origin header (403).
+  await expectStatus(
+    failingHttp({
+      originVerify: createOriginVerifyProvider(async () =>
+        JSON.stringify({ value: "origin-verify-value-0123456789" }),
+      ),
+    })(asyncEvent()),
+    403,
+  );
   await expectStatus(
     failingHttp({
       credentials: {

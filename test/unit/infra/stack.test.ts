@@ -729,6 +729,7 @@ describe("responder stack: the http failure-rate alarm", () => {
       "credentials_unavailable",
       "enqueue_failed",
       "internal_error",
+      "origin_refused",
       "unauthorized",
     ]);
     expect(alarm.Metrics.filter((m) => m.ReturnData !== false)).toHaveLength(1);
@@ -744,6 +745,7 @@ describe("responder stack: the http failure-rate alarm", () => {
     const alarm = rateAlarm();
     // A botched rotation: every one of ISC's requests gets 401.
     expect(evaluate(alarm, { Invocations: 4, unauthorized: 4 })).toBe(100);
+    expect(evaluate(alarm, { Invocations: 10, origin_refused: 5 })).toBe(50);
     // One 503 in twenty requests: below the threshold, no other outcome reported at all.
     expect(evaluate(alarm, { Invocations: 20, enqueue_failed: 1 })).toBe(5);
     expect(evaluate(alarm, { Invocations: 10, credentials_unavailable: 1, internal_error: 1 })).toBe(20);
@@ -791,8 +793,8 @@ describe("responder stack: alarms watch metrics the code emits", () => {
       .filter((a) => !a.Namespace.startsWith("AWS/"));
     // Fallbacks, completions failing, deadline passed, gone, deadline margin and decision records
     // failing for each of the two triggers, the three transient context failure reasons of each
-    // ContextUnavailable alarm, and the four failing http outcomes of HttpFailureRate.
-    expect(alarms).toHaveLength(2 * 6 + 2 * 3 + 4);
+    // ContextUnavailable alarm, and the five failing http outcomes of HttpFailureRate.
+    expect(alarms).toHaveLength(2 * 6 + 2 * 3 + 5);
     const keys = new Set(emitted.map(key));
     for (const alarm of alarms) {
       const wanted: EmittedMetric = {
