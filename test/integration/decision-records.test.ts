@@ -281,7 +281,17 @@ describe("openStackDecisionRecords (moto CloudFormation)", () => {
     const stackName = await createStack({ DecisionRecordsTableName: { Value: tableName } });
     const source = await openStackDecisionRecords(stackName, { region: "us-east-1" });
     expect(source.tableName).toBe(tableName);
-    expect(ids(await source.list({ accessRequestId: "ar-1" }))).toEqual(ids([records[1]!, records[0]!]));
+    // Recent records (the stack's store reads with the real clock: the fixtures above are past retention).
+    const hourAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+    const recent = [
+      decisionRecord({ decidedAt: hourAgo(2), accessRequestId: "ar-stack" }),
+      decisionRecord({ decidedAt: hourAgo(1), accessRequestId: "ar-stack" }),
+    ];
+    for (const record of recent) await store.put(record);
+    expect(ids(await source.list({ accessRequestId: "ar-stack" }))).toEqual(ids([recent[1]!, recent[0]!]));
+    // Past its retention (TTL deletes lazily), a record is not returned.
+    expect(await source.list({ accessRequestId: "ar-1" })).toEqual([]);
+    expect(await source.find(records[0]!.invocationId)).toEqual([]);
   });
 
   it("says what to do when the stack does not exist or has no records table", async () => {
