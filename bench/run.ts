@@ -64,7 +64,8 @@ interface Report {
   platform: string;
   cpus: number;
   command: string;
-  bundles: Record<string, { kb: number } | { skipped: string }>;
+  /** kb: index.mjs; initKb: with the chunks it imports statically; chunks: every .mjs file of a split build. */
+  bundles: Record<string, BundleFigures | { skipped: string }>;
   coldStart: Record<string, ColdStartFigures | { skipped: string }>;
   warmSync: Record<string, Summary | { skipped: string }>;
   rules: unknown;
@@ -133,8 +134,7 @@ async function main(): Promise<void> {
     try {
       built[name] = await buildBundle(name);
       const b = built[name];
-      report.bundles[name] =
-        b === undefined ? { skipped: "entry missing" } : { kb: round(b.bytes / 1024, 1) };
+      report.bundles[name] = b === undefined ? { skipped: "entry missing" } : bundleFigures(b);
       if (b !== undefined && (name === "http" || name === "worker")) {
         writeFileSync(join(b.file, "..", "rules.json"), rulesJson);
       }
@@ -281,6 +281,29 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
+interface BundleFigures {
+  kb: number;
+  initKb?: number;
+  totalKb?: number;
+  chunks?: Record<string, number>;
+}
+
+/** index.mjs's size; for a split bundle also what init loads and every chunk's KB. */
+function bundleFigures(b: BuiltBundle): BundleFigures {
+  const names = Object.keys(b.files);
+  if (names.length <= 1) return { kb: round(b.bytes / 1024, 1) };
+  const chunks = Object.fromEntries(
+    names.filter((n) => n !== "index.mjs").map((n) => [n, round((b.files[n] as number) / 1024, 1)]),
+  );
+  const total = Object.values(b.files).reduce((sum, bytes) => sum + bytes, 0);
+  return {
+    kb: round(b.bytes / 1024, 1),
+    initKb: round(b.initBytes / 1024, 1),
+    totalKb: round(total / 1024, 1),
+    chunks,
+  };
+}
+
 /** Short, single-line error text: a minified bundle's stack would otherwise print the whole file. */
 function brief(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -383,7 +406,11 @@ function markdown(report: Report): string {
   lines.push(`### Bench ${report.generatedAt} (${report.node}, ${report.platform}, ${report.cpus} CPUs)`, "");
   lines.push("| bundle | size |", "|---|---|");
   for (const [name, b] of Object.entries(report.bundles)) {
-    lines.push(`| ${name} | ${"kb" in b ? `${b.kb} KB` : `skipped: ${b.skipped}`} |`);
+    const split =
+      "chunks" in b && b.chunks !== undefined
+        ? ` (${b.initKb} KB at init with the chunks it imports; ${Object.keys(b.chunks).length} chunks, ${b.totalKb} KB in all)`
+        : "";
+    lines.push(`| ${name} | ${"kb" in b ? `${b.kb} KB${split}` : `skipped: ${b.skipped}`} |`);
   }
   lines.push(
     "",

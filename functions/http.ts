@@ -10,6 +10,7 @@
  */
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { SecretsManagerSecretsStore } from "../lib/adapters/aws/secrets-manager.ts";
 import { SqsInvocationQueue } from "../lib/adapters/aws/sqs-queue.ts";
 import { queueRecordSink } from "../lib/audit/queue-sink.ts";
 import type { CachedContextReader, CachedReads } from "../lib/context/reader.ts";
@@ -46,7 +47,9 @@ const { readFileSync } = process.getBuiltinModule("node:fs");
 const { fileURLToPath } = process.getBuiltinModule("node:url");
 
 // The provider caches (TTL, and a rate-limited re-read after a refused token, for rotation).
-// With the extension layer: node:http to the loopback, no SDK. Without it: the Secrets Manager SDK, imported on first read.
+// With the extension layer: node:http to the loopback, no SDK. Without it: the Secrets Manager SDK, imported
+// on first read (the adapter itself is a few hundred bytes, imported statically: a second lazy entry would
+// split the bundle's shared code into more chunks that index.mjs loads at init).
 const extensionPort = Number(env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT);
 const readFromExtension =
   Number.isInteger(extensionPort) && extensionPort > 0 && env.AWS_SESSION_TOKEN
@@ -54,7 +57,6 @@ const readFromExtension =
     : undefined;
 async function readSecret(secretId: string): Promise<string> {
   if (readFromExtension !== undefined) return readFromExtension(secretId);
-  const { SecretsManagerSecretsStore } = await import("../lib/adapters/aws/secrets-manager.ts");
   return new SecretsManagerSecretsStore().getSecretString(secretId);
 }
 const credentials = createCachedCredentialsProvider(() => readSecret(config.webhookCredentialsSecretId), {
@@ -70,40 +72,20 @@ const originVerify =
 
 // Rules that read live context (the stack then sets ISC_CREDENTIALS_SECRET_ID): the ISC client and
 // the reader are loaded on the first read, not at init, so cold start and payload-only decisions
-// never pay for them (dynamic imports: bundled, evaluated only when first needed).
+// never pay for them: one dynamic import, a chunk of its own beside index.mjs (infra/bundling.ts splits
+// this bundle), neither parsed nor evaluated before the first read.
 function lazyContextReader(secretId: string): ContextReader {
-  let reader: Promise<ContextReader> | undefined;
-  const build = async (): Promise<ContextReader> => {
-    const [
-      { CachedSecretsStore },
-      { contextReaderForClient },
-      { iscRateLimits },
-      { IscContextClient },
-      { rotatingIscContextClient },
-      { countThrottles },
-    ] = await Promise.all([
-      import("../lib/adapters/cached-secrets.ts"),
-      import("../lib/context/for-client.ts"),
-      import("../lib/context/settings.ts"),
-      // The context reads only: the full IscClient (every seed endpoint, its schemas) is the worker's.
-      import("../lib/isc/context-client.ts"),
-      import("../lib/isc/credentials.ts"),
-      import("../lib/responder/observability.ts"),
-    ]);
-    const secrets = new CachedSecretsStore({ getSecretString: readSecret }, { ttlMs: 300_000 });
-    const limits = iscRateLimits(config.context);
-    const client = rotatingIscContextClient(
-      secrets,
-      secretId,
-      (iscCredentials) =>
-        new IscContextClient({
-          baseUrl: config.tenantBaseUrl,
-          ...iscCredentials,
-          ...limits,
-          onRetry: countThrottles(metrics),
-        }),
-    );
-    return contextReaderForClient(client, config.context);
+  let reader: Promise<CachedContextReader> | undefined;
+  const build = async (): Promise<CachedContextReader> => {
+    // The context reads only: the full IscClient (every seed endpoint, its schemas) is the worker's.
+    const { buildHttpContextReader } = await import("../lib/http/context-reader.ts");
+    return buildHttpContextReader({
+      readSecret,
+      iscCredentialsSecretId: secretId,
+      tenantBaseUrl: config.tenantBaseUrl,
+      context: config.context,
+      metrics,
+    });
   };
   let built: CachedContextReader | undefined;
   return {
@@ -111,7 +93,7 @@ function lazyContextReader(secretId: string): ContextReader {
       // A failed build (the secret unreadable for a moment) is tried again by the next read.
       reader ??= build().then(
         (ready) => {
-          built = ready as CachedContextReader;
+          built = ready;
           return ready;
         },
         (error: unknown) => {

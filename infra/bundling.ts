@@ -13,6 +13,11 @@
  * - `re2.mjs` beside `index.mjs` for the functions that load rules: RE2 (re2js, ~147 KB minified)
  *   for `matches`, imported at init only when the rules use it (lib/rules/load-bundled.ts), so
  *   index.mjs stays within its size budget and rules without a regex never load it.
+ * - The http function is split (esbuild `splitting`): what it imports dynamically (the live-context
+ *   reader and its ISC client, lib/http/context-reader.ts) is a chunk beside index.mjs, read and
+ *   parsed on the first context read only; code shared with index.mjs is one more chunk it imports.
+ *   NodejsFunction bundles to a single file, so the stack's afterBundling hook builds the split
+ *   bundle over it from these very options (bundleBuildCommand), as it builds re2.mjs.
  */
 import { createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
@@ -28,10 +33,14 @@ export type FunctionName = "http" | "worker" | "subscriptions";
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
 
 /** Entry file (relative to the repo root) and exported handler of each function. */
-export const FUNCTIONS: Record<FunctionName, { entry: string; handler: string; needsRules: boolean }> = {
-  http: { entry: "functions/http.ts", handler: "handler", needsRules: true },
-  worker: { entry: "functions/worker.ts", handler: "handler", needsRules: true },
-  subscriptions: { entry: "functions/subscriptions.ts", handler: "handler", needsRules: false },
+export const FUNCTIONS: Record<
+  FunctionName,
+  { entry: string; handler: string; needsRules: boolean; split: boolean }
+> = {
+  http: { entry: "functions/http.ts", handler: "handler", needsRules: true, split: true },
+  // The worker loads everything it imports on its first batch anyway; nothing to split off.
+  worker: { entry: "functions/worker.ts", handler: "handler", needsRules: true, split: false },
+  subscriptions: { entry: "functions/subscriptions.ts", handler: "handler", needsRules: false, split: false },
 };
 
 export const NODE_TARGET = "node22";
@@ -47,13 +56,18 @@ export const REQUIRE_SHIM_BANNER =
   "import { createRequire as __iscCreateRequire } from 'node:module'; const require = __iscCreateRequire(import.meta.url);";
 
 /**
- * esbuild options that produce the same `index.mjs` as the stack, into `outdir`. If `rulesJsonPath`
- * is given, copy that file as `<outdir>/rules.json` yourself (the stack does it in afterBundling).
+ * esbuild options that produce the same files as the stack into `outdir`: `index.mjs` (the handler)
+ * and, for a split function, its chunks beside it, each with its source map. rules.json is copied
+ * beside them, not built (the stack does it in afterBundling; the bench writes its own).
  */
-export function esbuildOptions(fn: FunctionName, outdir: string): BuildOptions & { outfile: string } {
+export function esbuildOptions(fn: FunctionName, outdir: string): BuildOptions & { outdir: string } {
   return {
     entryPoints: [join(PROJECT_ROOT, FUNCTIONS[fn].entry)],
-    outfile: join(isAbsolute(outdir) ? outdir : resolve(outdir), OUTPUT_FILE),
+    outdir: absolute(outdir),
+    // index.mjs; chunks keep esbuild's `[name]-[hash]` (content hashes: the same build, the same names).
+    entryNames: "index",
+    outExtension: { ".js": ".mjs" },
+    splitting: FUNCTIONS[fn].split,
     bundle: true,
     platform: "node",
     target: NODE_TARGET,
@@ -63,9 +77,15 @@ export function esbuildOptions(fn: FunctionName, outdir: string): BuildOptions &
     sourcesContent: false,
     mainFields: ["module", "main"],
     external: EXTERNAL_MODULES,
+    // On every output file: a chunk may hold the CommonJS code that calls `require`.
     banner: { js: REQUIRE_SHIM_BANNER },
     logLevel: "warning",
   };
+}
+
+/** The handler file in `outdir` (what Lambda imports, `index.handler`). */
+export function mainFile(outdir: string): string {
+  return join(absolute(outdir), OUTPUT_FILE);
 }
 
 /** The engine module re2.mjs is built from: re2js and nothing of ours that holds state. */
@@ -78,7 +98,7 @@ export const RE2_ENTRY = "lib/rules/regex-re2-engine.ts";
 export function re2EsbuildOptions(outdir: string): BuildOptions & { outfile: string } {
   return {
     entryPoints: [join(PROJECT_ROOT, RE2_ENTRY)],
-    outfile: join(isAbsolute(outdir) ? outdir : resolve(outdir), RE2_MODULE_FILE),
+    outfile: join(absolute(outdir), RE2_MODULE_FILE),
     bundle: true,
     platform: "node",
     target: NODE_TARGET,
@@ -91,38 +111,55 @@ export function re2EsbuildOptions(outdir: string): BuildOptions & { outfile: str
 }
 
 /**
- * Every file esbuild writes for `fn` into `outdir` (index.mjs first): what the stack ships and the
- * bench measures. rules.json is copied, not built (see esbuildOptions).
+ * Every build of `fn` into `outdir` (the function's own first, then re2.mjs where rules load): what
+ * the stack ships and the bench measures. rules.json is copied, not built (see esbuildOptions).
  */
-export function bundleBuilds(fn: FunctionName, outdir: string): Array<BuildOptions & { outfile: string }> {
+export function bundleBuilds(fn: FunctionName, outdir: string): BuildOptions[] {
   return FUNCTIONS[fn].needsRules
     ? [esbuildOptions(fn, outdir), re2EsbuildOptions(outdir)]
     : [esbuildOptions(fn, outdir)];
 }
 
 /**
- * The afterBundling command that builds re2.mjs into `outputDir`: esbuild's API in a child Node with
- * the very options object re2EsbuildOptions returns (JSON), so the stack and the bench cannot differ.
+ * What the stack's afterBundling hook builds into NodejsFunction's `outputDir`: the function's own
+ * build when it is split (over the single index.mjs CDK wrote), and re2.mjs where rules load.
+ * Undefined when CDK's own output is all (CDK's options below mirror esbuildOptions).
  */
-export function re2BuildCommand(outputDir: string): string {
+export function afterBundlingBuilds(fn: FunctionName, outputDir: string): BuildOptions[] | undefined {
+  const builds = bundleBuilds(fn, outputDir).filter(
+    (build, index) => index > 0 || build.splitting === true,
+  );
+  return builds.length === 0 ? undefined : builds;
+}
+
+/**
+ * The command that runs `builds`: esbuild's API in a child Node with the very options objects the
+ * bench passes (JSON), so the stack and the bench cannot differ.
+ */
+export function bundleBuildCommand(builds: readonly BuildOptions[]): string {
   const esbuildMain = createRequire(import.meta.url).resolve("esbuild");
-  const script = `require(${JSON.stringify(esbuildMain)}).build(${JSON.stringify(re2EsbuildOptions(outputDir))}).catch((e) => { console.error(e); process.exit(1); })`;
+  const script = `const esbuild = require(${JSON.stringify(esbuildMain)}); Promise.all(${JSON.stringify(builds)}.map((options) => esbuild.build(options))).catch((e) => { console.error(e); process.exit(1); })`;
   return `${shellQuote(process.execPath)} -e ${shellQuote(script)}`;
 }
 
-/** NodejsFunction bundling options for `fn`; `rulesJsonPath` (absolute) is copied beside index.mjs, with re2.mjs built beside it. */
-export function nodejsBundling(_fn: FunctionName, rulesJsonPath?: string): BundlingOptions {
+/**
+ * NodejsFunction bundling options for `fn`; `rulesJsonPath` (absolute) is copied beside index.mjs.
+ * afterBundling then builds what CDK's single-file bundling cannot (afterBundlingBuilds).
+ */
+export function nodejsBundling(fn: FunctionName, rulesJsonPath?: string): BundlingOptions {
+  const afterBundling = (_inputDir: string, outputDir: string): string[] => {
+    const builds = afterBundlingBuilds(fn, outputDir);
+    return [
+      ...(rulesJsonPath === undefined
+        ? []
+        : [`cp ${shellQuote(rulesJsonPath)} ${shellQuote(join(outputDir, "rules.json"))}`]),
+      ...(builds === undefined ? [] : [bundleBuildCommand(builds)]),
+    ];
+  };
   const commandHooks: ICommandHooks | undefined =
-    rulesJsonPath === undefined
+    rulesJsonPath === undefined && afterBundlingBuilds(fn, "/") === undefined
       ? undefined
-      : {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [
-            `cp ${shellQuote(rulesJsonPath)} ${shellQuote(join(outputDir, "rules.json"))}`,
-            re2BuildCommand(outputDir),
-          ],
-        };
+      : { beforeBundling: () => [], beforeInstall: () => [], afterBundling };
   return {
     format: OutputFormat.ESM,
     target: NODE_TARGET,
@@ -140,6 +177,10 @@ export function nodejsBundling(_fn: FunctionName, rulesJsonPath?: string): Bundl
     forceDockerBundling: false,
     ...(commandHooks ? { commandHooks } : {}),
   };
+}
+
+function absolute(dir: string): string {
+  return isAbsolute(dir) ? dir : resolve(dir);
 }
 
 function shellQuote(text: string): string {

@@ -39,7 +39,7 @@ export function consoleBanner(server: ConsoleServer, flags: ConsoleFlags): strin
   const host = flags.host ?? "127.0.0.1";
   if (!["127.0.0.1", "localhost", "::1"].includes(host)) {
     lines.push(
-      `                     listening on ${host}: whoever reaches it sees personal data (prefer loopback, or a TLS proxy)`,
+      `                     listening on ${host}: whoever reaches it sees personal data and, with npm start, can use the sandbox controls (prefer loopback, or a TLS proxy)`,
     );
   }
   return lines;

@@ -25,6 +25,8 @@ import type {
   ContextSource,
   ContextSubject,
 } from "../context/types.ts";
+import { evaluateSettled } from "../rules/custom-async.ts";
+import { RulesEvaluationError } from "../rules/errors.ts";
 import type { CompiledRules, ContextRequired, ContextUse, Decision } from "../rules/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import { type DecideResult, validatedDecision } from "./decide.ts";
@@ -91,6 +93,8 @@ export async function decideWithReadContext(
   needs: ContextNeeds,
   options: ContextDecideOptions,
 ): Promise<ContextDecideResult> {
+  // Only async custom predicates are pending (lib/rules/custom-async.ts): nothing to read first.
+  if (needs.size === 0) return decideAfterPredicates(invocation, rules, options);
   const clock = options.clock ?? Date.now;
   const started = clock();
   const report: ContextReport = { needs: [...needs], reads: [], cacheHits: 0, ms: 0 };
@@ -123,7 +127,7 @@ export async function decideWithReadContext(
   report.cacheHits = result.cacheHits;
   let evaluated: Decision | ContextRequired;
   try {
-    evaluated = rules.evaluate(invocation, result.data);
+    evaluated = await evaluateSettled(rules, invocation, result.data, options);
   } catch (error) {
     return { ...evaluationFailed(invocation, rules, error), context: report, contextData: result.data };
   }
@@ -139,6 +143,26 @@ export async function decideWithReadContext(
   }
   markOrigins(evaluated.explanation.context, result.data.provenance);
   return { ...validatedDecision(invocation, rules, evaluated), context: report, contextData: result.data };
+}
+
+/** Awaits async custom predicates reached over the payload, then decides (reading context if the rest needs it). */
+async function decideAfterPredicates(
+  invocation: Invocation,
+  rules: CompiledRules,
+  options: ContextDecideOptions,
+): Promise<ContextDecideResult> {
+  let evaluated: Decision | ContextRequired;
+  try {
+    evaluated = await evaluateSettled(rules, invocation, undefined, options);
+  } catch (error) {
+    return evaluationFailed(invocation, rules, error);
+  }
+  if ("contextRequired" in evaluated) {
+    return evaluated.contextRequired.size > 0
+      ? decideWithReadContext(invocation, rules, evaluated.contextRequired, options)
+      : evaluationFailed(invocation, rules, new Error("no decision after the custom predicates settled"));
+  }
+  return validatedDecision(invocation, rules, evaluated);
 }
 
 /** True for a reader that can answer from its cache alone, synchronously (CachedContextReader). */
@@ -225,7 +249,11 @@ function contextFallback(
 }
 
 function evaluationFailed(invocation: Invocation, rules: CompiledRules, error: unknown): DecideResult {
-  const reason = `rules evaluation failed: ${error instanceof Error ? error.name : "error"}`;
+  // A RulesEvaluationError's message is ours (rule id, predicate name, what it did: no payload values).
+  const reason =
+    error instanceof RulesEvaluationError
+      ? `rules evaluation failed: ${error.message}`
+      : `rules evaluation failed: ${error instanceof Error ? error.name : "error"}`;
   return { decision: rules.fallback(invocation.triggerId, reason), fallback: true, fallbackReason: reason };
 }
 

@@ -22,6 +22,7 @@ import {
   PRE_APPROVAL,
 } from "../triggers/trigger-ids.ts";
 import { type CustomPredicate, conditionContext } from "./conditions.ts";
+import { type CustomScope, isPendingSignal, pendingPredicates } from "./custom-async.ts";
 import { type NeedsMask, needsOf } from "./context-needs.ts";
 import type { CompiledDecision, CustomDecision, Output } from "./decisions.ts";
 import { ContextRequiredError, RulesDocumentError } from "./errors.ts";
@@ -122,11 +123,28 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     // request view outlives its evaluation.
     const outerRoot = scope.root;
     const outerNow = scope.now;
+    const custom = scope.custom;
+    if (custom === undefined) {
+      try {
+        return walk(invocation, context);
+      } finally {
+        scope.root = outerRoot;
+        scope.now = outerNow;
+      }
+    }
+    // Custom predicates see the invocation and context (their second argument); async ones are kept per invocation.
+    const outerInvocation = custom.invocation;
+    const outerContext = custom.context;
+    custom.invocation = invocation;
+    custom.context = context;
+    custom.walk++;
     try {
       return walk(invocation, context);
     } finally {
       scope.root = outerRoot;
       scope.now = outerNow;
+      custom.invocation = outerInvocation;
+      custom.context = outerContext;
     }
   };
 
@@ -186,6 +204,8 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     } catch (error) {
       // Custom code read context nobody declared: read it, then decide again.
       if (notRead || notReadSignal(error) !== undefined) return requireAll();
+      // An async predicate is pending: the caller awaits it (reading what the rest needs meanwhile).
+      if (isPendingSignal(error)) return pendingResult(invocation, section.needs & missing);
       throw error;
     }
     if (notRead) return requireAll();
@@ -235,10 +255,16 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
       decision = conclude(section, ...rest);
     } catch (error) {
       if (notRead() || notReadSignal(error) !== undefined) return { contextRequired: needsOf(EVERY_SOURCE) };
+      if (isPendingSignal(error)) return pendingResult(rest[1], 0);
       throw error;
     }
     return notRead() ? { contextRequired: needsOf(EVERY_SOURCE) } : decision;
   };
+
+  const pendingResult = (invocation: Invocation, needs: NeedsMask): ContextRequired => ({
+    contextRequired: needsOf(needs),
+    pending: pendingPredicates(scope.custom as CustomScope, invocation),
+  });
 
   const decide = (invocation: Invocation): Decision => {
     const result = evaluate(invocation);

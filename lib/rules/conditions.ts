@@ -9,7 +9,7 @@
  * one: `requestedFor.id notIn X` means none of the identities is in X. Field operators are in
  * field-conditions.ts.
  */
-import { RulesEvaluationError } from "./errors.ts";
+import { type CustomScope, customPredicateTest, newCustomScope, type PredicateApi } from "./custom-async.ts";
 import { compileField } from "./field-conditions.ts";
 import { compilePathVisitor, type FieldPath, parseFieldPath } from "./paths.ts";
 import type { Condition, Count, RulesDocument, Scalar, TableValue } from "./schema.ts";
@@ -17,7 +17,7 @@ import { compileTime } from "./time-conditions.ts";
 
 export type Test = (subject: unknown) => boolean;
 // biome-ignore lint/suspicious/noExplicitAny: custom predicates are typed at the TypeScript API.
-export type CustomPredicate = (subject: any) => boolean;
+export type CustomPredicate = (subject: any, api: PredicateApi) => boolean | Promise<boolean>;
 
 export interface CompiledCondition {
   test: Test;
@@ -42,6 +42,8 @@ export interface EvalScope {
    * uses them.
    */
   item: unknown;
+  /** Set when the rule set has custom predicates: what their calls see and async ones keep (custom-async.ts). */
+  custom?: CustomScope;
 }
 
 export interface ConditionContext {
@@ -248,20 +250,10 @@ function compileCustom(name: string, ctx: ConditionContext): CompiledCondition {
   if (predicate === undefined) {
     throw new Error(`custom predicate "${name}" is not registered`);
   }
-  const ruleId = ctx.ruleId;
+  // May be async, and may take a second argument (signal, context): custom-async.ts.
+  ctx.scope.custom ??= newCustomScope();
   return {
-    test: (s) => {
-      let result: unknown;
-      try {
-        result = predicate(s);
-      } catch (error) {
-        throw new RulesEvaluationError(ruleId, `custom predicate "${name}" threw`, error);
-      }
-      if (typeof result !== "boolean") {
-        throw new RulesEvaluationError(ruleId, `custom predicate "${name}" did not return a boolean`);
-      }
-      return result;
-    },
+    test: customPredicateTest(name, predicate, ctx.ruleId, ctx.scope.custom),
     description: `custom: ${name}`,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Rules files (YAML or JSON) for tools: the CLI, the local runner, the CDK synth. Not for Lambda
+ * Rules files (YAML, JSON, or a TypeScript module: typescript-module.ts) for tools: the CLI, the local runner, the CDK synth. Not for Lambda
  * handlers, which load the validated JSON document through compile.ts (no yaml in their bundle).
  *
  * Both formats go through the yaml parser (JSON is YAML), so every issue gets the line of the key or
@@ -16,6 +16,7 @@ import { RulesDocumentError, RulesFileError } from "./errors.ts";
 import "./regex-re2.ts";
 import { type RulesDocument, type RulesTestCase, RulesTestCaseSchema } from "./schema.ts";
 import type { CompiledRules } from "./types.ts";
+import { isRulesModulePath, loadRulesModule, type RulesModuleInfo } from "./typescript-module.ts";
 import { type IssuePath, validateRulesDocument } from "./validate.ts";
 
 export interface LoadedRules {
@@ -23,6 +24,8 @@ export interface LoadedRules {
   compiled: CompiledRules;
   /** What may not mean what its author meant (`rules check` prints them), with lines; never fatal. */
   warnings: ValidationIssue[];
+  /** Set for a TypeScript module (`policy.ts` exporting defineRules): its path and source hash. */
+  module?: RulesModuleInfo;
 }
 
 interface ParsedText {
@@ -107,8 +110,13 @@ export function parseRulesFileWithWarnings(
   return { document: result.document, warnings: byLine(warnings) };
 }
 
-/** Reads, validates and compiles a rules file. Compile problems (unregistered custom names) carry lines too. */
+/**
+ * Reads, validates and compiles a rules file. Compile problems (unregistered custom names) carry lines too.
+ * A `.ts`/`.js` module exporting defineRules(...) is imported instead (typescript-module.ts; `options`
+ * do not apply: its functions are its own).
+ */
 export async function loadRulesFile(path: string, options: CompileOptions = {}): Promise<LoadedRules> {
+  if (isRulesModulePath(path)) return loadRulesModule(path);
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -187,9 +195,9 @@ export function parseRulesTestsFile(text: string, filename: string): RulesTestCa
   return Array.isArray(result.data) ? result.data : result.data.tests;
 }
 
-/** `rules/policy.yaml` → the first of `rules/policy.tests.yaml|.yml|.json` that exists. */
+/** `rules/policy.yaml` (or `policy.ts`) → the first of `rules/policy.tests.yaml|.yml|.json` that exists. */
 export async function findTestsFileBeside(rulesPath: string): Promise<string | undefined> {
-  const base = rulesPath.replace(/\.(ya?ml|json)$/i, "");
+  const base = rulesPath.replace(/\.(ya?ml|json|[cm]?[jt]s)$/i, "");
   for (const ext of [".tests.yaml", ".tests.yml", ".tests.json"]) {
     try {
       await access(base + ext);

@@ -16,13 +16,18 @@
  *
  * Predicates and custom decisions receive the request view: the input and, once read, its context
  * (`view.identity`, `item.details`, ...). A rule whose code reads context says which with `needs`
- * (paths in the rule's other parts declare their own).
+ * (paths in the rule's other parts declare their own). Predicates may be async and take a second
+ * argument, `{signal, context, invocation}` (custom-async.ts).
+ *
+ * A module exporting `defineRules(...)` as its default export is a rules file for every command and
+ * for the stack (typescript-module.ts, infra/typescript-rules.ts).
  */
 import type { ContextSource } from "../context/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import type { DynamicApproverOutput, PreApprovalOutput } from "../triggers/schemas.ts";
 import { type CompileOptions, type CustomDecision, compileRules } from "./compile.ts";
 import type { CustomPredicate } from "./conditions.ts";
+import type { PredicateApi } from "./custom-async.ts";
 import { parseRulesDocument } from "./parse.ts";
 import type {
   ApproverFromKind,
@@ -37,13 +42,20 @@ import type {
 import type { CompiledRules } from "./types.ts";
 import type { ItemView, RequestView } from "./view.ts";
 
+export type { PredicateApi } from "./custom-async.ts";
 export type { ItemView, RequestView } from "./view.ts";
 
-export type InputPredicate = (input: RequestView) => boolean;
-export type ItemPredicate = (item: ItemView) => boolean;
+/**
+ * A predicate may be async and may take a second argument: `{signal, context, invocation}`
+ * (PredicateApi). The signal aborts at the decision's deadline; a predicate that rejects or has not
+ * settled by then makes the decision fall back (custom-async.ts).
+ */
+export type PredicateResult = boolean | Promise<boolean>;
+export type InputPredicate = (input: RequestView, api: PredicateApi) => PredicateResult;
+export type ItemPredicate = (item: ItemView, api: PredicateApi) => PredicateResult;
 /** Inside `count`: one element of the counted list (an access request, an identity, an entitlement, ...). */
 // biome-ignore lint/suspicious/noExplicitAny: the element's type depends on the counted path.
-export type ElementPredicate = (element: any) => boolean;
+export type ElementPredicate = (element: any, api: PredicateApi) => PredicateResult;
 
 /** A condition of the file format whose parts may also be predicates (`P` at this level, items below). */
 export interface TsCondition<P = InputPredicate>
@@ -111,6 +123,11 @@ const FORMAT_KEYS = new Set(["when", "custom", "not", "anyItem", "everyItem", "w
 export interface DefinedRules extends CompiledRules {
   /** The document the definition became (functions as `custom:` names), e.g. to print or hash. */
   readonly document: RulesDocument;
+  /**
+   * The same rules compiled again reporting `version`: a module's rules version covers its code too
+   * (typescript-module.ts), which the document alone does not show.
+   */
+  withVersion(version: string): DefinedRules;
 }
 
 /** Validates and compiles a TypeScript rule set. Throws RulesDocumentError (paths) when it breaks the format. */
@@ -184,6 +201,14 @@ export function defineRules(
     else json[key] = converted;
   }
   const document = parseRulesDocument(json, "defineRules");
-  const compiled = compileRules(document, { predicates, decisions, source: "defineRules" });
-  return Object.freeze({ ...compiled, document });
+  const build = (version: string | undefined): DefinedRules => {
+    const compiled = compileRules(document, {
+      predicates,
+      decisions,
+      source: "defineRules",
+      ...(version === undefined ? {} : { version }),
+    });
+    return Object.freeze({ ...compiled, document, withVersion: (v: string) => build(v) });
+  };
+  return build(options.version);
 }
