@@ -19,6 +19,19 @@ export function queueMessageBody(message: QueueMessage): string {
   );
 }
 
+/**
+ * The trigger and mode a message is routed by (SQS message attributes): an invocation's own, a
+ * decision record's (lib/audit/queued-record.ts: version 1 carries the record, version 2 its draft).
+ */
+export function routingOf(message: QueueMessage): {
+  triggerId: string;
+  mode: string;
+  invocationId?: string | undefined;
+} {
+  if (message.kind === "isc-invocation") return message;
+  return message.version === 1 ? message.record : message.draft.invocation;
+}
+
 /** Why SQS would refuse this body, or undefined if it would take it. */
 export function sqsBodyProblem(body: string): string | undefined {
   if (body.length === 0) return "the body is empty";

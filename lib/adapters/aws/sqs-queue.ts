@@ -8,7 +8,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { QueuedInvocation } from "../../triggers/queued-invocation.ts";
 import { AwsServiceError } from "../errors.ts";
-import { queueMessageBody } from "../queue-body.ts";
+import { queueMessageBody, routingOf } from "../queue-body.ts";
 import {
   type InvocationQueue,
   MAX_REDELIVERY_DELAY_SECONDS,
@@ -47,13 +47,7 @@ export class SqsInvocationQueue implements InvocationQueue, RedeliveryQueue {
   ): Promise<void> {
     const client = this.#client ?? (await sqsClient());
     const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
-    // A decision record (lib/audit/queued-record.ts) carries its routing facts inside the record or its draft.
-    const routed =
-      message.kind === "isc-invocation"
-        ? message
-        : message.version === 1
-          ? message.record
-          : message.draft.invocation;
+    const routed = routingOf(message);
     const attributes: Record<string, { DataType: string; StringValue: string }> = {
       triggerId: { DataType: "String", StringValue: routed.triggerId },
       mode: { DataType: "String", StringValue: routed.mode },

@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { SQSBatchResponse, SQSMessageAttributes, SQSRecord } from "aws-lambda";
 import type { QueuedInvocation } from "../../triggers/queued-invocation.ts";
-import { queueMessageBody, sqsBodyProblem } from "../queue-body.ts";
+import { queueMessageBody, routingOf, sqsBodyProblem } from "../queue-body.ts";
 import {
   type InvocationQueue,
   MAX_REDELIVERY_DELAY_SECONDS,
@@ -103,13 +103,7 @@ export class MemoryQueue implements InvocationQueue, RedeliveryQueue {
     const delay = Number.isFinite(delayMs)
       ? Math.min(Math.max(delayMs, 0), MAX_REDELIVERY_DELAY_SECONDS * 1000)
       : 0;
-    // A decision record (lib/audit/queued-record.ts) has no trigger/mode at its top level: its record's or draft's.
-    const routed =
-      message.kind === "isc-invocation"
-        ? message
-        : message.version === 1
-          ? message.record
-          : message.draft.invocation;
+    const routed = routingOf(message);
     this.send(
       queueMessageBody(message),
       { triggerId: stringAttribute(routed.triggerId), mode: stringAttribute(routed.mode) },
