@@ -294,6 +294,35 @@ describe("openStackDecisionRecords (moto CloudFormation)", () => {
     expect(await source.find(records[0]!.invocationId)).toEqual([]);
   });
 
+  it("serves a deployed stack's records in the console, read-only (isc-responder console --stack)", async () => {
+    const stackName = await createStack({ DecisionRecordsTableName: { Value: tableName } });
+    const source = await openStackDecisionRecords(stackName, { region: "us-east-1" });
+    const recent = decisionRecord({ decidedAt: new Date(Date.now() - 60_000).toISOString() });
+    await store.put(recent);
+    const { startConsole } = await import("../../lib/console/server.ts");
+    const server = await startConsole({
+      records: { list: source.list.bind(source), find: source.find.bind(source) },
+      source: `stack ${stackName}`,
+    });
+    try {
+      const list = (await (await fetch(`${server.url}api/decisions`)).json()) as {
+        decisions: Array<{ invocationId: string }>;
+      };
+      expect(list.decisions.map((row) => row.invocationId)).toContain(recent.invocationId);
+      const detail = await fetch(`${server.url}api/decisions/${recent.invocationId}`);
+      expect(detail.status).toBe(200);
+      // No sandbox: the controls answer 404, nothing can be fired at a deployed stack's tenant.
+      const fire = await fetch(`${server.url}api/sandbox/invocations`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-console-token": server.token },
+        body: "{}",
+      });
+      expect(fire.status).toBeGreaterThanOrEqual(400);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("says what to do when the stack does not exist or has no records table", async () => {
     const missing = await openStackDecisionRecords("no-such-stack").catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(StackDecisionRecordsError);
