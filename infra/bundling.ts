@@ -114,10 +114,14 @@ export function re2EsbuildOptions(outdir: string): BuildOptions & { outfile: str
  * Every build of `fn` into `outdir` (the function's own first, then re2.mjs where rules load): what
  * the stack ships and the bench measures. rules.json is copied, not built (see esbuildOptions).
  */
-export function bundleBuilds(fn: FunctionName, outdir: string): BuildOptions[] {
-  return FUNCTIONS[fn].needsRules
-    ? [esbuildOptions(fn, outdir), re2EsbuildOptions(outdir)]
-    : [esbuildOptions(fn, outdir)];
+export function bundleBuilds(fn: FunctionName, outdir: string, rulesModuleInject?: string): BuildOptions[] {
+  if (!FUNCTIONS[fn].needsRules) return [esbuildOptions(fn, outdir)];
+  // A TypeScript rules module: the file infra/typescript-rules.ts wrote is injected into the function's build.
+  const own = esbuildOptions(fn, outdir);
+  return [
+    rulesModuleInject === undefined ? own : { ...own, inject: [rulesModuleInject] },
+    re2EsbuildOptions(outdir),
+  ];
 }
 
 /**
@@ -125,8 +129,12 @@ export function bundleBuilds(fn: FunctionName, outdir: string): BuildOptions[] {
  * build when it is split (over the single index.mjs CDK wrote), and re2.mjs where rules load.
  * Undefined when CDK's own output is all (CDK's options below mirror esbuildOptions).
  */
-export function afterBundlingBuilds(fn: FunctionName, outputDir: string): BuildOptions[] | undefined {
-  const builds = bundleBuilds(fn, outputDir).filter(
+export function afterBundlingBuilds(
+  fn: FunctionName,
+  outputDir: string,
+  rulesModuleInject?: string,
+): BuildOptions[] | undefined {
+  const builds = bundleBuilds(fn, outputDir, rulesModuleInject).filter(
     (build, index) => index > 0 || build.splitting === true,
   );
   return builds.length === 0 ? undefined : builds;
@@ -146,9 +154,13 @@ export function bundleBuildCommand(builds: readonly BuildOptions[]): string {
  * NodejsFunction bundling options for `fn`; `rulesJsonPath` (absolute) is copied beside index.mjs.
  * afterBundling then builds what CDK's single-file bundling cannot (afterBundlingBuilds).
  */
-export function nodejsBundling(fn: FunctionName, rulesJsonPath?: string): BundlingOptions {
+export function nodejsBundling(
+  fn: FunctionName,
+  rulesJsonPath?: string,
+  rulesModuleInject?: string,
+): BundlingOptions {
   const afterBundling = (_inputDir: string, outputDir: string): string[] => {
-    const builds = afterBundlingBuilds(fn, outputDir);
+    const builds = afterBundlingBuilds(fn, outputDir, rulesModuleInject);
     return [
       ...(rulesJsonPath === undefined
         ? []
@@ -175,6 +187,7 @@ export function nodejsBundling(fn: FunctionName, rulesJsonPath?: string): Bundli
     // As esbuildOptions: esbuild's CLI would otherwise print its size table on every synth and test.
     logLevel: LogLevel.WARNING,
     forceDockerBundling: false,
+    ...(rulesModuleInject === undefined ? {} : { inject: [rulesModuleInject] }),
     ...(commandHooks ? { commandHooks } : {}),
   };
 }
