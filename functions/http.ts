@@ -28,6 +28,7 @@ import { createJsonLineLogger } from "../lib/http/logger.ts";
 import { createOriginVerifyProvider } from "../lib/http/origin-check.ts";
 import { emfMetrics, writeStdoutLine } from "../lib/observability/emf.ts";
 import { parseShadowSettings } from "../lib/responder/shadow.ts";
+import { bundledRules } from "../lib/rules/bundled-module.ts";
 import { compileRules } from "../lib/rules/compile.ts";
 import { prepareRegexEngine } from "../lib/rules/load-bundled.ts";
 import type { RulesDocument } from "../lib/rules/schema.ts";
@@ -120,10 +121,13 @@ const rulesDocument = JSON.parse(readFileSync(rulesPath, "utf8")) as RulesDocume
 // RE2 from re2.mjs beside this bundle, only if a rule uses `matches`; init fails if it does not load.
 await prepareRegexEngine(rulesDocument);
 // Its version (sha256 of the canonical document) was computed at synth too: RULES_VERSION saves hashing it here.
-const rules = compileRules(rulesDocument, {
-  source: rulesPath,
-  version: config.bundledRulesVersion,
-});
+// A TypeScript rules module bundled by the stack (lib/rules/bundled-module.ts) has the predicates; else rules.json.
+const rules =
+  (await bundledRules()) ??
+  compileRules(rulesDocument, {
+    source: rulesPath,
+    version: config.bundledRulesVersion,
+  });
 
 // DECISION_RECORDS_RETENTION_DAYS (set by the stack with decision records on): the records of answers
 // given in the reply go to the worker through the queue, which writes them (no DynamoDB client here).

@@ -19,6 +19,7 @@ import { iscRateLimits } from "../lib/context/settings.ts";
 import { IscClient } from "../lib/isc/client.ts";
 import { createLogger } from "../lib/observability/logger.ts";
 import { countThrottles, type PipelineLogger } from "../lib/responder/observability.ts";
+import { bundledRules } from "../lib/rules/bundled-module.ts";
 import { compileRules } from "../lib/rules/compile.ts";
 import { prepareRegexEngine } from "../lib/rules/load-bundled.ts";
 import { parseRulesDocument } from "../lib/rules/parse.ts";
@@ -43,7 +44,8 @@ async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
   const rulesDocument: unknown = JSON.parse(readFileSync(rulesPath, "utf8"));
   // RE2 (re2.mjs beside the bundle) before validating: the check asks it whether it can run each pattern.
   await prepareRegexEngine(rulesDocument);
-  const rules = compileRules(parseRulesDocument(rulesDocument, rulesPath));
+  // A TypeScript rules module bundled by the stack (lib/rules/bundled-module.ts) has the predicates; else rules.json.
+  const rules = (await bundledRules()) ?? compileRules(parseRulesDocument(rulesDocument, rulesPath));
   const secrets = secretsStoreFromEnv(env);
   // One client per container for completions, actions and context reads, limited to this
   // container's share of the tenant's budget per API version (CONTEXT_SETTINGS, docs/pipeline.md).

@@ -5,6 +5,7 @@ import { ConfigurationError, loadResponderConfig, type ResponderConfig } from ".
 import { addNagChecks } from "./nag.ts";
 import { validateRulesFile, writeRulesForBundling } from "./rules.ts";
 import { ResponderStack } from "./stack.ts";
+import { writeRulesModuleInject } from "./typescript-rules.ts";
 
 export interface BuiltResponderApp {
   config: ResponderConfig;
@@ -28,6 +29,7 @@ export async function buildResponderApp(
   const stack = new ResponderStack(app, config.stackName, {
     config,
     rulesJsonPath: writeRulesForBundling(rules),
+    ...(rules.module === undefined ? {} : { rulesModuleInject: writeRulesModuleInject(rules.module) }),
     rulesVersion: rules.version,
     rulesUseContext: rules.usesContext,
     description: "ISC trigger responder: answers SailPoint ISC REQUEST_RESPONSE event triggers",

@@ -12,6 +12,7 @@ import { loadRulesFile } from "../lib/rules/load-file.ts";
 import { SECTION_OF_TRIGGER } from "../lib/rules/schema.ts";
 import { DYNAMIC_APPROVER, POST_APPROVAL, PRE_APPROVAL } from "../lib/triggers/trigger-ids.ts";
 import { PROJECT_ROOT } from "./bundling.ts";
+import type { RulesModuleBundle } from "./typescript-rules.ts";
 
 export { RulesFileError };
 
@@ -31,6 +32,8 @@ export interface ValidatedRules {
   sections: string[];
   /** `rules check`'s warnings, as `file:line: path: message` lines. */
   warnings: string[];
+  /** A TypeScript rules module: the stack bundles it into the functions (infra/typescript-rules.ts). */
+  module?: RulesModuleBundle;
 }
 
 /**
@@ -47,7 +50,8 @@ export async function validateRulesFile(file: string): Promise<ValidatedRules> {
       },
     ]);
   }
-  const { document, compiled, warnings } = await loadRulesFile(file);
+  const loaded = await loadRulesFile(file);
+  const { document, compiled, warnings } = loaded;
   // Tests and their context stay out of the bundle: the version excludes them, the functions never read them.
   const { tests: _tests, testContext: _testContext, ...deployed } = document;
   const json = JSON.stringify(deployed);
@@ -64,6 +68,9 @@ export async function validateRulesFile(file: string): Promise<ValidatedRules> {
     warnings: warnings.map(
       (w) => `${file}${w.line === undefined ? "" : `:${w.line}`}: ${w.path || "(root)"}: ${w.message}`,
     ),
+    ...(loaded.module === undefined
+      ? {}
+      : { module: { path: loaded.module.path, version: compiled.version } }),
   };
 }
 

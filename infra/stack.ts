@@ -45,6 +45,8 @@ export interface ResponderStackProps extends StackProps {
   config: ResponderConfig;
   /** The validated rules document written as rules.json (see infra/rules.ts). */
   rulesJsonPath: string;
+  /** A TypeScript rules module: the file esbuild injects into the functions that load rules (infra/typescript-rules.ts). */
+  rulesModuleInject?: string;
   /** The rules' version as the functions report it (CompiledRules.version); shown as the RulesVersion output. */
   rulesVersion: string;
   /**
@@ -218,7 +220,9 @@ export class ResponderStack extends Stack {
         environment: { ...common, ...options.environment },
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
-        bundling: nodejsBundling(name, options.withRules ? props.rulesJsonPath : undefined),
+        bundling: options.withRules
+          ? nodejsBundling(name, props.rulesJsonPath, props.rulesModuleInject)
+          : nodejsBundling(name),
         ...(options.reservedConcurrentExecutions === undefined
           ? {}
           : { reservedConcurrentExecutions: options.reservedConcurrentExecutions }),

@@ -22,8 +22,8 @@ import {
   PRE_APPROVAL,
 } from "../triggers/trigger-ids.ts";
 import { type CustomPredicate, conditionContext } from "./conditions.ts";
-import { type CustomScope, isPendingSignal, pendingPredicates } from "./custom-async.ts";
 import { type NeedsMask, needsOf } from "./context-needs.ts";
+import { type CustomScope, isPendingSignal, pendingPredicates } from "./custom-async.ts";
 import type { CompiledDecision, CustomDecision, Output } from "./decisions.ts";
 import { ContextRequiredError, RulesDocumentError } from "./errors.ts";
 import { SEVERAL_VALUES } from "./paths.ts";
@@ -204,8 +204,9 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     } catch (error) {
       // Custom code read context nobody declared: read it, then decide again.
       if (notRead || notReadSignal(error) !== undefined) return requireAll();
-      // An async predicate is pending: the caller awaits it (reading what the rest needs meanwhile).
-      if (isPendingSignal(error)) return pendingResult(invocation, section.needs & missing);
+      // An async predicate is pending: the caller awaits it and evaluates again. Context that later
+      // rules need is asked for then, only if the predicate did not decide (no read it could spare).
+      if (isPendingSignal(error)) return pendingResult(invocation);
       throw error;
     }
     if (notRead) return requireAll();
@@ -255,14 +256,14 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
       decision = conclude(section, ...rest);
     } catch (error) {
       if (notRead() || notReadSignal(error) !== undefined) return { contextRequired: needsOf(EVERY_SOURCE) };
-      if (isPendingSignal(error)) return pendingResult(rest[1], 0);
+      if (isPendingSignal(error)) return pendingResult(rest[1]);
       throw error;
     }
     return notRead() ? { contextRequired: needsOf(EVERY_SOURCE) } : decision;
   };
 
-  const pendingResult = (invocation: Invocation, needs: NeedsMask): ContextRequired => ({
-    contextRequired: needsOf(needs),
+  const pendingResult = (invocation: Invocation): ContextRequired => ({
+    contextRequired: needsOf(0),
     pending: pendingPredicates(scope.custom as CustomScope, invocation),
   });
 

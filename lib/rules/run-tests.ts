@@ -110,7 +110,8 @@ async function runOne(
     }
     const first = decideFromPayload(invocation, compiled);
     if ("contextRequired" in first) {
-      if (options.testContext === undefined && test.context === undefined) {
+      // Empty: only async custom predicates are pending (nothing to read).
+      if (options.testContext === undefined && test.context === undefined && first.contextRequired.size > 0) {
         const needs = [...first.contextRequired].join(", ");
         return {
           name: test.name,

@@ -5,9 +5,9 @@
 
 import type { ContextData, ContextNeeds, ContextSource } from "../context/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
-import type { PendingPredicates } from "./custom-async.ts";
 import type { DynamicApproverOutput, PreApprovalOutput } from "../triggers/schemas.ts";
 import type { DYNAMIC_APPROVER, KnownTriggerId, PRE_APPROVAL } from "../triggers/trigger-ids.ts";
+import type { PendingPredicates } from "./custom-async.ts";
 
 /** An action attached to a decision, run after the invocation is completed (never delaying it). */
 export type ActionSpec =
@@ -69,8 +69,8 @@ export interface ContextRequired {
   /** The sources of that rule and of every rule and default after it: one read, then a decision. */
   contextRequired: ContextNeeds;
   /**
-   * Async custom predicates the walk reached (lib/rules/custom-async.ts): read `contextRequired`
-   * (possibly empty), await `pending.settle()` within the deadline, then evaluate again.
+   * Async custom predicates the walk reached (lib/rules/custom-async.ts; `contextRequired` is then
+   * empty): await `pending.settle()` within the deadline, then evaluate again.
    */
   pending?: PendingPredicates;
 }

@@ -21,7 +21,7 @@ invocations through sync, async, dynamic and EventBridge delivery, prints what h
 up so you can send your own (Ctrl-C stops).
 
 options:
-  --rules FILE         rules file, YAML or JSON (default rules/example.yaml)
+  --rules FILE         rules file: YAML, JSON or a TypeScript module (default rules/example.yaml)
   --port N             the responder's port (default: a free one)
   --sandbox-port N     the sandbox tenant's port (default: a free one)
   --once               exit after the table: 0 if every invocation completed correctly, else 1

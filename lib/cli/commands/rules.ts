@@ -35,7 +35,7 @@ const HELP = {
     "usage: isc-responder rules <command> [options]",
     "",
     "commands:",
-    "  check <file>                              validate a rules file (YAML or JSON)",
+    "  check <file>                              validate a rules file (YAML, JSON or a .ts module)",
     "  eval <file> --trigger ID --input JSON|@f  decide one payload; prints {output, explanation, actions}",
     "  test <file> [--tests FILE]                run the file's test cases; exit 1 on failure",
     "  replay <candidate> --records P|--stack N  re-decide recorded invocations; report what changes",

@@ -15,7 +15,7 @@ Serves only the responder (the Lambda's HTTP handler, with the worker in process
 ISC, or a tunnel to this machine, delivers to the printed URL; completions go to SAIL_BASE_URL.
 
 options:
-  --rules FILE              rules file, YAML or JSON (required)
+  --rules FILE              rules file: YAML, JSON or a TypeScript module (required)
   --port N                  port to listen on (default: a free one, printed)
   --host ADDRESS            address to listen on (default 127.0.0.1)
   --response-deadline DUR   the subscriptions' responseDeadline, ISO-8601 (default PT1H)

@@ -3,7 +3,7 @@
  * the template, the IAM statements, the alarms, the bundles and cfn-lint.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CfnElement, Validations } from "aws-cdk-lib";
@@ -160,6 +160,19 @@ describe("responder stack: functions", () => {
       const re2 = readFileSync(join(assetDir(fn), "re2.mjs"), "utf8");
       expect(re2.includes("invalid nested repetition")).toBe(true);
     }
+    // The http bundle is split by afterBundling (infra/bundling.ts): its shared chunk and the
+    // context reader's beside index.mjs, each with its map; the worker stays one file.
+    const mjs = (fn: IConstruct) => readdirSync(assetDir(fn)).filter((f) => f.endsWith(".mjs"));
+    const httpFiles = mjs(stack.httpFunction);
+    expect(httpFiles.filter((f) => /^chunk-\w+\.mjs$/.test(f))).toHaveLength(1);
+    expect(httpFiles.filter((f) => /^context-reader-\w+\.mjs$/.test(f))).toHaveLength(1);
+    for (const file of httpFiles.filter((f) => f !== "re2.mjs")) {
+      expect(existsSync(join(assetDir(stack.httpFunction), `${file}.map`)), file).toBe(true);
+    }
+    expect(readFileSync(join(assetDir(stack.httpFunction), "index.mjs"), "utf8")).toMatch(
+      /from"\.\/chunk-\w+\.mjs"/,
+    );
+    expect(mjs(stack.workerFunction).sort()).toEqual(["index.mjs", "re2.mjs"]);
     expect(existsSync(join(assetDir(stack.subscriptionsFunction), "rules.json"))).toBe(false);
     expect(existsSync(join(assetDir(stack.subscriptionsFunction), "re2.mjs"))).toBe(false);
     // The RulesVersion output is the version the functions compute from that file (and put in every

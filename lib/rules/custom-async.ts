@@ -1,0 +1,273 @@
+/**
+ * Custom predicates that are async, and the second argument every custom predicate may take.
+ *
+ * evaluate() is synchronous (payload-only decisions stay a tight loop), so a predicate returning a
+ * promise cannot be awaited where it is called. Instead the walk stops there, like a rule needing
+ * context that was not read: evaluate() returns ContextRequired with `pending` (and the context the
+ * rest of the section needs, read meanwhile). The pipeline awaits `pending.settle()` within the
+ * decision's deadline, then evaluates again: the walk is the same up to that call (the same rules,
+ * payload and context), and the call gets its settled value instead of running again. Calls are
+ * told apart by their place in the walk (which compiled predicate, its how-many-th call), kept per
+ * invocation object in a WeakMap of the compiled rule set.
+ *
+ * A predicate that rejects, resolves to something other than a boolean, or has not settled at the
+ * deadline (its signal is then aborted) makes the next evaluation throw RulesEvaluationError: the
+ * decision is the fallback, the reason names the rule and the predicate.
+ */
+import type { ContextData } from "../context/types.ts";
+import type { Invocation } from "../triggers/invocation.ts";
+import { RulesEvaluationError } from "./errors.ts";
+import type { ContextRequired, Decision } from "./types.ts";
+
+/** What a custom predicate receives after the subject: `(view, api) => boolean | Promise<boolean>`. */
+export interface PredicateApi {
+  /** Aborted when the decision's deadline passes before the predicate settled (pass it to fetch). */
+  readonly signal: AbortSignal;
+  /** The context read for this decision (the sources the rules declared or use); undefined before any read. */
+  readonly context: ContextData | undefined;
+  readonly invocation: Invocation;
+}
+
+/** Async predicates an evaluation reached that have not settled: await settle(), then evaluate again. */
+export interface PendingPredicates {
+  /** `rule-id/predicate-name` of each pending call (for logs; names come from the rules, not the payload). */
+  readonly names: readonly string[];
+  /** Resolves when every pending call settled or the deadline passed (never rejects). */
+  settle(options: SettleOptions): Promise<void>;
+}
+
+export interface SettleOptions {
+  /** Epoch ms: a call still pending then is abandoned (its signal aborted) and the decision falls back. */
+  deadline: number;
+  signal?: AbortSignal | undefined;
+  clock?: () => number;
+}
+
+interface AsyncCall {
+  label: string;
+  ruleId: string;
+  name: string;
+  state: "pending" | "done" | "failed" | "overran";
+  value: boolean;
+  error: unknown;
+  promise: Promise<void>;
+}
+
+interface InvocationCalls {
+  controller: AbortController;
+  calls: Map<string, AsyncCall>;
+  api: PredicateApi | undefined;
+  apiContext: ContextData | undefined;
+}
+
+/** Per compiled rule set (on its EvalScope): set by evaluate() before each walk. */
+export interface CustomScope {
+  invocation: Invocation | undefined;
+  context: ContextData | undefined;
+  /** Incremented per walk: each compiled predicate counts its calls from 0 in every walk. */
+  walk: number;
+  slots: number;
+  byInvocation: WeakMap<Invocation, InvocationCalls>;
+}
+
+export function newCustomScope(): CustomScope {
+  return { invocation: undefined, context: undefined, walk: 0, slots: 0, byInvocation: new WeakMap() };
+}
+
+/** Thrown through the walk when it reached a pending call; evaluate() turns it into ContextRequired + pending. */
+export class PredicatePendingSignal extends Error {
+  constructor() {
+    super("a custom predicate is pending");
+    this.name = "PredicatePendingSignal";
+  }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the subject's type is the TypeScript API's business.
+type AnyPredicate = (subject: any, api: PredicateApi) => unknown;
+
+/**
+ * The test of a `custom:` condition. A predicate declaring a second parameter gets the PredicateApi;
+ * one declaring only the subject is called exactly as before (no allocation).
+ */
+export function customPredicateTest(
+  name: string,
+  predicate: AnyPredicate,
+  ruleId: string,
+  custom: CustomScope,
+): (subject: unknown) => boolean {
+  const slot = custom.slots++;
+  const wantsApi = predicate.length >= 2;
+  let countedWalk = -1;
+  let count = 0;
+  return (subject) => {
+    if (countedWalk !== custom.walk) {
+      countedWalk = custom.walk;
+      count = 0;
+    }
+    const ordinal = count++;
+    const invocation = custom.invocation;
+    const known = invocation === undefined ? undefined : custom.byInvocation.get(invocation);
+    const earlier = known?.calls.get(`${slot}:${ordinal}`);
+    if (earlier !== undefined) return settledValue(earlier);
+    let result: unknown;
+    try {
+      result = wantsApi
+        ? predicate(subject, apiOf(custom))
+        : (predicate as (subject: unknown) => unknown)(subject);
+    } catch (error) {
+      throw new RulesEvaluationError(ruleId, `custom predicate "${name}" threw`, error);
+    }
+    if (typeof result === "boolean") return result;
+    if (!isThenable(result) || invocation === undefined) {
+      throw new RulesEvaluationError(ruleId, `custom predicate "${name}" did not return a boolean`);
+    }
+    const calls = callsOf(custom, invocation);
+    const call: AsyncCall = {
+      label: `${ruleId}/${name}`,
+      ruleId,
+      name,
+      state: "pending",
+      value: false,
+      error: undefined,
+      promise: Promise.resolve(),
+    };
+    call.promise = Promise.resolve(result).then(
+      (value) => {
+        if (call.state !== "pending") return;
+        if (typeof value === "boolean") {
+          call.state = "done";
+          call.value = value;
+        } else {
+          call.state = "failed";
+          call.error = new TypeError("did not resolve to a boolean");
+        }
+      },
+      (error: unknown) => {
+        if (call.state !== "pending") return;
+        call.state = "failed";
+        call.error = error;
+      },
+    );
+    calls.calls.set(`${slot}:${ordinal}`, call);
+    throw new PredicatePendingSignal();
+  };
+}
+
+function settledValue(call: AsyncCall): boolean {
+  if (call.state === "done") return call.value;
+  if (call.state === "pending") throw new PredicatePendingSignal();
+  if (call.state === "overran") {
+    throw new RulesEvaluationError(
+      call.ruleId,
+      `custom predicate "${call.name}" did not settle before the decision's deadline`,
+    );
+  }
+  const why = call.error instanceof TypeError && call.error.message === "did not resolve to a boolean";
+  throw new RulesEvaluationError(
+    call.ruleId,
+    why
+      ? `custom predicate "${call.name}" did not resolve to a boolean`
+      : `custom predicate "${call.name}" threw`,
+    call.error,
+  );
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+function callsOf(custom: CustomScope, invocation: Invocation): InvocationCalls {
+  let calls = custom.byInvocation.get(invocation);
+  if (calls === undefined) {
+    calls = { controller: new AbortController(), calls: new Map(), api: undefined, apiContext: undefined };
+    custom.byInvocation.set(invocation, calls);
+  }
+  return calls;
+}
+
+function apiOf(custom: CustomScope): PredicateApi {
+  // Set by evaluate() around every walk; a predicate only runs inside one.
+  const invocation = custom.invocation as Invocation;
+  const calls = callsOf(custom, invocation);
+  if (calls.api === undefined || calls.apiContext !== custom.context) {
+    calls.api = Object.freeze({ signal: calls.controller.signal, context: custom.context, invocation });
+    calls.apiContext = custom.context;
+  }
+  return calls.api;
+}
+
+/** True for the signal a pending call throws (evaluate() catches it). */
+export function isPendingSignal(error: unknown): boolean {
+  return error instanceof PredicatePendingSignal;
+}
+
+/** setTimeout fires at once past 2^31-1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The pending calls of `invocation` under `custom`, as evaluate() returns them. */
+export function pendingPredicates(custom: CustomScope, invocation: Invocation): PendingPredicates {
+  const calls = callsOf(custom, invocation);
+  const pending = [...calls.calls.values()].filter((call) => call.state === "pending");
+  return {
+    names: pending.map((call) => call.label),
+    settle: (options) => settleCalls(calls, pending, options),
+  };
+}
+
+async function settleCalls(
+  calls: InvocationCalls,
+  pending: readonly AsyncCall[],
+  options: SettleOptions,
+): Promise<void> {
+  const waiting = pending.filter((call) => call.state === "pending");
+  if (waiting.length === 0) return;
+  const clock = options.clock ?? Date.now;
+  const remaining = options.deadline - clock();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const overrun = new Promise<void>((resolve) => {
+    if (remaining <= 0 || options.signal?.aborted === true) return resolve();
+    timer = setTimeout(resolve, Math.min(remaining, MAX_TIMER_MS));
+    timer.unref?.();
+    onAbort = resolve;
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    await Promise.race([Promise.all(waiting.map((call) => call.promise)), overrun]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    if (onAbort !== undefined) options.signal?.removeEventListener("abort", onAbort);
+  }
+  const late = waiting.filter((call) => call.state === "pending");
+  if (late.length === 0) return;
+  for (const call of late) call.state = "overran";
+  calls.controller.abort(new DOMException("the decision's deadline passed", "TimeoutError"));
+}
+
+/** Rounds of settle-and-evaluate before giving up: each round settles at least one call. */
+const MAX_ROUNDS = 64;
+
+/**
+ * `rules.evaluate(invocation, context)`, awaiting pending async predicates (within the deadline)
+ * and evaluating again until the answer is a decision or context to read. Throws what evaluate()
+ * throws (a predicate that failed or overran: RulesEvaluationError), for the caller's fallback.
+ */
+export async function evaluateSettled(
+  rules: { evaluate(invocation: Invocation, context?: ContextData): Decision | ContextRequired },
+  invocation: Invocation,
+  context: ContextData | undefined,
+  options: SettleOptions,
+): Promise<Decision | ContextRequired> {
+  let evaluated = rules.evaluate(invocation, context);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const pending = (evaluated as Partial<ContextRequired>).pending;
+    if (pending === undefined) return evaluated;
+    await pending.settle(options);
+    evaluated = rules.evaluate(invocation, context);
+  }
+  throw new RulesEvaluationError("(walk)", `custom predicates still pending after ${MAX_ROUNDS} rounds`);
+}
