@@ -182,6 +182,24 @@ export async function replayRecord(
   }
 
   const missing = missingSources(invocation, evaluated, data);
+  if (
+    "contextRequired" in evaluated &&
+    evaluated.pending !== undefined &&
+    evaluated.contextRequired.size === 0
+  ) {
+    // Only a TypeScript policy's async predicates are pending (evaluation already called them):
+    // await them as the pipeline does, over the same recorded context, within the read timeout.
+    const settled = await decideWithReadContext(invocation, candidate, evaluated.contextRequired, {
+      reader: undefined,
+      deadline: Date.now() + (options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return compared(
+      base,
+      candidateDecision(settled.decision, settled.fallback, settled.fallbackReason),
+      data === undefined ? "payload" : "recorded",
+    );
+  }
   if (options.reader === undefined) {
     const omitted = record.context?.dataOmitted;
     const why =

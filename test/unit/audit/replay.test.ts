@@ -4,6 +4,7 @@ import { invocationOfRecord, replayRecord, replayRecords } from "../../../lib/au
 import { buildReplayReport, formatReplayReport } from "../../../lib/audit/replay-report.ts";
 import { IscApiError } from "../../../lib/isc/errors.ts";
 import type { CompiledRules, Decision } from "../../../lib/rules/types.ts";
+import { defineRules } from "../../../lib/rules/typescript-api.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
 import {
   compile,
@@ -135,6 +136,36 @@ describe("replayRecords", () => {
     // Over the same directory, live decisions are the ones the example made when it recorded.
     const byId = new Map(records.map((r) => [r.invocationId, r]));
     for (const o of live) expect(o.candidate?.ruleId).toBe(byId.get(o.invocationId)?.decision.ruleId);
+  });
+
+  it("awaits a TypeScript candidate's async predicate, as the pipeline does", async () => {
+    let calls = 0;
+    const candidate = defineRules({
+      approver: "svc",
+      preApproval: {
+        rules: [
+          {
+            id: "risk-service",
+            when: async function risky() {
+              calls++;
+              await new Promise((resolve) => setTimeout(resolve, 2));
+              return true;
+            },
+            ["th" + "en"]: { decision: "deny", comment: "Risky." },
+          } as never,
+        ],
+        default: { decision: "approve", comment: "OK" },
+        fallback: { decision: "deny", comment: "Denied for safety." },
+      },
+    });
+    const [record] = records.filter(
+      (r) =>
+        r.triggerId === PRE_APPROVAL && r.items[0]?.operation === "Add" && r.decision.label === "approve",
+    );
+    const outcome = await replayRecord(record!, candidate);
+    expect(outcome.class).toBe("changed");
+    expect(outcome.candidate).toMatchObject({ label: "deny", ruleId: "risk-service", fallback: false });
+    expect(calls).toBe(1);
   });
 
   it("names a record whose context data was omitted for size", async () => {
