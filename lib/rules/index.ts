@@ -26,7 +26,7 @@ export {
 } from "./load-file.ts";
 export { parseRulesDocument } from "./parse.ts";
 export { type RegexEngine, regexEngine, useRegexEngine } from "./regex.ts";
-export { MAX_PATTERN_LENGTH, MAX_TESTED_LENGTH, regexProblem } from "./regex-guard.ts";
+export { MAX_PATTERN_LENGTH, regexProblem } from "./regex-guard.ts";
 export { re2Engine } from "./regex-re2.ts";
 export {
   formatRulesTestReport,

@@ -4,13 +4,11 @@
  * backreferences (`\1`, `\k<name>`) and lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`). A pattern must also
  * be valid JavaScript, so it reads the same to its author as to the engine. Nested repetition
  * (`(a+)+`) is accepted: it costs RE2 nothing, and no function matches with a backtracking engine.
- * At evaluation the tested text is capped (MAX_TESTED_LENGTH).
+ * At evaluation the whole value is tested (regex.ts).
  */
 import { registeredRegexEngine } from "./regex.ts";
 
 export const MAX_PATTERN_LENGTH = 200;
-/** Only the first characters of a value are matched against a pattern. */
-export const MAX_TESTED_LENGTH = 1000;
 
 /** Why a pattern is refused, or undefined when it is acceptable. */
 export function regexProblem(pattern: string): string | undefined {

@@ -8,7 +8,6 @@
  * instead of running JavaScript's engine on a requester's text.
  */
 import { ResponderError } from "../errors.ts";
-import { MAX_TESTED_LENGTH } from "./regex-guard.ts";
 
 /** Whether the pattern matches anywhere in the text. */
 export type RegexTest = (text: string) => boolean;
@@ -40,9 +39,12 @@ export function regexEngine(): RegexEngine {
   );
 }
 
-/** A `matches` test over a value: text only, its first MAX_TESTED_LENGTH characters. */
+/**
+ * A `matches` test over a value: text only, all of it. RE2 is linear in the text and the body is
+ * bounded (the http function's 256 KB), so nothing is cut: a cap would let a requester pad a comment
+ * past a deny rule's pattern, or make `$` match where the text was cut.
+ */
 export function compileMatches(pattern: string, ignoreCase: boolean): (value: unknown) => boolean {
   const test = regexEngine().compile(pattern, ignoreCase);
-  return (v) =>
-    typeof v === "string" && test(v.length > MAX_TESTED_LENGTH ? v.slice(0, MAX_TESTED_LENGTH) : v);
+  return (v) => typeof v === "string" && test(v);
 }

@@ -59,15 +59,20 @@ describe("field operators", () => {
     expect(matches("field: requestedFor.name\ncontains: '.*'\nignoreCase: true", p)).toBe(false);
   });
 
-  it("matches (regex), case-insensitive, on text only, tested text capped", () => {
+  it("matches (regex), case-insensitive, on text only, over the whole text", () => {
     expect(matches("field: accessRequestId\nmatches: '^ar-\\d+$'", input())).toBe(true);
     expect(matches("field: accessRequestId\nmatches: '^AR-'", input())).toBe(false);
     expect(matches("field: accessRequestId\nmatches: '^AR-'\nignoreCase: true", input())).toBe(true);
     expect(matches("field: n\nmatches: '1'", input({ n: 1 }))).toBe(false);
-    const long = `${"a".repeat(2000)}END`;
-    // Only the first 1000 characters are tested: a suffix beyond the cap is not seen.
-    expect(matches("field: text\nmatches: 'END$'", input({ text: long }))).toBe(false);
-    expect(matches("field: text\nmatches: '^a+'", input({ text: long }))).toBe(true);
+    // The whole text: padding cannot hide a word from a deny pattern, `$` is the real end.
+    const padded = `${"x".repeat(200_000)} prod-root`;
+    expect(matches("field: text\nmatches: 'password|prod-root'", input({ text: padded }))).toBe(true);
+    expect(
+      matches("field: text\nmatches: '^CHG-[0-9]+$'", input({ text: `CHG-${"1".repeat(2000)}; rm -rf` })),
+    ).toBe(false);
+    expect(matches("field: text\nmatches: '^CHG-[0-9]+$'", input({ text: `CHG-${"1".repeat(2000)}` }))).toBe(
+      true,
+    );
   });
 
   it("exists / missing (null counts as missing)", () => {
