@@ -53,8 +53,9 @@ export async function decideNow(
   } else {
     result = first;
   }
-  // Shadow mode: ISC gets the trigger's shadow answer, the rules' own is kept in the explanation.
-  if (counted) result = applyShadow(run.invocation, result, run.deps.shadow, run.deps.metrics);
+  // Shadow mode: ISC gets the trigger's shadow answer, the rules' own is kept in the explanation and
+  // their actions do not run, counted or not (a sync reply's actions decided again here included).
+  result = applyShadow(run.invocation, result, run.deps.shadow, counted ? run.deps.metrics : undefined);
   const { decision, fallback, fallbackReason } = result;
   const kind = fallback ? "fallback" : decision.explanation.kind;
   if (counted) run.deps.metrics.record(PipelineMetric.decisions, "Count", 1, { ...run.dims(), kind });

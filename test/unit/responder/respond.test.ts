@@ -637,6 +637,24 @@ describe("respond: sync invocations queued for their actions", () => {
     expect(rules.calls).toBe(1);
     expect(client.campaigns.map((c) => c.campaignId)).toEqual(["camp-rules"]);
   });
+
+  it("decided again under shadow mode, the rules' actions do not run (nor are counted twice)", async () => {
+    const rules = fakeRules({ actions: [{ type: "complete-campaign", campaignId: "camp-rules" }] });
+    const { client, deps, metrics } = setup({ rules });
+    const sync = {
+      ...asyncInvocation(),
+      mode: "sync",
+      invocationId: undefined,
+      callbackUrl: undefined,
+      secret: undefined,
+      answered: { ruleId: "r-elsewhere", rulesVersion: "sha256:ffffffffffffffff", actions: [] },
+    } as Invocation;
+    const shadow = { "idn:access-request-pre-approval": { approved: true, comment: "shadow" } };
+    await respond(sync, { ...deps(), shadow });
+    expect(rules.calls).toBe(1);
+    expect(client.campaigns).toEqual([]);
+    expect(metrics.sum("ShadowDecisions")).toBe(0);
+  });
 });
 
 describe("respond: FIRE_AND_FORGET", () => {
