@@ -13,11 +13,19 @@
  * A predicate that rejects, resolves to something other than a boolean, or has not settled at the
  * deadline (its signal is then aborted) makes the next evaluation throw RulesEvaluationError: the
  * decision is the fallback, the reason names the rule and the predicate.
+ *
+ * Context: a call that failed reading context the walk had not read (ContextNotReadSignal, which
+ * makes that walk ask for everything) runs again in a walk with other context, instead of replaying
+ * the failure there. Sync results are kept too (a walk that ended pending is walked again each
+ * round), but only for walks over the same context object: one computed without context, or in a
+ * walk that touched context it had not read (that walk asks for context instead of ending pending),
+ * is computed again.
  */
 import type { ContextData } from "../context/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import { RulesEvaluationError } from "./errors.ts";
 import type { ContextRequired, Decision } from "./types.ts";
+import { ContextNotReadSignal } from "./view.ts";
 
 /** What a custom predicate receives after the subject: `(view, api) => boolean | Promise<boolean>`. */
 export interface PredicateApi {
@@ -51,6 +59,10 @@ interface AsyncCall {
   value: boolean;
   error: unknown;
   promise: Promise<void>;
+  /** The context of the walk that made the call. */
+  context: ContextData | undefined;
+  /** A sync result, kept for later walks over the same context. */
+  sync: boolean;
 }
 
 interface InvocationCalls {
@@ -68,10 +80,29 @@ export interface CustomScope {
   walk: number;
   slots: number;
   byInvocation: WeakMap<Invocation, InvocationCalls>;
+  /**
+   * The sync results of walk `syncWalk` of `syncInvocation`, flat (slot, ordinal, 0|1): kept as calls
+   * only if that walk ends pending (pendingPredicates), so a walk that concludes allocates nothing.
+   */
+  syncResults: number[];
+  syncWalk: number;
+  syncInvocation: Invocation | undefined;
+  /** A walk in which a predicate evaluated these rules again: its ordinals restarted, keep none of it. */
+  nestedWalk: number;
 }
 
 export function newCustomScope(): CustomScope {
-  return { invocation: undefined, context: undefined, walk: 0, slots: 0, byInvocation: new WeakMap() };
+  return {
+    invocation: undefined,
+    context: undefined,
+    walk: 0,
+    slots: 0,
+    byInvocation: new WeakMap(),
+    syncResults: [],
+    syncWalk: -1,
+    syncInvocation: undefined,
+    nestedWalk: -1,
+  };
 }
 
 /** Thrown through the walk when it reached a pending call; evaluate() turns it into ContextRequired + pending. */
@@ -108,7 +139,8 @@ export function customPredicateTest(
     const invocation = custom.invocation;
     const known = invocation === undefined ? undefined : custom.byInvocation.get(invocation);
     const earlier = known?.calls.get(`${slot}:${ordinal}`);
-    if (earlier !== undefined) return settledValue(earlier);
+    if (earlier !== undefined && replays(earlier, custom.context)) return settledValue(earlier);
+    const walk = custom.walk;
     let result: unknown;
     try {
       result = wantsApi
@@ -116,8 +148,13 @@ export function customPredicateTest(
         : (predicate as (subject: unknown) => unknown)(subject);
     } catch (error) {
       throw new RulesEvaluationError(ruleId, `custom predicate "${name}" threw`, error);
+    } finally {
+      if (custom.walk !== walk) custom.nestedWalk = custom.walk;
     }
-    if (typeof result === "boolean") return result;
+    if (typeof result === "boolean") {
+      if (invocation !== undefined) keepSync(custom, invocation, slot, ordinal, result);
+      return result;
+    }
     if (!isThenable(result) || invocation === undefined) {
       throw new RulesEvaluationError(ruleId, `custom predicate "${name}" did not return a boolean`);
     }
@@ -130,6 +167,8 @@ export function customPredicateTest(
       value: false,
       error: undefined,
       promise: Promise.resolve(),
+      context: custom.context,
+      sync: false,
     };
     call.promise = Promise.resolve(result).then(
       (value) => {
@@ -151,6 +190,67 @@ export function customPredicateTest(
     calls.calls.set(`${slot}:${ordinal}`, call);
     throw new PredicatePendingSignal();
   };
+}
+
+/**
+ * Whether a walk over `context` gets `call`'s outcome: a sync result only over the context it was
+ * computed with; a failure reading context not read only over that same context (elsewhere the
+ * call runs again: it may have the context now). Any other outcome: always (once settled, an async
+ * result stands; the predicate is not called twice).
+ */
+function replays(call: AsyncCall, context: ContextData | undefined): boolean {
+  if (call.context === context) return true;
+  if (call.sync) return false;
+  return call.state !== "failed" || !readContextNotRead(call.error);
+}
+
+/** True when `error` is, or was caused by, a ContextNotReadSignal. */
+function readContextNotRead(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof ContextNotReadSignal) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+function keepSync(
+  custom: CustomScope,
+  invocation: Invocation,
+  slot: number,
+  ordinal: number,
+  value: boolean,
+): void {
+  const results = custom.syncResults;
+  if (custom.syncWalk !== custom.walk || custom.syncInvocation !== invocation) {
+    results.length = 0;
+    custom.syncWalk = custom.walk;
+    custom.syncInvocation = invocation;
+  }
+  results.push(slot, ordinal, value ? 1 : 0);
+}
+
+/** Keeps the current walk's sync results as calls: the walk ended pending, so it did not touch context it lacked. */
+function commitSync(custom: CustomScope, invocation: Invocation, calls: InvocationCalls): void {
+  const results = custom.syncResults;
+  const current = custom.syncWalk === custom.walk && custom.syncInvocation === invocation;
+  if (current && custom.nestedWalk !== custom.walk) {
+    for (let i = 0; i < results.length; i += 3) {
+      calls.calls.set(`${results[i]}:${results[i + 1]}`, {
+        label: "",
+        ruleId: "",
+        name: "",
+        state: "done",
+        value: results[i + 2] === 1,
+        error: undefined,
+        promise: Promise.resolve(),
+        context: custom.context,
+        sync: true,
+      });
+    }
+  }
+  results.length = 0;
+  custom.syncInvocation = undefined;
 }
 
 function settledValue(call: AsyncCall): boolean {
@@ -211,6 +311,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** The pending calls of `invocation` under `custom`, as evaluate() returns them. */
 export function pendingPredicates(custom: CustomScope, invocation: Invocation): PendingPredicates {
   const calls = callsOf(custom, invocation);
+  commitSync(custom, invocation, calls);
   const pending = [...calls.calls.values()].filter((call) => call.state === "pending");
   return {
     names: pending.map((call) => call.label),

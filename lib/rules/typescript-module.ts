@@ -8,6 +8,9 @@
  * Its rules version covers the document and the module's code: `sha256` over the document's version
  * and the text of every local file the module imports (not node_modules, not this project's lib/,
  * the engine), so changing a predicate changes RulesVersion while moving the checkout does not.
+ * "Local" is where the file resolves, as the stack's bundle resolves it: a workspace package linked
+ * into node_modules or a tsconfig `paths` alias is local; an installed package is not (its lockfile
+ * versions it).
  *
  * The CLI imports .ts through tsx (bin/isc-responder.js registers it), the synth runs under tsx,
  * vitest imports .ts itself.
@@ -15,6 +18,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Plugin } from "esbuild";
 import type { ValidationIssue } from "../errors.ts";
 import { formatPath } from "../errors.ts";
 import { definedRulesOf } from "./bundled-module.ts";
@@ -82,9 +86,39 @@ export async function loadRulesModule(path: string): Promise<LoadedRulesModule> 
 /** The responder's own lib/ (the engine): versioned with the code, like the YAML rules' engine. */
 const ENGINE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
+/** Where a resolved file is not hashed (nor followed): an installed package, or the engine. */
+function outsideSources(file: string): boolean {
+  return file.split(sep).includes("node_modules") || file.startsWith(ENGINE_DIR + sep);
+}
+
 /**
- * `sha256:` over the module's local sources: the files esbuild resolves from it, packages left out.
- * Without esbuild (it comes with tsx), the module file alone.
+ * Resolves every import as the stack's bundling does (infra/bundling.ts: tsconfig paths, symlinks
+ * followed, `module` before `main`), then leaves out what outsideSources() names instead of bundling
+ * it. Not `packages: "external"`: that leaves out every bare specifier, workspace packages included.
+ */
+const LOCAL_SOURCES_ONLY: Plugin = {
+  name: "local-sources-only",
+  setup(build) {
+    const again = Symbol("resolving");
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === again) return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: again,
+      });
+      // Unresolved: esbuild reports it (the stack's bundling would fail the same way).
+      if (resolved.errors.length > 0) return undefined;
+      if (resolved.external || outsideSources(resolved.path)) return { path: args.path, external: true };
+      return resolved;
+    });
+  },
+};
+
+/**
+ * `sha256:` over the module's local sources: the files esbuild resolves from it, installed
+ * packages and the engine left out. Without esbuild (it comes with tsx), the module file alone.
  */
 export async function moduleSourceHash(path: string): Promise<{ hash: string; sources: string[] }> {
   const base = dirname(path);
@@ -99,13 +133,14 @@ export async function moduleSourceHash(path: string): Promise<{ hash: string; so
       platform: "node",
       format: "esm",
       target: "node22",
-      packages: "external",
+      mainFields: ["module", "main"],
+      plugins: [LOCAL_SOURCES_ONLY],
       logLevel: "silent",
     });
     const cwd = process.cwd();
     files = Object.keys(result.metafile?.inputs ?? {})
       .map((input) => resolve(cwd, input))
-      .filter((file) => !file.split(sep).includes("node_modules") && !file.startsWith(ENGINE_DIR + sep));
+      .filter((file) => !outsideSources(file));
   } catch (error) {
     if ((error as { errors?: unknown }).errors !== undefined) {
       throw new RulesFileError(path, [{ path: "", message: `cannot bundle the module: ${brief(error)}` }]);
