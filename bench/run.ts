@@ -13,11 +13,13 @@
  * skipped with the reason, so the bench runs at every stage of the project.
  */
 
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, cpSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { rulesVersion } from "../lib/rules/compile.ts";
+import { parseRulesDocument } from "../lib/rules/parse.ts";
+import { PRECOMPILED_FILE, precompiledRules } from "../lib/rules/precompiled.ts";
 import { BENCH_OUT, type BuiltBundle, buildBundle } from "./support/bundle.ts";
 import { type ColdStartFigures, measureColdStart } from "./support/cold-start.ts";
 import { type ContextSection, runContextBench } from "./support/context-figures.ts";
@@ -126,6 +128,9 @@ async function main(): Promise<void> {
   // 1. Bundles, as CDK builds them; rules.json beside the functions that load it.
   const built: Record<string, BuiltBundle | undefined> = {};
   const rulesJson = JSON.stringify(benchRulesDocument());
+  // As the stack writes it beside rules.json at synth (lib/rules/precompiled.ts).
+  const benchDocument = parseRulesDocument(benchRulesDocument(), "bench rules");
+  const precompiledJson = JSON.stringify(precompiledRules(benchDocument, rulesVersion(benchDocument)));
   // With --only and neither cold nor warm to run, nothing needs a bundle.
   const buildBundles = !(only.size > 0 && skip.has("cold") && skip.has("warm"));
   if (buildBundles) log("building bundles ...");
@@ -137,6 +142,19 @@ async function main(): Promise<void> {
       report.bundles[name] = b === undefined ? { skipped: "entry missing" } : bundleFigures(b);
       if (b !== undefined && (name === "http" || name === "worker")) {
         writeFileSync(join(b.file, "..", "rules.json"), rulesJson);
+        writeFileSync(join(b.file, "..", PRECOMPILED_FILE), precompiledJson);
+      }
+      // The same http bundle without rules.precompiled.json: the rules compiled in full at cold start.
+      if (b !== undefined && name === "http") {
+        const fullDir = join(dirname(dirname(b.file)), "http-no-precompiled");
+        rmSync(fullDir, { recursive: true, force: true });
+        cpSync(dirname(b.file), fullDir, { recursive: true });
+        rmSync(join(fullDir, PRECOMPILED_FILE));
+        built["http-no-precompiled"] = {
+          ...b,
+          name: "http-no-precompiled",
+          file: join(fullDir, "index.mjs"),
+        };
       }
     } catch (error) {
       report.bundles[name] = { skipped: `build failed: ${brief(error)}` };
@@ -180,6 +198,11 @@ async function main(): Promise<void> {
       const runs: Array<[string, object, Record<string, string>]> = [
         ["bare-handler", functionUrlEvent(syncBody(1)), {}],
         ["http", functionUrlEvent(syncBody(1), { authorization: `Bearer ${BEARER}` }), httpEnv],
+        [
+          "http-no-precompiled",
+          functionUrlEvent(syncBody(1), { authorization: `Bearer ${BEARER}` }),
+          httpEnv,
+        ],
         ["client-handler", functionUrlEvent(asyncBody), clientEnv],
         ["sdk-handler", functionUrlEvent(asyncBody), clientEnv],
         // The worker needs DynamoDB for its ledger: an empty batch times the import and handler setup only.
@@ -363,6 +386,10 @@ function computeRatios(report: Report): void {
       cold("bare-handler")?.wallMs.median,
     ),
     "cold start wall, http / bare (p90)": ratio(cold("http")?.wallMs.p90, cold("bare-handler")?.wallMs.p90),
+    "cold start wall, http without rules.precompiled.json / bare (median)": ratio(
+      cold("http-no-precompiled")?.wallMs.median,
+      cold("bare-handler")?.wallMs.median,
+    ),
     "cold import+first reply, http / bare (median)": ratio(
       cold("http")?.totalMs.median,
       cold("bare-handler")?.totalMs.median,

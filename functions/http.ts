@@ -31,6 +31,7 @@ import { parseShadowSettings } from "../lib/responder/shadow.ts";
 import { bundledRules } from "../lib/rules/bundled-module.ts";
 import { compileRules } from "../lib/rules/compile.ts";
 import { prepareRegexEngine } from "../lib/rules/load-bundled.ts";
+import { readPrecompiledBeside } from "../lib/rules/precompiled.ts";
 import type { RulesDocument } from "../lib/rules/schema.ts";
 
 const env = process.env;
@@ -122,11 +123,14 @@ const rulesDocument = JSON.parse(readFileSync(rulesPath, "utf8")) as RulesDocume
 await prepareRegexEngine(rulesDocument);
 // Its version (sha256 of the canonical document) was computed at synth too: RULES_VERSION saves hashing it here.
 // A TypeScript rules module bundled by the stack (lib/rules/bundled-module.ts) has the predicates; else rules.json.
+// rules.precompiled.json beside it (written at synth, lib/rules/precompiled.ts) spares the compile its analysis.
 const rules =
   (await bundledRules()) ??
   compileRules(rulesDocument, {
     source: rulesPath,
     version: config.bundledRulesVersion,
+    precomputed: readPrecompiledBeside(rulesPath),
+    onPrecomputedIgnored: (reason) => logger.warn("precompiled rules ignored, compiled in full", { reason }),
   });
 
 // DECISION_RECORDS_RETENTION_DAYS (set by the stack with decision records on): the records of answers

@@ -23,6 +23,7 @@ import { bundledRules } from "../lib/rules/bundled-module.ts";
 import { compileRules } from "../lib/rules/compile.ts";
 import { prepareRegexEngine } from "../lib/rules/load-bundled.ts";
 import { parseRulesDocument } from "../lib/rules/parse.ts";
+import { readPrecompiledBeside } from "../lib/rules/precompiled.ts";
 import { emfMetrics, rotatingIscClient, workerConfigFromEnv } from "../lib/worker/from-env.ts";
 import { createWorkerHandler, type WorkerContext, type WorkerHandler } from "../lib/worker/handler.ts";
 
@@ -45,7 +46,13 @@ async function build(env: NodeJS.ProcessEnv): Promise<WorkerHandler> {
   // RE2 (re2.mjs beside the bundle) before validating: the check asks it whether it can run each pattern.
   await prepareRegexEngine(rulesDocument);
   // A TypeScript rules module bundled by the stack (lib/rules/bundled-module.ts) has the predicates; else rules.json.
-  const rules = (await bundledRules()) ?? compileRules(parseRulesDocument(rulesDocument, rulesPath));
+  const rules =
+    (await bundledRules()) ??
+    compileRules(parseRulesDocument(rulesDocument, rulesPath), {
+      precomputed: readPrecompiledBeside(rulesPath),
+      onPrecomputedIgnored: (reason) =>
+        logger.warn("precompiled rules ignored, compiled in full", { reason }),
+    });
   const secrets = secretsStoreFromEnv(env);
   // One client per container for completions, actions and context reads, limited to this
   // container's share of the tenant's budget per API version (CONTEXT_SETTINGS, docs/pipeline.md).

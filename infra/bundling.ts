@@ -19,6 +19,7 @@
  *   NodejsFunction bundles to a single file, so the stack's afterBundling hook builds the split
  *   bundle over it from these very options (bundleBuildCommand), as it builds re2.mjs.
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +27,7 @@ import type { BundlingOptions, ICommandHooks } from "aws-cdk-lib/aws-lambda-node
 import { LogLevel, OutputFormat, SourceMapMode } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { BuildOptions } from "esbuild";
 import { RE2_MODULE_FILE } from "../lib/rules/load-bundled.ts";
+import { PRECOMPILED_FILE, precompiledPathOf } from "../lib/rules/precompiled.ts";
 
 export type FunctionName = "http" | "worker" | "subscriptions";
 
@@ -151,8 +153,9 @@ export function bundleBuildCommand(builds: readonly BuildOptions[]): string {
 }
 
 /**
- * NodejsFunction bundling options for `fn`; `rulesJsonPath` (absolute) is copied beside index.mjs.
- * afterBundling then builds what CDK's single-file bundling cannot (afterBundlingBuilds).
+ * NodejsFunction bundling options for `fn`; `rulesJsonPath` (absolute) is copied beside index.mjs,
+ * with the rules.precompiled.json written beside it (infra/rules.ts), if there is one. afterBundling
+ * then builds what CDK's single-file bundling cannot (afterBundlingBuilds).
  */
 export function nodejsBundling(
   fn: FunctionName,
@@ -161,10 +164,14 @@ export function nodejsBundling(
 ): BundlingOptions {
   const afterBundling = (_inputDir: string, outputDir: string): string[] => {
     const builds = afterBundlingBuilds(fn, outputDir, rulesModuleInject);
+    const precompiled = rulesJsonPath === undefined ? undefined : precompiledPathOf(rulesJsonPath);
     return [
       ...(rulesJsonPath === undefined
         ? []
         : [`cp ${shellQuote(rulesJsonPath)} ${shellQuote(join(outputDir, "rules.json"))}`]),
+      ...(precompiled === undefined || !existsSync(precompiled)
+        ? []
+        : [`cp ${shellQuote(precompiled)} ${shellQuote(join(outputDir, PRECOMPILED_FILE))}`]),
       ...(builds === undefined ? [] : [bundleBuildCommand(builds)]),
     ];
   };

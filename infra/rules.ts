@@ -1,14 +1,16 @@
 /**
  * Synth-time validation of the rules file, so a broken rules file fails `cdk synth` with the same
  * messages as `isc-responder rules check`; the validated document is what goes into each bundle as
- * rules.json (docs/runtime-contract.md).
+ * rules.json, with rules.precompiled.json beside it: what compiling it derives, computed here once
+ * instead of at every cold start (docs/runtime-contract.md).
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RulesFileError } from "../lib/rules/errors.ts";
 import { loadRulesFile } from "../lib/rules/load-file.ts";
+import { precompiledPathOf, precompiledRules } from "../lib/rules/precompiled.ts";
 import { SECTION_OF_TRIGGER } from "../lib/rules/schema.ts";
 import { DYNAMIC_APPROVER, POST_APPROVAL, PRE_APPROVAL } from "../lib/triggers/trigger-ids.ts";
 import { PROJECT_ROOT } from "./bundling.ts";
@@ -34,6 +36,11 @@ export interface ValidatedRules {
   warnings: string[];
   /** A TypeScript rules module: the stack bundles it into the functions (infra/typescript-rules.ts). */
   module?: RulesModuleBundle;
+  /**
+   * rules.precompiled.json's text (lib/rules/precompiled.ts): what compiling derives at cold start,
+   * computed here for this document and version. Absent for a module (the functions compile its own).
+   */
+  precompiled?: string;
 }
 
 /**
@@ -69,7 +76,7 @@ export async function validateRulesFile(file: string): Promise<ValidatedRules> {
       (w) => `${file}${w.line === undefined ? "" : `:${w.line}`}: ${w.path || "(root)"}: ${w.message}`,
     ),
     ...(loaded.module === undefined
-      ? {}
+      ? { precompiled: JSON.stringify(precompiledRules(document, compiled.version)) }
       : { module: { path: loaded.module.path, version: compiled.version } }),
   };
 }
@@ -126,13 +133,18 @@ export async function deploymentFindings(
 }
 
 /**
- * Writes rules.json into a folder of its own (named by content hash) for the bundling hook to copy
- * beside index.mjs. The folder lives under the OS temp dir, never in the source tree.
+ * Writes rules.json, and rules.precompiled.json beside it, into a folder of its own (named by content
+ * hash) for the bundling hook to copy beside index.mjs. The folder lives under the OS temp dir, never
+ * in the source tree.
  */
 export function writeRulesForBundling(rules: ValidatedRules): string {
   const folder = join(tmpdir(), "isc-responder-rules", rules.sha256.slice(7, 23));
   mkdirSync(folder, { recursive: true });
   const path = join(folder, "rules.json");
   writeFileSync(path, rules.json);
+  const precompiled = precompiledPathOf(path);
+  // A module's rules.json may equal a YAML file's: never leave a plan behind that is not this build's.
+  if (rules.precompiled === undefined) rmSync(precompiled, { force: true });
+  else writeFileSync(precompiled, rules.precompiled);
   return path;
 }

@@ -10,7 +10,9 @@
  * read (ContextRequired), so the rules before it cost no read; decide() throws that instead.
  * fallback() never throws and always returns a valid output. The sections (rules in order, with
  * their needs) are compiled in sections.ts, decisions in decisions.ts, the needs analysis is in
- * context-needs.ts and the request view in view.ts.
+ * context-needs.ts and the request view in view.ts. What compiling derives that is pure data (the
+ * order, the needs) is the sections' plan, computed here or, in the functions, read from
+ * rules.precompiled.json written at synth (precompiled.ts).
  */
 import type { ContextData } from "../context/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
@@ -27,6 +29,7 @@ import { type CustomScope, isPendingSignal, pendingPredicates } from "./custom-a
 import type { CompiledDecision, CustomDecision, Output } from "./decisions.ts";
 import { ContextRequiredError, RulesDocumentError } from "./errors.ts";
 import { SEVERAL_VALUES } from "./paths.ts";
+import { type SectionPlans, usablePlans } from "./precompiled.ts";
 import type { RulesDocument } from "./schema.ts";
 import {
   type CompiledRule,
@@ -63,6 +66,13 @@ export interface CompileOptions {
    * skips hashing the document again at cold start. Must be that document's version.
    */
   version?: string;
+  /**
+   * rules.precompiled.json, parsed (precompiled.ts): the plan computed at synth, so cold start skips
+   * it. Used only when it is this document's and version's; otherwise the plan is computed here.
+   */
+  precomputed?: unknown;
+  /** Told why a given `precomputed` was not used (the function logs it). */
+  onPrecomputedIgnored?: (reason: string) => void;
 }
 
 const MAX_FALLBACK_REASON = 300;
@@ -96,7 +106,20 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
   const base = conditionContext(document, options.predicates);
   const version = options.version ?? rulesVersion(document);
 
-  const sections = compileSections(document, options, base, problems);
+  let plans: SectionPlans | undefined;
+  if (options.precomputed !== undefined) {
+    const usable = usablePlans(options.precomputed, document, version);
+    if (typeof usable === "string") options.onPrecomputedIgnored?.(usable);
+    else plans = usable;
+  }
+  // A usable plan was written at synth for this document, which compiled there: its fixed outputs were checked.
+  const sections = compileSections(
+    document,
+    plans === undefined ? options : { ...options, outputsChecked: true },
+    base,
+    problems,
+    plans,
+  );
   if (problems.length > 0) throw new RulesDocumentError(source, problems);
 
   const fallback = (triggerId: KnownTriggerId, reason: string): Decision => {

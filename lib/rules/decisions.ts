@@ -51,6 +51,11 @@ export interface CompiledDecision {
 export interface DecisionOptions {
   /** Decisions named by `custom:` in a `then` / `default`: return the trigger's output. */
   decisions?: Readonly<Record<string, CustomDecision>> | undefined;
+  /**
+   * The fixed outputs were checked when this document compiled at synth (a usable precompiled plan,
+   * precompiled.ts): their zod checks are skipped at cold start.
+   */
+  outputsChecked?: boolean | undefined;
 }
 
 export const noActions: ActionsOf = () => [];
@@ -74,7 +79,7 @@ export function preApprovalDecision(
   const approver = compileTemplate(approverText, matched);
   // Fixed parts are checked now; interpolated text is a string by construction.
   const sample: PreApprovalOutput = { approved, comment: then.comment ?? "", approver: approverText };
-  if (!z.safeParse(PreApprovalOutputSchema, sample).success)
+  if (options.outputsChecked !== true && !z.safeParse(PreApprovalOutputSchema, sample).success)
     throw new Error("does not produce a valid pre-approval output");
   return {
     output: (root) => ({ approved, comment: comment(root), approver: approver(root) }),
@@ -93,10 +98,10 @@ export function dynamicApproverDecision(
   const spec = then.approver;
   if (spec === undefined) throw new Error("approver is required");
   if (spec === "none" || (!("lookup" in spec) && !("from" in spec))) {
-    const fixed = fixedApprover(spec, "is not a valid dynamic approver");
+    const fixed = fixedApprover(spec, "is not a valid dynamic approver", options.outputsChecked === true);
     return { output: () => ({ ...fixed }), actions };
   }
-  const step = compileApprover(spec, ctx);
+  const step = compileApprover(spec, ctx, options.outputsChecked === true);
   // One list per decision, emptied on each output(): conclude() copies it into the explanation.
   const notes: string[] = [];
   return {
@@ -112,9 +117,9 @@ export function dynamicApproverDecision(
 /** One step of an approver chain: the approver for `root`, noting why a step was passed over. */
 type ApproverStep = (root: unknown, notes: string[]) => DynamicApproverOutput;
 
-function fixedApprover(spec: "none" | ApproverRef, problem: string): DynamicApproverOutput {
+function fixedApprover(spec: "none" | ApproverRef, problem: string, checked: boolean): DynamicApproverOutput {
   const fixed = spec === "none" ? { ...NO_ADDITIONAL_APPROVER } : approverOutput(spec);
-  if (!z.safeParse(DynamicApproverOutputSchema, fixed).success) throw new Error(problem);
+  if (!checked && !z.safeParse(DynamicApproverOutputSchema, fixed).success) throw new Error(problem);
   return fixed;
 }
 
@@ -126,16 +131,17 @@ function stepLabel(spec: ApproverSpec): string {
   return spec.id;
 }
 
-function compileApprover(spec: ApproverSpec, ctx: ConditionContext): ApproverStep {
+function compileApprover(spec: ApproverSpec, ctx: ConditionContext, checked: boolean): ApproverStep {
   if (spec === "none" || (!("lookup" in spec) && !("from" in spec))) {
-    const fixed = fixedApprover(spec, "otherwise is not a valid approver");
+    const fixed = fixedApprover(spec, "otherwise is not a valid approver", checked);
     return () => ({ ...fixed });
   }
-  const otherwise = compileApprover(spec.otherwise, ctx);
+  const otherwise = compileApprover(spec.otherwise, ctx, checked);
   if ("from" in spec) return compileFrom(spec, otherwise, ctx);
   const approvers = approverTable(
     spec.lookup,
     ctx.tables.get(spec.lookup) as ReadonlyMap<string, TableValue>,
+    checked,
   );
   const findKey = compilePathGetter(
     (parseFieldPath(spec.by) as FieldPath).keys,
@@ -251,14 +257,15 @@ const approverTables = new WeakMap<
 function approverTable(
   name: string,
   table: ReadonlyMap<string, TableValue>,
+  entriesChecked: boolean,
 ): ReadonlyMap<string, DynamicApproverOutput> {
   let approvers = approverTables.get(table);
   if (approvers === undefined) {
     // Entries were validated as approvers at load; re-shaped here so outputs carry exactly id/name/type.
     const checked = new Map<string, DynamicApproverOutput>();
     for (const [key, value] of table) {
-      const parsed = z.safeParse(DynamicApproverOutputSchema, value);
-      if (!parsed.success || parsed.data.id === "") {
+      const valid = entriesChecked || z.safeParse(DynamicApproverOutputSchema, value).success;
+      if (!valid || (value as ApproverRef).id === "") {
         approvers = new Error(`table ${name} has an entry that is not an approver`);
         break;
       }

@@ -1,10 +1,11 @@
 /**
  * A validated rules document compiled into one section per trigger: its rules in evaluation order
  * (priority, then file order), each with its condition, decision and context needs; its default and
- * fallback; what its explanations record of the context. compile.ts evaluates them.
+ * fallback; what its explanations record of the context. compile.ts evaluates them. The order, the
+ * needs and the recorded fields come from the sections' plan (precompiled.ts): computed here, or
+ * precomputed at synth.
  */
 import * as z from "zod/mini";
-import type { ContextSource } from "../context/types.ts";
 import {
   DynamicApproverOutputSchema,
   NO_ADDITIONAL_APPROVER,
@@ -18,7 +19,7 @@ import {
   PRE_APPROVAL,
 } from "../triggers/trigger-ids.ts";
 import { type CompiledCondition, type ConditionContext, compileCondition } from "./conditions.ts";
-import { type ContextFieldRef, maskOf, NeedsCollector, type NeedsMask } from "./context-needs.ts";
+import type { NeedsMask } from "./context-needs.ts";
 import {
   approverOutput,
   type CompiledDecision,
@@ -30,6 +31,7 @@ import {
   preApprovalDecision,
 } from "./decisions.ts";
 import { compileSingleValueGetter, parseFieldPath } from "./paths.ts";
+import { planSections, type SectionName, type SectionPlan, type SectionPlans } from "./precompiled.ts";
 import type {
   ActionConfig,
   Condition,
@@ -85,12 +87,10 @@ export interface CompiledSection {
   contextUses: ContextUseCollector | undefined;
 }
 
+/** What compiling reads of a rule; its order and needs come from the section's plan (precompiled.ts). */
 interface RuleConfig<T> {
   id: string;
-  priority?: number | undefined;
-  enabled?: boolean | undefined;
   enforce?: boolean | undefined;
-  needs?: readonly ContextSource[] | undefined;
   when: Condition;
   then: T;
 }
@@ -102,12 +102,16 @@ function firstNeedy(rules: readonly CompiledRule[]): number {
 
 export type Problems = Array<{ path: string; message: string }>;
 
-/** Each section of the document, compiled; what only compiling can tell (unregistered custom names) goes to `problems`. */
+/**
+ * Each section of the document, compiled; what only compiling can tell (unregistered custom names)
+ * goes to `problems`. `plans` must be the document's (planSections, or a checked precompiled one).
+ */
 export function compileSections(
   document: RulesDocument,
   options: DecisionOptions,
   base: Omit<ConditionContext, "ruleId">,
   problems: Problems,
+  plans: SectionPlans = planSections(document),
 ): Map<KnownTriggerId, CompiledSection> {
   const sections = new Map<KnownTriggerId, CompiledSection>();
   const guards = new Map<string, Guard>();
@@ -134,20 +138,16 @@ export function compileSections(
     return { guard, value: candidate.equals };
   };
 
-  /** The rules in evaluation order, each with its needs; `required` is filled in by compileSection. */
+  /** The plan's rules, compiled in its order; `required` is filled in by compileSection. */
   const compileRuleList = <T>(
     sectionName: string,
     rules: ReadonlyArray<RuleConfig<T>>,
+    plan: SectionPlan,
     decisionOf: (then: T, path: string, ctx: ConditionContext) => CompiledDecision,
-    needsOfThen: (collector: NeedsCollector, then: T) => void,
-    section: NeedsCollector,
   ): CompiledRule[] => {
-    const ordered = rules
-      .map((rule, index) => ({ rule, index }))
-      .filter(({ rule }) => rule.enabled !== false)
-      .sort((a, b) => (b.rule.priority ?? 0) - (a.rule.priority ?? 0) || a.index - b.index);
     const out: CompiledRule[] = [];
-    for (const { rule, index } of ordered) {
+    for (const { index, needs, item } of plan.rules) {
+      const rule = rules[index] as RuleConfig<T>;
       const path = `${sectionName}.rules[${index}]`;
       try {
         const ctx: ConditionContext = { ...base, ruleId: rule.id };
@@ -155,18 +155,13 @@ export function compileSections(
         // `{{item.*}}` names what this rule's quantifier matched, never what an earlier rule's did.
         const scope = ctx.scope;
         const inner = condition.test;
-        const test = usesMatchedItem(rule.then)
+        const test = item
           ? (s: unknown) => {
               scope.item = undefined;
               return inner(s);
             }
           : inner;
         const guarded = guardOf(rule.when);
-        const collector = new NeedsCollector();
-        collector.condition(rule.when);
-        needsOfThen(collector, rule.then);
-        collector.mask |= maskOf(rule.needs);
-        section.merge(collector);
         out.push({
           id: rule.id,
           enforce: rule.enforce !== false,
@@ -175,7 +170,7 @@ export function compileSections(
           test,
           matched: Object.freeze([...matchedLines(condition)]),
           decision: decisionOf(rule.then, `${path}.then`, ctx),
-          needs: collector.mask,
+          needs,
           required: 0,
         });
       } catch (error) {
@@ -188,35 +183,31 @@ export function compileSections(
   /** A section with each rule's `required` (its needs and everything after it). */
   const compileSection = <T>(
     triggerId: KnownTriggerId,
-    sectionName: string,
+    sectionName: SectionName,
     rules: ReadonlyArray<RuleConfig<T>>,
     defaultThen: T,
     decisionOf: (then: T, path: string, ctx: ConditionContext) => CompiledDecision,
-    needsOfThen: (collector: NeedsCollector, then: T) => void,
     fallbackOutput: Output,
   ): CompiledSection => {
-    const collector = new NeedsCollector();
-    const compiled = compileRuleList(sectionName, rules, decisionOf, needsOfThen, collector);
-    const defaults = new NeedsCollector();
-    needsOfThen(defaults, defaultThen);
-    collector.merge(defaults);
-    let after = defaults.mask;
+    const plan = plans[sectionName] as SectionPlan;
+    const compiled = compileRuleList(sectionName, rules, plan, decisionOf);
+    let after = plan.defaultNeeds;
     for (let i = compiled.length - 1; i >= 0; i--) {
       const rule = compiled[i] as CompiledRule;
       after |= rule.needs;
       rule.required = after;
     }
-    const fields: ContextFieldRef[] = [...collector.fields.values()];
     return {
       triggerId,
       rules: compiled,
       defaultDecision: decisionOf(defaultThen, `${sectionName}.default`, { ...base, ruleId: "default" }),
-      defaultNeeds: defaults.mask,
+      defaultNeeds: plan.defaultNeeds,
       fallbackOutput,
-      needs: collector.mask,
+      // Every rule's needs and the default's.
+      needs: after,
       firstNeedy: firstNeedy(compiled),
-      custom: collector.custom,
-      contextUses: fields.length === 0 ? undefined : compileContextUses(fields),
+      custom: plan.custom,
+      contextUses: plan.fields.length === 0 ? undefined : compileContextUses(plan.fields),
     };
   };
 
@@ -248,8 +239,13 @@ export function compileSections(
         section.rules ?? [],
         section.default,
         decisionOf,
-        (collector, then) => collector.preApproval(then),
-        checkedFixed(PreApprovalOutputSchema, fallbackOutput, "preApproval.fallback", problems),
+        checkedFixed(
+          PreApprovalOutputSchema,
+          fallbackOutput,
+          "preApproval.fallback",
+          problems,
+          options.outputsChecked,
+        ),
       ),
     );
   }
@@ -266,7 +262,6 @@ export function compileSections(
         section.rules ?? [],
         section.default,
         decisionOf,
-        (collector, then) => collector.dynamicApprover(then),
         checkedFixed(
           DynamicApproverOutputSchema,
           configured === undefined || configured === "none"
@@ -274,6 +269,7 @@ export function compileSections(
             : approverOutput(configured),
           "dynamicApprover.fallback",
           problems,
+          options.outputsChecked,
         ),
       ),
     );
@@ -293,7 +289,6 @@ export function compileSections(
         section.rules ?? [],
         section.default ?? {},
         decisionOf,
-        (collector, then) => collector.actions(then.actions),
         null,
       ),
     );
@@ -306,8 +301,9 @@ function checkedFixed<T extends Output>(
   output: T,
   path: string,
   problems: Array<{ path: string; message: string }>,
+  checked: boolean | undefined,
 ): T {
-  if (!z.safeParse(schema, output).success)
+  if (checked !== true && !z.safeParse(schema, output).success)
     problems.push({ path, message: "does not produce a valid trigger output" });
   return output;
 }
@@ -315,9 +311,4 @@ function checkedFixed<T extends Output>(
 /** One line per part of a top-level `all` (as compiled: not compiled again), else the condition's one line. */
 function matchedLines(compiled: CompiledCondition): readonly string[] {
   return compiled.partDescriptions ?? [compiled.description];
-}
-
-/** Whether a decision's templates (comment, approver, action ids) name `{{item.*}}`. */
-function usesMatchedItem(then: unknown): boolean {
-  return /\{\{\s*item[.[]/.test(JSON.stringify(then));
 }

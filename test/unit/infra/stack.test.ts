@@ -16,6 +16,7 @@ import { DEFAULT_RESPOND_OPTIONS } from "../../../lib/responder/respond.ts";
 import { compileRules } from "../../../lib/rules/compile.ts";
 import { loadRulesFile } from "../../../lib/rules/load-file.ts";
 import { parseRulesDocument } from "../../../lib/rules/parse.ts";
+import { PRECOMPILED_FILE, usablePlans } from "../../../lib/rules/precompiled.ts";
 import { DYNAMIC_APPROVER, PRE_APPROVAL } from "../../../lib/triggers/trigger-ids.ts";
 import { workerConfigFromEnv } from "../../../lib/worker/from-env.ts";
 import { type EmittedMetric, emittedMetricLines, parseEmf } from "./emitted-metrics.ts";
@@ -182,6 +183,13 @@ describe("responder stack: functions", () => {
     expect(outputs.RulesVersion!.Value).toBe(compileRules(parseRulesDocument(bundled, "rules.json")).version);
     // The http function reports that same version without hashing the document itself (RULES_VERSION).
     expect(environmentOf(stack.httpFunction).RULES_VERSION).toBe(outputs.RulesVersion!.Value);
+    // Beside rules.json, what compiling it derives, computed at synth for that document and version
+    // (lib/rules/precompiled.ts): usable as the functions check it.
+    for (const fn of [stack.httpFunction, stack.workerFunction]) {
+      const precompiled = JSON.parse(readFileSync(join(assetDir(fn), PRECOMPILED_FILE), "utf8"));
+      const document = parseRulesDocument(bundled, "rules.json");
+      expect(typeof usablePlans(precompiled, document, String(outputs.RulesVersion!.Value))).toBe("object");
+    }
     // The AWS SDK stays external (provided by the runtime).
     const bundle = readFileSync(join(assetDir(stack.subscriptionsFunction), "index.mjs"), "utf8");
     expect(bundle).toContain("@aws-sdk/client-secrets-manager");

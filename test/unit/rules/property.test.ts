@@ -9,16 +9,14 @@ import { invocationForTools } from "../../../lib/rules/run-tests.ts";
 import type { CompiledRules, Decision } from "../../../lib/rules/types.ts";
 import { DynamicApproverOutputSchema, PreApprovalOutputSchema } from "../../../lib/triggers/schemas.ts";
 import { contextArbitrary } from "../../fuzz/arbitraries.ts";
+import { compileTextWithPrecompiled } from "./precompiled-helpers.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
-const example = compileRulesText(
-  readFileSync(join(ROOT, "rules/example.yaml"), "utf8"),
-  "example.yaml",
-).compiled;
+const EXAMPLE = readFileSync(join(ROOT, "rules/example.yaml"), "utf8");
+const example = compileRulesText(EXAMPLE, "example.yaml").compiled;
 
 // Every operator, quantifier, lookup and template at once, against inputs of any shape.
-const everything = compileRulesText(
-  `
+const EVERYTHING = `
 approver: "svc-{{requestedBy.name}}"
 lists: { ids: [a, b, 3] }
 tables:
@@ -55,9 +53,8 @@ dynamicApprover:
       when: { field: requestedFor.name, startsWith: A }
       then: { approver: { lookup: owners, by: "requestedItems[0].id", otherwise: { id: gg, name: G, type: GOVERNANCE_GROUP } } }
   default: { approver: none }
-`,
-  "everything.yaml",
-).compiled;
+`;
+const everything = compileRulesText(EVERYTHING, "everything.yaml").compiled;
 
 const text = fc.oneof(
   fc.string({ maxLength: 20 }),
@@ -114,9 +111,12 @@ function check(
 }
 
 describe("property: any valid input gets a valid output, without throwing", () => {
+  // Both engine paths: the plan computed at compile, and precompiled at synth (rules.precompiled.json).
   for (const [name, rules] of [
     ["example policy", example],
     ["every-operator policy", everything],
+    ["example policy, precompiled", compileTextWithPrecompiled(EXAMPLE, "example.yaml")],
+    ["every-operator policy, precompiled", compileTextWithPrecompiled(EVERYTHING, "everything.yaml")],
   ] as const) {
     it(`${name}: pre-approval`, () => {
       fc.assert(
