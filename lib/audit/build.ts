@@ -214,7 +214,13 @@ function recordDecision(d: NormalizedDecision, triggerId: string): RecordDecisio
     decision.notEnforced = e.notEnforced.flatMap((n: unknown) => {
       if (typeof n !== "object" || n === null) return [];
       const m = n as Record<string, unknown>;
-      return [{ ruleId: clip(text(m.ruleId) ?? "", 200), matched: strings(m.matched, 2_000) }];
+      const entry: NonNullable<RecordDecision["notEnforced"]>[number] = {
+        ruleId: clip(text(m.ruleId) ?? "", 200),
+        matched: strings(m.matched, 2_000),
+      };
+      const error = text(m.error);
+      if (error !== undefined) entry.error = clip(error, 2_000);
+      return [entry];
     });
   }
   if (d.actions.length > 0) decision.actions = clone(d.actions) as Array<Record<string, unknown>>;
@@ -233,6 +239,8 @@ function recordContext(
     ms: report.ms,
   };
   if (report.failure !== undefined) context.failure = clone(report.failure) as Record<string, unknown>;
+  if (report.ignoredFailure !== undefined)
+    context.ignoredFailure = clone(report.ignoredFailure) as Record<string, unknown>;
   if (data === undefined && omittedBytes !== undefined) context.dataOmitted = omitted(omittedBytes);
   if (data !== undefined) {
     const { provenance: _where, ...values } = data;

@@ -126,7 +126,10 @@ export function formatRecord(record: DecisionRecord): string {
     else sub(condition);
   });
   for (const [i, n] of (decision.notEnforced ?? []).entries()) {
-    const text = `${n.ruleId} (enforce: false) matched ${n.matched.join("; ") || "(no condition)"}`;
+    const text =
+      n.error !== undefined
+        ? `${n.ruleId} (enforce: false) not evaluated: ${n.error}`
+        : `${n.ruleId} (enforce: false) matched ${n.matched.join("; ") || "(no condition)"}`;
     if (i === 0) field("not enforced", text);
     else sub(text);
   }
@@ -151,6 +154,8 @@ export function formatRecord(record: DecisionRecord): string {
     );
     for (const read of context.reads) sub(describeRead(read));
     if (context.failure !== undefined) sub(`failed: ${json(context.failure)}`);
+    if (context.ignoredFailure !== undefined)
+      sub(`failed (only enforce: false rules needed it): ${json(context.ignoredFailure)}`);
     if (context.dataOmitted !== undefined) sub(`data not kept: ${context.dataOmitted}`);
     else if (context.data !== undefined)
       sub(`data kept for replay: ${Object.keys(context.data).join(", ") || "none"}`);

@@ -63,9 +63,18 @@ export const RecordDecisionSchema = z.object({
   fallbackReason: z.optional(shortText),
   /** Context values the deciding rule used. */
   contextUsed: z.optional(z.array(RecordContextUseSchema)),
-  /** Rules with `enforce: false` that matched before the deciding rule: recorded, not deciding. */
+  /**
+   * Rules with `enforce: false` that matched before the deciding rule: recorded, not deciding. One
+   * that could not be evaluated has `error` (its code failed, its context was not read).
+   */
   notEnforced: z.optional(
-    z.array(z.object({ ruleId: z.string().check(z.maxLength(200)), matched: z.array(z.string()) })),
+    z.array(
+      z.object({
+        ruleId: z.string().check(z.maxLength(200)),
+        matched: z.array(z.string()),
+        error: z.optional(z.string().check(z.maxLength(2_000))),
+      }),
+    ),
   ),
   actions: z.optional(z.array(z.record(z.string(), z.unknown()))),
 });
@@ -93,6 +102,8 @@ export const RecordContextSchema = z.object({
   cacheHits: z.number(),
   ms: z.number(),
   failure: z.optional(z.record(z.string(), z.unknown())),
+  /** The read failed but only rules with `enforce: false` needed it: the decision stands without it. */
+  ignoredFailure: z.optional(z.record(z.string(), z.unknown())),
   data: z.optional(z.record(z.string(), z.unknown())),
   dataOmitted: z.optional(z.string().check(z.maxLength(200))),
 });

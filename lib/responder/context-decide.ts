@@ -3,7 +3,9 @@
  * needs context cost no read), read what the remaining rules need within the caller's deadline, then
  * evaluate over payload and context. A read that fails (an error after the client's retries, a
  * timeout, 403, 404, a refused id) never lets a condition quietly evaluate to false: the decision is
- * the trigger's fallback, with the reason recorded. The caller decides what a failure means for it
+ * the trigger's fallback, with the reason recorded, unless only rules with `enforce: false` needed
+ * what failed (they are recorded as not read, the others decide: `ignoredFailure`, never retried
+ * for: a rule that does not decide must not fail the decision either). The caller decides what a failure means for it
  * (the http function defers a dynamic invocation on a timeout; the worker retries a transient
  * failure while the deadline allows).
  *
@@ -39,6 +41,11 @@ export interface ContextReport {
   cacheHits: number;
   ms: number;
   failure?: ContextFailure;
+  /**
+   * The read failed, but only rules with `enforce: false` needed it: the decision was reached
+   * without it (those rules are recorded as not read), so this is no failure to retry or fall back for.
+   */
+  ignoredFailure?: ContextFailure;
 }
 
 export interface ContextFailure {
@@ -100,7 +107,7 @@ export async function decideWithReadContext(
   const report: ContextReport = { needs: [...needs], reads: [], cacheHits: 0, ms: 0 };
   if (options.reader === undefined) {
     report.failure = { kind: "unknown", reason: "not-configured", transient: false };
-    return contextFallback(invocation, rules, report);
+    return decideWithoutContext(invocation, rules, report, options);
   }
   let result: ContextResult;
   try {
@@ -120,7 +127,7 @@ export async function decideWithReadContext(
     report.failure = contextFailureOf(error);
     const readsOf = (error as { reads?: unknown }).reads;
     if (Array.isArray(readsOf)) report.reads = readsOf as ContextRead[];
-    return contextFallback(invocation, rules, report);
+    return decideWithoutContext(invocation, rules, report, options);
   }
   report.ms = clock() - started;
   report.reads = result.reads;
@@ -143,6 +150,30 @@ export async function decideWithReadContext(
   }
   markOrigins(evaluated.explanation.context, result.data.provenance);
   return { ...validatedDecision(invocation, rules, evaluated), context: report, contextData: result.data };
+}
+
+/**
+ * The read failed: decide over context with no source loaded. A rule with `enforce: false` that
+ * needed some is recorded as not read and passed over (it never decides, so it never makes the
+ * decision fall back either); an enforced rule or default that needs any still gets the fallback,
+ * as does anything failing here (never an approval over context that was not read).
+ */
+async function decideWithoutContext(
+  invocation: Invocation,
+  rules: CompiledRules,
+  report: ContextReport,
+  options: ContextDecideOptions,
+): Promise<ContextDecideResult> {
+  let evaluated: Decision | ContextRequired;
+  try {
+    evaluated = await evaluateSettled(rules, invocation, {}, options);
+  } catch {
+    return contextFallback(invocation, rules, report);
+  }
+  if ("contextRequired" in evaluated) return contextFallback(invocation, rules, report);
+  const { failure, ...rest } = report;
+  const context: ContextReport = failure === undefined ? rest : { ...rest, ignoredFailure: failure };
+  return { ...validatedDecision(invocation, rules, evaluated), context };
 }
 
 /** Awaits async custom predicates reached over the payload, then decides (reading context if the rest needs it). */
@@ -272,11 +303,9 @@ export function recordContextReport(
     }
     if (report.cacheHits > 0) metrics.record(PipelineMetric.contextCacheHits, "Count", report.cacheHits);
     metrics.record(PipelineMetric.contextLatency, "Milliseconds", report.ms, dimensions);
-    if (report.failure !== undefined) {
-      metrics.record(PipelineMetric.contextFailures, "Count", 1, {
-        ...dimensions,
-        reason: report.failure.reason,
-      });
+    const failure = report.failure ?? report.ignoredFailure;
+    if (failure !== undefined) {
+      metrics.record(PipelineMetric.contextFailures, "Count", 1, { ...dimensions, reason: failure.reason });
     }
   }
   const fields: Record<string, unknown> = {
@@ -288,6 +317,7 @@ export function recordContextReport(
     ms: report.ms,
   };
   if (report.failure !== undefined) fields.failure = report.failure;
+  if (report.ignoredFailure !== undefined) fields.ignoredFailure = report.ignoredFailure;
   return fields;
 }
 

@@ -8,15 +8,17 @@
  * file order), returns the first match's decision or the trigger's default, with an Explanation built
  * from strings computed here. A rule needing context that was not given stops the walk with what to
  * read (ContextRequired), so the rules before it cost no read; decide() throws that instead.
- * fallback() never throws and always returns a valid output. The sections (rules in order, with
- * their needs) are compiled in sections.ts, decisions in decisions.ts, the needs analysis is in
+ * fallback() never throws and always returns a valid output. A rule with `enforce: false` never
+ * decides, not even by failing: a section with one walks a slower loop that records it (matched, or
+ * why it could not be evaluated) and goes on (shadow.ts). The sections (rules in order, with
+ * their needs) are compiled in sections.ts, decisions in decisions.ts, decisions and fallbacks
+ * built in explanation.ts, the needs analysis is in
  * context-needs.ts and the request view in view.ts. What compiling derives that is pure data (the
  * order, the needs) is the sections' plan, computed here or, in the functions, read from
  * rules.precompiled.json written at synth (precompiled.ts).
  */
 import type { ContextData } from "../context/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
-import { NO_ADDITIONAL_APPROVER } from "../triggers/schemas.ts";
 import {
   DYNAMIC_APPROVER,
   type KnownTriggerId,
@@ -26,29 +28,16 @@ import {
 import { type CustomPredicate, conditionContext } from "./conditions.ts";
 import { type NeedsMask, needsOf } from "./context-needs.ts";
 import { type CustomScope, isPendingSignal, pendingPredicates } from "./custom-async.ts";
-import type { CompiledDecision, CustomDecision, Output } from "./decisions.ts";
+import type { CompiledDecision, CustomDecision } from "./decisions.ts";
 import { ContextRequiredError, RulesDocumentError } from "./errors.ts";
+import { build, copyOutput, defaultFallbackOutput, fallbackDecision, safeFallback } from "./explanation.ts";
 import { SEVERAL_VALUES } from "./paths.ts";
 import { type SectionPlans, usablePlans } from "./precompiled.ts";
 import type { RulesDocument } from "./schema.ts";
-import {
-  type CompiledRule,
-  type CompiledSection,
-  compileSections,
-  DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT,
-  type Problems,
-} from "./sections.ts";
+import { type CompiledRule, type CompiledSection, compileSections, type Problems } from "./sections.ts";
+import { describeFailure, enforcedRequired, shadowFailure, shadowStop, usesRoot } from "./shadow.ts";
 import { readsClock as conditionReadsClock } from "./time-conditions.ts";
-import type {
-  ActionSpec,
-  CompiledRules,
-  ContextRequired,
-  ContextUse,
-  Decision,
-  DecisionKind,
-  Explanation,
-  NotEnforcedMatch,
-} from "./types.ts";
+import type { CompiledRules, ContextRequired, Decision, DecisionKind, NotEnforcedMatch } from "./types.ts";
 import { ContextNotReadSignal, loadedMask, requestView } from "./view.ts";
 
 export type { CustomDecision } from "./decisions.ts";
@@ -188,14 +177,16 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     // Rules over the payload alone read the payload itself: no view to build on the hot path.
     // Custom code reading context that was not read is noticed even if the code catches the signal.
     let notRead = false;
+    let unreadSource: string | undefined;
     const root =
       section.custom || (context !== undefined && section.needs !== 0)
         ? requestView(
             input,
             context,
             section.custom
-              ? () => {
+              ? (source) => {
                   notRead = true;
+                  unreadSource = source;
                 }
               : undefined,
           )
@@ -209,20 +200,68 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     // rule (a rule set over the payload alone runs exactly the loop it ran before context existed).
     let stop = rules.length;
     if ((section.needs & missing) !== 0) {
-      stop = section.firstNeedy;
-      while (stop < rules.length && ((rules[stop] as CompiledRule).needs & missing) === 0) stop++;
+      if (section.shadow) stop = shadowStop(rules, missing, context === undefined);
+      else {
+        stop = section.firstNeedy;
+        while (stop < rules.length && ((rules[stop] as CompiledRule).needs & missing) === 0) stop++;
+      }
     }
-    let hit: number;
+    let hit = -1;
     let shadow: NotEnforcedMatch[] | undefined;
     try {
       const stamp = ++decisions;
-      hit = firstMatch(rules, 0, stop, root, stamp);
-      // Shadow-mode rules (enforce: false) are recorded and passed over: the next match decides.
-      while (hit >= 0 && !(rules[hit] as CompiledRule).enforce) {
-        const passed = rules[hit] as CompiledRule;
-        shadow ??= [];
-        shadow.push({ ruleId: passed.id, matched: passed.matched as string[] });
-        hit = firstMatch(rules, hit + 1, stop, root, stamp);
+      if (!section.shadow) hit = firstMatch(rules, 0, stop, root, stamp);
+      else {
+        // Shadow-mode rules (enforce: false) are recorded and passed over: the next match decides.
+        // Whatever goes wrong in one (its code throws, its context was not read) is recorded too.
+        for (let i = 0; i < stop; i++) {
+          const rule = rules[i] as CompiledRule;
+          if (rule.enforce) {
+            if (firstMatch(rules, i, i + 1, root, stamp) === i) {
+              hit = i;
+              break;
+            }
+            continue;
+          }
+          const lacking = context === undefined ? 0 : rule.needs & missing;
+          if (lacking !== 0) {
+            shadow ??= [];
+            shadow.push(shadowFailure(rule, `context not read: ${[...needsOf(lacking)].join(", ")}`));
+            continue;
+          }
+          const outerNotRead: boolean = notRead;
+          notRead = false;
+          let matches = false;
+          let failed = false;
+          let failure: unknown;
+          try {
+            matches = firstMatch(rules, i, i + 1, root, stamp) === i;
+          } catch (error) {
+            failed = true;
+            failure = error;
+          }
+          const unread = notRead || (failed && notReadSignal(failure) !== undefined);
+          notRead = outerNotRead;
+          if (unread) {
+            // Before any read its code asks for everything, as any rule's would (to be observed then).
+            if (context === undefined) return requireAll();
+            shadow ??= [];
+            const source = notReadSignal(failure)?.source ?? unreadSource ?? "by its code";
+            shadow.push(shadowFailure(rule, `context not read: ${source}`));
+            continue;
+          }
+          if (failed) {
+            // A pending async predicate is awaited (that is observing it); its failure is recorded then.
+            if (isPendingSignal(failure)) throw failure;
+            shadow ??= [];
+            shadow.push(shadowFailure(rule, describeFailure(failure)));
+            continue;
+          }
+          if (matches) {
+            shadow ??= [];
+            shadow.push({ ruleId: rule.id, matched: rule.matched as string[] });
+          }
+        }
       }
     } catch (error) {
       // Custom code read context nobody declared: read it, then decide again.
@@ -250,7 +289,14 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
         shadow,
       );
     }
-    if (stop < rules.length) return { contextRequired: needsOf((rules[stop] as CompiledRule).required) };
+    if (stop < rules.length) {
+      // Once context was read, what shadow rules lack is recorded, never asked for.
+      const required =
+        section.shadow && context !== undefined
+          ? enforcedRequired(rules, stop, section.defaultNeeds)
+          : (rules[stop] as CompiledRule).required;
+      return { contextRequired: needsOf(required) };
+    }
     if ((section.defaultNeeds & missing) !== 0) return { contextRequired: needsOf(section.defaultNeeds) };
     return concludeOrRequire(
       () => notRead,
@@ -325,7 +371,9 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
     const notes = decision.lastNotes === undefined ? undefined : decision.lastNotes();
     const lines = notes === undefined ? matched : [...matched, ...notes];
     const uses =
-      context === undefined || section.contextUses === undefined ? undefined : section.contextUses(root);
+      context === undefined || section.contextUses === undefined
+        ? undefined
+        : section.contextUses(usesRoot(section, invocation, root, context));
     return build(
       section.triggerId,
       output,
@@ -375,88 +423,6 @@ function firstMatch(
     if (rule.test(root)) return i;
   }
   return -1;
-}
-
-function build(
-  triggerId: KnownTriggerId,
-  output: Output,
-  actions: ActionSpec[],
-  ruleId: string,
-  kind: DecisionKind,
-  matched: readonly string[],
-  rulesEvaluated: number,
-  start: number,
-  rulesVersion: string,
-  context?: ContextUse[],
-  notEnforced?: NotEnforcedMatch[],
-): Decision {
-  const explanation: Explanation = {
-    ruleId,
-    kind,
-    // Shared, frozen, computed at compile time: treat as read-only.
-    matched: matched as string[],
-    rulesVersion,
-    rulesEvaluated,
-    evaluationMicros: Math.round((performance.now() - start) * 1000_000) / 1000,
-  };
-  if (notEnforced !== undefined) explanation.notEnforced = notEnforced;
-  if (context !== undefined && context.length > 0) explanation.context = context;
-  return { triggerId, output, actions, explanation } as Decision;
-}
-
-/** fallback() must never throw: if building the configured one failed somehow, a hard-coded safe answer. */
-function safeFallback(
-  fallback: (triggerId: KnownTriggerId, reason: string) => Decision,
-  approver: string | undefined,
-): (triggerId: KnownTriggerId, reason: string) => Decision {
-  return (triggerId, reason) => {
-    try {
-      return fallback(triggerId, reason);
-    } catch {
-      return fallbackDecision(
-        triggerId,
-        defaultFallbackOutput(triggerId, approver),
-        "unknown",
-        "fallback construction failed",
-      );
-    }
-  };
-}
-
-/** The built-in fallback when the rules configure none for this trigger: deny / no extra approver. */
-function defaultFallbackOutput(triggerId: KnownTriggerId, approver: string | undefined): Output {
-  if (triggerId === PRE_APPROVAL) {
-    return { approved: false, comment: DEFAULT_PRE_APPROVAL_FALLBACK_COMMENT, approver: approver ?? "" };
-  }
-  if (triggerId === DYNAMIC_APPROVER) return { ...NO_ADDITIONAL_APPROVER };
-  return null;
-}
-
-/** Plain object construction only: safeFallback relies on it not throwing. */
-function fallbackDecision(
-  triggerId: KnownTriggerId,
-  output: Output,
-  rulesVersion: string,
-  fallbackReason: string,
-): Decision {
-  return {
-    triggerId,
-    output,
-    actions: [],
-    explanation: {
-      ruleId: "fallback",
-      kind: "fallback",
-      matched: [],
-      rulesVersion,
-      rulesEvaluated: 0,
-      evaluationMicros: 0,
-      fallbackReason,
-    },
-  } as Decision;
-}
-
-function copyOutput(output: Output): Output {
-  return output === null ? null : { ...output };
 }
 
 /** The ContextNotReadSignal behind `error` (custom code wraps what it throws in RulesEvaluationError). */

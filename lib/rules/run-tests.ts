@@ -154,7 +154,10 @@ async function runOne(
     failures.push(`rule: expected ${expect.rule}, got ${decision.explanation.ruleId}`);
   }
   if (expect.notEnforced !== undefined) {
-    const got = (decision.explanation.notEnforced ?? []).map((m) => m.ruleId);
+    // The shadow rules that matched: one that failed (`error`) did not.
+    const got = (decision.explanation.notEnforced ?? [])
+      .filter((m) => m.error === undefined)
+      .map((m) => m.ruleId);
     if (JSON.stringify(got) !== JSON.stringify(expect.notEnforced))
       failures.push(`notEnforced: expected [${expect.notEnforced.join(", ")}], got [${got.join(", ")}]`);
   }

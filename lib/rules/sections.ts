@@ -79,6 +79,13 @@ export interface CompiledSection {
   fallbackOutput: Output;
   /** Union of the rules' and the default's needs. */
   needs: NeedsMask;
+  /**
+   * Some rule has `enforce: false`: the walk takes its slower loop (a failing or unread shadow rule
+   * is recorded, not deciding). False: the tight loop, as if shadow mode did not exist.
+   */
+  shadow: boolean;
+  /** Union of the enforced rules' and the default's needs: with context given, only these stop the walk. */
+  enforcedNeeds: NeedsMask;
   /** Index of the first rule that needs any context (rules.length when none does). */
   firstNeedy: number;
   /** A custom predicate or decision: it gets the request view even without context (never payload keys as context). */
@@ -192,10 +199,14 @@ export function compileSections(
     const plan = plans[sectionName] as SectionPlan;
     const compiled = compileRuleList(sectionName, rules, plan, decisionOf);
     let after = plan.defaultNeeds;
+    let enforcedNeeds = plan.defaultNeeds;
+    let shadow = false;
     for (let i = compiled.length - 1; i >= 0; i--) {
       const rule = compiled[i] as CompiledRule;
       after |= rule.needs;
       rule.required = after;
+      if (rule.enforce) enforcedNeeds |= rule.needs;
+      else shadow = true;
     }
     return {
       triggerId,
@@ -205,6 +216,8 @@ export function compileSections(
       fallbackOutput,
       // Every rule's needs and the default's.
       needs: after,
+      shadow,
+      enforcedNeeds,
       firstNeedy: firstNeedy(compiled),
       custom: plan.custom,
       contextUses: plan.fields.length === 0 ? undefined : compileContextUses(plan.fields),

@@ -40,17 +40,21 @@ export interface Explanation {
   fallbackReason?: string;
   /**
    * Rules with `enforce: false` (shadow mode) that matched before the deciding rule, in evaluation
-   * order: what they would have decided is not applied, only recorded. Absent when none matched.
+   * order: what they would have decided is not applied, only recorded. One that could not be
+   * evaluated (its code failed, its context was not read) is recorded with `error`. Absent when none
+   * matched or failed.
    */
   notEnforced?: NotEnforcedMatch[];
   /** The context values the decision's rules used: source, object id, and the fields read. */
   context?: ContextUse[];
 }
 
-/** A shadow-mode rule that matched: its id and the explanation lines of its conditions. */
+/** A shadow-mode rule that matched (its id and the lines of its conditions), or failed (`error`, `matched: []`). */
 export interface NotEnforcedMatch {
   ruleId: string;
   matched: string[];
+  /** Why it could not be evaluated (the predicate that threw, the sources not read): no payload values. */
+  error?: string;
 }
 
 /** One context object a decision used, with the fields its rules reference (ids, states, names: no secrets). */
