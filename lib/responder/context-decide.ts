@@ -107,7 +107,7 @@ export async function decideWithReadContext(
   const report: ContextReport = { needs: [...needs], reads: [], cacheHits: 0, ms: 0 };
   if (options.reader === undefined) {
     report.failure = { kind: "unknown", reason: "not-configured", transient: false };
-    return decideWithoutContext(invocation, rules, report, options);
+    return decideWithoutContext(invocation, rules, needs, report, options);
   }
   let result: ContextResult;
   try {
@@ -127,7 +127,7 @@ export async function decideWithReadContext(
     report.failure = contextFailureOf(error);
     const readsOf = (error as { reads?: unknown }).reads;
     if (Array.isArray(readsOf)) report.reads = readsOf as ContextRead[];
-    return decideWithoutContext(invocation, rules, report, options);
+    return decideWithoutContext(invocation, rules, needs, report, options);
   }
   report.ms = clock() - started;
   report.reads = result.reads;
@@ -161,6 +161,7 @@ export async function decideWithReadContext(
 async function decideWithoutContext(
   invocation: Invocation,
   rules: CompiledRules,
+  needs: ContextNeeds,
   report: ContextReport,
   options: ContextDecideOptions,
 ): Promise<ContextDecideResult> {
@@ -170,7 +171,19 @@ async function decideWithoutContext(
   } catch {
     return contextFallback(invocation, rules, report);
   }
-  if ("contextRequired" in evaluated) return contextFallback(invocation, rules, report);
+  if ("contextRequired" in evaluated) {
+    // The enforced rules need context too. If the failed read also asked for sources only
+    // `enforce: false` rules need (a trial rule whose scope is missing, say), read what the enforced
+    // ones need alone, once: a trial rule must not make every decision fall back.
+    const enforced = evaluated.contextRequired;
+    const fewer = enforced.size > 0 && enforced.size < needs.size && [...enforced].every((n) => needs.has(n));
+    if (!fewer || options.reader === undefined) return contextFallback(invocation, rules, report);
+    const retried = await decideWithReadContext(invocation, rules, enforced, options);
+    if (retried.fallback || report.failure === undefined) return retried;
+    // Decided over what the enforced rules need: the first read's failure is kept, as ignored.
+    const context = retried.context ?? { needs: [...enforced], reads: [], cacheHits: 0, ms: 0 };
+    return { ...retried, context: { ...context, ignoredFailure: report.failure } };
+  }
   const { failure, ...rest } = report;
   const context: ContextReport = failure === undefined ? rest : { ...rest, ignoredFailure: failure };
   return { ...validatedDecision(invocation, rules, evaluated), context };

@@ -294,7 +294,10 @@ function apiOf(custom: CustomScope): PredicateApi {
   const invocation = custom.invocation as Invocation;
   const calls = callsOf(custom, invocation);
   if (calls.api === undefined || calls.apiContext !== custom.context) {
-    calls.api = Object.freeze({ signal: calls.controller.signal, context: custom.context, invocation });
+    // Context with no source in it (the re-evaluation after a failed read) is "not read" to a predicate.
+    const context =
+      custom.context !== undefined && hasSomeSource(custom.context) ? custom.context : undefined;
+    calls.api = Object.freeze({ signal: calls.controller.signal, context, invocation });
     calls.apiContext = custom.context;
   }
   return calls.api;
@@ -371,4 +374,10 @@ export async function evaluateSettled(
     evaluated = rules.evaluate(invocation, context);
   }
   throw new RulesEvaluationError("(walk)", `custom predicates still pending after ${MAX_ROUNDS} rounds`);
+}
+
+/** Whether `context` holds any source's data (an empty object, or provenance alone, holds none). */
+function hasSomeSource(context: ContextData): boolean {
+  for (const key in context) if (key !== "provenance") return true;
+  return false;
 }

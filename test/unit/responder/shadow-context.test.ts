@@ -202,3 +202,87 @@ describe("in the worker", () => {
     expect(record.context?.failure).toBeUndefined();
   });
 });
+
+describe("a trial rule whose own source cannot be read (third review)", () => {
+  const active = {
+    id: "active",
+    when: { field: "identity.identityStatus", equals: "ACTIVE" },
+    then: { decision: "approve" as const, comment: "active" },
+  };
+  const trial = {
+    id: "trial",
+    enforce: false,
+    when: { count: { of: "accessRequests", gt: 5 } },
+    then: { decision: "deny" as const, comment: "too many" },
+  };
+  // Identity reads; access-request status is refused (the API client lacks its scope).
+  const reader: ContextReader = {
+    async read(_subject, needs) {
+      if (needs.has("accessRequests")) {
+        throw Object.assign(new Error("forbidden"), {
+          kind: "accessRequestStatus",
+          reason: "forbidden",
+          status: 403,
+          missingScope: "idn:access-request-status:read",
+        });
+      }
+      return {
+        data: { identity: [{ id: "id-william", name: "w", identityStatus: "ACTIVE" }] } as never,
+        reads: [],
+        cacheHits: 0,
+      };
+    },
+  };
+  const policy = (rules: unknown[]) =>
+    defineRules({
+      approver: "svc",
+      preApproval: {
+        rules: rules as never,
+        default: { decision: "deny", comment: "no" },
+        fallback: FALLBACK,
+      },
+    });
+
+  it("the enforced rules' own sources are read again alone: the decision is theirs, not the fallback", async () => {
+    const result = await decide(policy([active, trial]), reader);
+    expect(result.fallback).toBe(false);
+    expect(result.decision.explanation.ruleId).toBe("active");
+    expect(result.context?.failure).toBeUndefined();
+    expect(result.context?.ignoredFailure).toMatchObject({ reason: "forbidden" });
+    // The same as without the trial rule.
+    expect((await decide(policy([active]), reader)).decision.output).toEqual(result.decision.output);
+  });
+
+  it("still the fallback when the enforced rules' own source fails too", async () => {
+    const failing: ContextReader = {
+      async read() {
+        throw Object.assign(new Error("down"), { kind: "identities", reason: "unavailable", status: 503 });
+      },
+    };
+    const result = await decide(policy([active, trial]), failing);
+    expect(result.fallback).toBe(true);
+    expect(result.context?.failure).toMatchObject({ reason: "unavailable", transient: true });
+  });
+
+  it("a predicate is told no context was read when the re-evaluation has none", async () => {
+    const trialIdentity = {
+      id: "trial-inactive",
+      enforce: false,
+      when: { field: "identity.identityStatus", equals: "TERMINATED" },
+      then: { decision: "deny" as const, comment: "x" },
+    };
+    const trusting = {
+      id: "ok",
+      when: (_view: unknown, api: { context?: { sod?: { violated?: boolean } } }) =>
+        api.context !== undefined && api.context.sod?.violated !== true,
+      then: { decision: "approve" as const, comment: "fine" },
+    };
+    const failing: ContextReader = {
+      async read() {
+        throw Object.assign(new Error("down"), { kind: "identities", reason: "unavailable", status: 503 });
+      },
+    };
+    const result = await decide(policy([trialIdentity, trusting]), failing);
+    expect(result.decision.output).toMatchObject({ approved: false });
+  });
+});
