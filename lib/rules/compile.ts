@@ -27,7 +27,12 @@ import {
 } from "../triggers/trigger-ids.ts";
 import { type CustomPredicate, conditionContext } from "./conditions.ts";
 import { type NeedsMask, needsOf } from "./context-needs.ts";
-import { type CustomScope, isPendingSignal, pendingPredicates } from "./custom-async.ts";
+import {
+  type CustomScope,
+  contextNotReadListener,
+  isPendingSignal,
+  pendingPredicates,
+} from "./custom-async.ts";
 import type { CompiledDecision, CustomDecision } from "./decisions.ts";
 import { ContextRequiredError, RulesDocumentError } from "./errors.ts";
 import { build, copyOutput, defaultFallbackOutput, fallbackDecision, safeFallback } from "./explanation.ts";
@@ -184,10 +189,11 @@ export function compileRules(document: RulesDocument, options: CompileOptions = 
             input,
             context,
             section.custom
-              ? (source) => {
+              ? // Also after this walk: an async predicate may read after an `await` (custom-async.ts).
+                contextNotReadListener(scope.custom, invocation, (source) => {
                   notRead = true;
                   unreadSource = source;
-                }
+                })
               : undefined,
           )
         : input;

@@ -20,12 +20,17 @@
  * round), but only for walks over the same context object: one computed without context, or in a
  * walk that touched context it had not read (that walk asks for context instead of ending pending),
  * is computed again.
+ *
+ * An async predicate may read context it lacks after an `await`, when its walk has ended, and catch
+ * the signal: the view's listener (contextNotReadListener) then marks that walk's calls as failed
+ * reading context not read, so the walk that replays one asks for everything instead of using the
+ * predicate's value, and the call runs again over what was read.
  */
-import type { ContextData } from "../context/types.ts";
+import type { ContextData, ContextSource } from "../context/types.ts";
 import type { Invocation } from "../triggers/invocation.ts";
 import { RulesEvaluationError } from "./errors.ts";
 import type { ContextRequired, Decision } from "./types.ts";
-import { ContextNotReadSignal } from "./view.ts";
+import { ContextNotReadSignal, type NotReadListener } from "./view.ts";
 
 /** What a custom predicate receives after the subject: `(view, api) => boolean | Promise<boolean>`. */
 export interface PredicateApi {
@@ -63,6 +68,10 @@ interface AsyncCall {
   context: ContextData | undefined;
   /** A sync result, kept for later walks over the same context. */
   sync: boolean;
+  /** The walk that made the call (its view reports reads of context it lacked under this number). */
+  walk: number;
+  /** Ends settle()'s wait for a call whose outcome no longer counts (it read context not read). */
+  release: (() => void) | undefined;
 }
 
 interface InvocationCalls {
@@ -70,6 +79,8 @@ interface InvocationCalls {
   calls: Map<string, AsyncCall>;
   api: PredicateApi | undefined;
   apiContext: ContextData | undefined;
+  /** Walks whose custom code read context they had not read, and the source (the view reports it, maybe after the walk). */
+  tainted: Map<number, ContextSource> | undefined;
 }
 
 /** Per compiled rule set (on its EvalScope): set by evaluate() before each walk. */
@@ -169,8 +180,10 @@ export function customPredicateTest(
       promise: Promise.resolve(),
       context: custom.context,
       sync: false,
+      walk,
+      release: undefined,
     };
-    call.promise = Promise.resolve(result).then(
+    const settled = Promise.resolve(result).then(
       (value) => {
         if (call.state !== "pending") return;
         if (typeof value === "boolean") {
@@ -187,9 +200,53 @@ export function customPredicateTest(
         call.error = error;
       },
     );
+    call.promise = new Promise<void>((resolve) => {
+      call.release = resolve;
+      settled.then(resolve);
+    });
     calls.calls.set(`${slot}:${ordinal}`, call);
+    // Read synchronously, before its first await (the walk asks for everything anyway).
+    const unread = calls.tainted?.get(walk);
+    if (unread !== undefined) failNotRead(call, unread);
     throw new PredicatePendingSignal();
   };
+}
+
+/**
+ * The view's listener for a walk of `invocation`: calls `local` (the walk's own flag) and marks the
+ * walk's async calls as failed reading context not read, even when the read comes after the walk
+ * ended (an async predicate reading after an `await`, catching the signal). Without custom
+ * predicates (custom decisions alone) `local` is enough: a decision runs inside its walk.
+ */
+export function contextNotReadListener(
+  custom: CustomScope | undefined,
+  invocation: Invocation,
+  local: NotReadListener,
+): NotReadListener {
+  if (custom === undefined) return local;
+  const walk = custom.walk;
+  return (source) => {
+    local(source);
+    const calls = callsOf(custom, invocation);
+    calls.tainted ??= new Map();
+    calls.tainted.set(walk, source);
+    for (const call of calls.calls.values()) {
+      if (call.walk === walk && !call.sync) failNotRead(call, source);
+    }
+  };
+}
+
+/**
+ * The call read context its walk had not read: its outcome is that of one that failed reading it
+ * (replayed only over that same context, where the walk asks for everything; run again elsewhere).
+ * An overrun stays one (the deadline passed: the fallback either way).
+ */
+function failNotRead(call: AsyncCall, source: ContextSource): void {
+  if (call.state === "overran") return;
+  if (call.state === "failed" && readContextNotRead(call.error)) return;
+  call.state = "failed";
+  call.error = new ContextNotReadSignal(source);
+  call.release?.();
 }
 
 /**
@@ -246,6 +303,8 @@ function commitSync(custom: CustomScope, invocation: Invocation, calls: Invocati
         promise: Promise.resolve(),
         context: custom.context,
         sync: true,
+        walk: custom.walk,
+        release: undefined,
       });
     }
   }
@@ -283,7 +342,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function callsOf(custom: CustomScope, invocation: Invocation): InvocationCalls {
   let calls = custom.byInvocation.get(invocation);
   if (calls === undefined) {
-    calls = { controller: new AbortController(), calls: new Map(), api: undefined, apiContext: undefined };
+    calls = {
+      controller: new AbortController(),
+      calls: new Map(),
+      api: undefined,
+      apiContext: undefined,
+      tainted: undefined,
+    };
     custom.byInvocation.set(invocation, calls);
   }
   return calls;

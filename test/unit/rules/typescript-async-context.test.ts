@@ -189,3 +189,107 @@ describe("sync predicates beside async ones", () => {
     expect(result.decision.explanation.ruleId).toBe("s");
   });
 });
+
+describe("an async predicate that catches the context-not-read signal after an await", () => {
+  /** Reads sod after an await and takes the signal for "no violation": it must never approve unread. */
+  const catching = (log: string[]) =>
+    knownRules(async (view) => {
+      await null;
+      try {
+        const clean = view.sod.violated === false;
+        log.push(`read sod: ${clean}`);
+        return clean;
+      } catch {
+        log.push("caught");
+        return true;
+      }
+    });
+  const failingReader = {
+    read: async () => {
+      throw Object.assign(new Error("down"), { kind: "identities", reason: "unavailable", status: 503 });
+    },
+  } as unknown as ContextReader;
+
+  it("is called again over the context read, and decides with it", async () => {
+    const log: string[] = [];
+    const result = await decideOffline(catching(log), input(), {
+      trigger: "preApproval",
+      context: DIRECTORY(),
+    });
+    expect(result.fallback).toBe(false);
+    expect(log[0]).toBe("caught");
+    expect(log.at(-1)).toMatch(/^read sod: /);
+    const clean = log.at(-1) === "read sod: true";
+    expect(result.decision.explanation.ruleId).toBe(clean ? "known" : "default");
+    expect(result.context?.needs).toContain("sod");
+  });
+
+  it("a failed read: the fallback, never the predicate's approval", async () => {
+    const log: string[] = [];
+    const result = await decide(catching(log), invocationForTools(input(), "preApproval"), failingReader);
+    expect(result.fallback).toBe(true);
+    expect(result.decision.output).toMatchObject({ approved: false, comment: "Denied for safety." });
+    expect(log.every((entry) => entry === "caught")).toBe(true);
+  });
+
+  it("a reader returning less than asked: the fallback, not a loop", async () => {
+    const log: string[] = [];
+    const reader = {
+      read: async () => ({ data: { provenance: {} }, reads: [], cacheHits: 0 }),
+    } as unknown as ContextReader;
+    const result = await decide(catching(log), invocationForTools(input(), "preApproval"), reader);
+    expect(result.fallback).toBe(true);
+    expect(result.decision.output).toMatchObject({ approved: false });
+    expect(log).toEqual(["caught", "caught"]); // without context, then with what was read
+  });
+
+  it("the walk settling it asks for every source (not the predicate's true)", async () => {
+    const rules = catching([]);
+    const invocation = invocationForTools(input(), "preApproval");
+    const first = rules.evaluate(invocation) as ContextRequired;
+    expect(first.pending?.names).toEqual(["known/predicate-1"]);
+    await first.pending?.settle({ deadline: Date.now() + 1_000 });
+    const settled = rules.evaluate(invocation) as ContextRequired;
+    expect(settled.pending).toBeUndefined();
+    expect([...settled.contextRequired]).toEqual(
+      expect.arrayContaining(["identity", "sod", "accessRequests"]),
+    );
+  });
+
+  it("a read before the first await, caught, is not replayed over the context read", async () => {
+    let calls = 0;
+    const rules = knownRules(async (view) => {
+      calls++;
+      let clean: boolean;
+      try {
+        clean = view.sod.violated === false;
+      } catch {
+        clean = true;
+      }
+      await null;
+      return clean;
+    });
+    const result = await decide(rules, invocationForTools(input(), "preApproval"), failingReader);
+    expect(result.fallback).toBe(true);
+    expect(result.decision.output).toMatchObject({ approved: false });
+    expect(calls).toBe(2); // without context, then over the failed read's empty context
+  });
+
+  it("does not wait for the rest of a call whose outcome no longer counts", async () => {
+    const rules = knownRules(async (view) => {
+      await null;
+      try {
+        return view.sod.violated === false;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 3_000).unref());
+        return true;
+      }
+    });
+    const invocation = invocationForTools(input(), "preApproval");
+    const first = rules.evaluate(invocation) as ContextRequired;
+    const started = Date.now();
+    await first.pending?.settle({ deadline: Date.now() + 10_000 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect([...(rules.evaluate(invocation) as ContextRequired).contextRequired]).toContain("sod");
+  });
+});
