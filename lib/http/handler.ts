@@ -415,6 +415,8 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     const decidedAt = clock();
     // Context that was slow or briefly unavailable: the worker has until the deadline to read it.
     if (result.context?.failure?.transient === true) return defer(invocation, "dynamic_deferred_for_context");
+    // An async predicate that did not settle within the dynamic budget: the worker has until the deadline.
+    if (result.retryable === true) return defer(invocation, "dynamic_deferred_for_predicate");
     if (result.decision.actions.length > 0) {
       // Actions run after ISC acknowledged the completion: the worker completes this one (202) and
       // runs them once, under the ledger, instead of answering here and losing them. If it cannot be

@@ -298,7 +298,13 @@ function evaluationFailed(invocation: Invocation, rules: CompiledRules, error: u
     error instanceof RulesEvaluationError
       ? `rules evaluation failed: ${error.message}`
       : `rules evaluation failed: ${error instanceof Error ? error.name : "error"}`;
-  return { decision: rules.fallback(invocation.triggerId, reason), fallback: true, fallbackReason: reason };
+  const result: DecideResult = {
+    decision: rules.fallback(invocation.triggerId, reason),
+    fallback: true,
+    fallbackReason: reason,
+  };
+  if (error instanceof RulesEvaluationError && error.retryable) result.retryable = true;
+  return result;
 }
 
 /**

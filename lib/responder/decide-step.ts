@@ -50,6 +50,14 @@ export async function decideNow(
         return { retry: describeContextFailure(failure) };
       }
     }
+    // An async predicate out of time (the context deadline), far from the invocation's: redeliver.
+    if (result.retryable === true && mayRetryContext(run)) {
+      run.deps.logger.warn("a custom predicate did not settle in time; the invocation will be retried", {
+        ...run.fields,
+        reason: result.fallbackReason,
+      });
+      return { retry: result.fallbackReason ?? "a custom predicate did not settle in time" };
+    }
   } else {
     result = first;
   }

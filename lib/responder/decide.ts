@@ -15,6 +15,11 @@ export interface DecideResult {
   fallback: boolean;
   /** Set when fallback: why (an error name and message from our own code, never payload values). */
   fallbackReason?: string;
+  /**
+   * The fallback came from running out of time (an async predicate that did not settle): a caller
+   * with a later chance and more time (the worker, far from the deadline) decides again instead.
+   */
+  retryable?: boolean;
 }
 
 /** True if `output` passes the trigger's strict output schema (FIRE_AND_FORGET outputs are null). */

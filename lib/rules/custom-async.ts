@@ -319,6 +319,8 @@ function settledValue(call: AsyncCall): boolean {
     throw new RulesEvaluationError(
       call.ruleId,
       `custom predicate "${call.name}" did not settle before the decision's deadline`,
+      undefined,
+      { retryable: true },
     );
   }
   const why = call.error instanceof TypeError && call.error.message === "did not resolve to a boolean";

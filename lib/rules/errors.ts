@@ -26,9 +26,12 @@ export class RulesFileError extends RulesDocumentError {}
 /** Evaluating rules failed at run time (a custom TypeScript predicate or decision threw or misbehaved). */
 export class RulesEvaluationError extends ResponderError {
   readonly ruleId: string;
-  constructor(ruleId: string, message: string, cause?: unknown) {
+  /** A later attempt with more time may decide (an async predicate that did not settle in time). */
+  readonly retryable: boolean;
+  constructor(ruleId: string, message: string, cause?: unknown, options: { retryable?: boolean } = {}) {
     super("RULES_EVALUATION_FAILED", `rule ${ruleId}: ${message}`, { cause });
     this.ruleId = ruleId;
+    this.retryable = options.retryable ?? false;
   }
 }
 
