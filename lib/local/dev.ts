@@ -217,6 +217,9 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
           results.push(await session.fire(list[index % list.length]!, mode));
         }
       }
+      // The worker writes a completion's decision record after ISC acknowledged it: let the queue
+      // drain so `decisions list` (and --once's exit) see every sample's record.
+      await running.waitForDrain(10_000).catch(() => undefined);
       return results;
     },
     async close() {

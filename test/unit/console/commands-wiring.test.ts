@@ -61,6 +61,7 @@ describe("the console beside dev and serve", () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       const info = (await (await fetch(`${url}api/info`)).json()) as { sandbox: boolean };
       expect(info.sandbox).toBe(true);
+      // dev lets the queue drain before it prints, so every sample's record is there.
       const listed = (await (await fetch(`${url}api/decisions`)).json()) as { decisions: unknown[] };
       expect(listed.decisions).toHaveLength(8);
     } finally {
