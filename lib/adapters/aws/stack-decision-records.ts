@@ -10,6 +10,9 @@ import { AWS_HTTP_TIMEOUTS } from "./clients.ts";
 import { DynamoDbDecisionRecords, type DynamoDbDecisionRecordsOptions } from "./dynamodb-decision-records.ts";
 
 /** The stack output holding the table name (infra/decision-records.ts declares it). */
+
+/** DescribeStacks, retries included, must answer within this (a CLI command must not hang). */
+const DESCRIBE_STACKS_TIMEOUT_MS = 15_000;
 export const DECISION_RECORDS_TABLE_OUTPUT = "DecisionRecordsTableName";
 
 /** The stack, or its table output, is not there; the message says what to do. */
@@ -43,7 +46,10 @@ export async function openStackDecisionRecords(
   const where = options.region === undefined ? "" : ` in ${options.region}`;
   let outputs: Array<{ OutputKey?: string; OutputValue?: string }>;
   try {
-    const reply = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    // The client bounds each attempt (AWS_HTTP_TIMEOUTS); this bounds the call, retries included.
+    const reply = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }), {
+      abortSignal: AbortSignal.timeout(DESCRIBE_STACKS_TIMEOUT_MS),
+    });
     outputs = reply.Stacks?.[0]?.Outputs ?? [];
   } catch (error) {
     const message = (error as { message?: unknown } | undefined)?.message;
